@@ -1,9 +1,9 @@
 //! Where the time goes: renders the default sweep on one renderer with no files written, timing
 //! render + readback alone, then PNG encoding. `cargo run --release --example throughput -- [count] [size] [aa] [key=value…]`
 use pinsynth::geometry::pose;
+use pinsynth::params::Planner;
 use pinsynth::render::{Pixels, Renderer};
 use pinsynth::spec::Scene;
-use pinsynth::sweep::image_params;
 use std::path::Path;
 use std::time::Instant;
 
@@ -22,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scene = Scene::parse(include_str!("../scenes/default.toml"), Path::new("default.toml"), &sets)?;
     let mut renderer = Renderer::new(scene.image.antialias, 1)?;
     let mut pixels = Pixels::default();
-    let posed: Vec<_> = (0..count).map(|i| pose(&scene, &image_params(&scene, i))).collect();
+    let planner = Planner::new(&scene);
+    let posed: Vec<_> = (0..count).map(|i| pose(&scene, &planner.image(i))).collect();
     renderer.render(&posed[0], &mut pixels)?; // warm-up
     let (t, cpu0) = (Instant::now(), cpu_seconds());
     for p in &posed {
@@ -32,8 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let render_cpu = cpu_seconds() - cpu0;
     let t = Instant::now();
     for _ in 0..count {
-        let _ = pinsynth::encode::png_rgb(&pixels.rgb, size, size)?;
-        let _ = pinsynth::encode::png_gray(&pixels.mask, size, size)?;
+        let _ = pinsynth::codec::png_rgb(&pixels.rgb, size, size)?;
+        let _ = pinsynth::codec::png_gray(&pixels.mask, size, size)?;
     }
     let encode_s = t.elapsed().as_secs_f64();
     let per = |s: f64| s * 1e3 / count as f64;

@@ -1,21 +1,39 @@
 //! pinsynth: synthetic connector-inspection datasets rendered headless with wgpu.
 //!
-//! Data flows one way: [`spec`] (scene TOML → validated [`spec::Scene`]) → [`sweep`] (per-image
-//! parameters, a pure function of seed and index) → [`geometry`] (world transforms, defect semantics,
-//! from the rules in [`conventions`]) → [`render`] (wgpu: pixels + instance mask) → [`truth`] (ground
-//! truth) → [`dataset`] writers. [`run`] drives that chain over many images; [`augment`] works on any
-//! image folder and on pinsynth datasets.
+//! Data flows one way, and the modules are layered in that order (`tests/architecture.rs` fails when a
+//! `use crate::…` points back up):
+//!
+//! 1. [`spec`]: scene TOML → validated, fully resolved [`spec::Scene`].
+//! 2. Per-image parameters, a pure function of the scene, its seed and the image index:
+//!    [`randomize`] (domain-randomized values), [`sweep`] (the defect), [`split`] (train/val/test and
+//!    `[balance]`), gathered into [`params::ImageParams`] by [`params::Planner`].
+//! 3. [`geometry`] (world transforms and defect semantics from the rules in [`conventions`]) →
+//!    [`render`] (wgpu: pixels + instance mask) → [`truth`] (the manifest [`truth::Record`]).
+//! 4. [`pipeline`]: the frame step joining 2–3 — [`pipeline::FrameMaker::frame`] turns an image index
+//!    into a [`pipeline::Frame`] (pixels after every image effect + ground truth). This is the
+//!    library's one-image entry point, used by [`run`] itself and by language bindings.
+//! 5. [`dataset`] writers (manifest, layouts, preview, `summary.json`) → [`shard`] (`--shard`,
+//!    `merge`, `--resume`) → [`run`], which drives the chain over many images.
+//!
+//! Beside the chain, used by any step: [`conventions`] (scene geometry rules), [`seed`] (hashes and
+//! random streams), [`codec`] (PNG), [`progress`]. [`augment`] works on any image folder and on
+//! pinsynth datasets, reusing the dataset's record type and file writes.
 
 pub mod augment;
+pub mod codec;
 pub mod conventions;
 pub mod dataset;
-pub mod encode;
 pub mod geometry;
+pub mod params;
+pub mod pipeline;
+pub mod progress;
 pub mod randomize;
 pub mod render;
 pub mod run;
-pub mod scale;
+pub mod seed;
+pub mod shard;
 pub mod spec;
+pub mod split;
 pub mod sweep;
 pub mod truth;
 
@@ -25,21 +43,27 @@ pub enum Error {
     #[error(transparent)]
     Spec(#[from] spec::SpecError),
     #[error(transparent)]
+    Frame(#[from] pipeline::FrameError),
+    #[error(transparent)]
     Render(#[from] render::RenderError),
     #[error(transparent)]
     Write(#[from] dataset::WriteError),
     #[error(transparent)]
-    Scale(#[from] scale::ScaleError),
+    Shard(#[from] shard::ShardError),
+    #[error(transparent)]
+    Augment(#[from] augment::AugmentError),
 }
 
 impl Error {
     /// Whether the user's input (scene file, arguments, output directory) was at fault.
     pub fn is_input_error(&self) -> bool {
-        matches!(
-            self,
-            Error::Spec(_)
-                | Error::Scale(_)
-                | Error::Write(dataset::WriteError::NotEmpty { .. } | dataset::WriteError::NotADirectory { .. })
-        )
+        match self {
+            Error::Spec(_) | Error::Shard(_) | Error::Frame(_) => true,
+            Error::Write(e) => {
+                matches!(e, dataset::WriteError::NotEmpty { .. } | dataset::WriteError::NotADirectory { .. })
+            }
+            Error::Augment(e) => e.is_input_error(),
+            Error::Render(_) => false,
+        }
     }
 }

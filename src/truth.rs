@@ -2,10 +2,11 @@
 //! centres, continuous pixel coordinates) and the rendered mask (visible pixels and boxes).
 
 use crate::conventions::{self, PinKind};
-use crate::dataset::Split;
 use crate::geometry::{Posed, PosedPin};
+use crate::params::ImageParams;
 use crate::render::Pixels;
-use crate::sweep::{DefectType, ImageParams};
+use crate::split::Split;
+use crate::sweep::DefectType;
 use glam::{DVec2, DVec3};
 use serde::{Deserialize, Serialize};
 
@@ -61,11 +62,9 @@ pub struct Record {
     pub seed: u64,
     pub defect: Option<DefectTruth>,
     pub pins: Vec<PinTruth>,
-    /// train, val or test (set by the run from the scene's `[split]`; absent for a lone image).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub split: Option<Split>,
+    /// train, val or test, from the scene's `[split]`.
+    pub split: Split,
     /// Left out of every layout by the scene's `[balance]` (still in images/ and the manifest).
-    #[serde(default)]
     pub excluded: bool,
     /// The domain-randomized values this image was rendered with; absent when nothing is randomized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +74,12 @@ pub struct Record {
 impl Record {
     pub fn is_ok(&self) -> bool {
         self.defect.is_none()
+    }
+
+    /// The record as one manifest line (no newline): the bytes `manifest.jsonl`, the WebDataset
+    /// `.json` member and a resumed run's journal check all use.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 
     /// The defect type's name, or None for an OK image.
@@ -240,8 +245,8 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
         seed: params.seed,
         defect,
         pins,
-        split: None,
-        excluded: false,
+        split: params.split,
+        excluded: params.excluded,
         randomize: params.randomize.clone(),
     }
 }

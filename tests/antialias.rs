@@ -2,8 +2,9 @@
 //! image of each anti-aliased mode is measurably closer to a 9-sample supersampled render than an
 //! aliased one. Needs a Vulkan adapter (CI installs lavapipe).
 
-use pinsynth::render::{Pixels, Renderer};
-use pinsynth::run::render_one;
+mod common;
+
+use pinsynth::render::Pixels;
 use pinsynth::spec::{Antialias, Scene};
 use std::path::Path;
 
@@ -13,12 +14,7 @@ const SCENE: &str =
 
 fn render(aa: Antialias) -> Pixels {
     let scene = Scene::parse(SCENE, Path::new("aa.toml"), &[format!("image.antialias=\"{}\"", aa.as_str())]).unwrap();
-    let mut renderer = match Renderer::new(aa, 1) {
-        Ok(r) => r,
-        Err(e) if std::env::var_os("CI").is_none() => panic!("no Vulkan adapter — install mesa-vulkan-drivers: {e}"),
-        Err(e) => panic!("{e}"),
-    };
-    render_one(&mut renderer, &scene, 0).unwrap().pixels
+    common::frame_maker(&scene).frame(0).unwrap().pixels
 }
 
 fn rms(a: &[u8], b: &[u8]) -> f64 {

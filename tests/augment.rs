@@ -5,8 +5,10 @@
 
 use image::{DynamicImage, GenericImageView, GrayImage, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 use pinsynth::augment::{
-    self, Affine, AugmentSpec, BalanceOptions, FillMode, Op, OutputFormat, RunOptions, Sample, YesNo, stream_rng,
+    self, Affine, AugmentSpec, BalanceOptions, FillMode, Op, OutputFormat, RunOptions, Sample, YesNo,
 };
+use pinsynth::progress::Quiet;
+use pinsynth::seed::path_stream;
 use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -150,7 +152,7 @@ fn trim_stays_within_the_seed_formula_bounds_and_reaches_them() {
         let (x_range, y_range) = if h > w { (short_range, long_range) } else { (long_range, short_range) };
         let mut seen = [u32::MAX, 0, u32::MAX, 0, u32::MAX, 0, u32::MAX, 0];
         for i in 0..2000 {
-            let op = augment::trim_box(w, h, &mut stream_rng(3, "x.png", "trim", i)).expect("large enough");
+            let op = augment::trim_box(w, h, &mut path_stream(3, "x.png", "trim", i)).expect("large enough");
             let Op::Crop { x, y, width, height } = op else { panic!("trim is a crop: {op:?}") };
             let (right, bottom) = (w - (x + width), h - (y + height));
             for (k, v) in [x, right, y, bottom].into_iter().enumerate() {
@@ -165,7 +167,7 @@ fn trim_stays_within_the_seed_formula_bounds_and_reaches_them() {
 
 #[test]
 fn trim_refuses_images_too_small_for_the_rule() {
-    let err = augment::trim_box(18, 40, &mut stream_rng(0, "", "", 0)).err().map(|e| e.to_string());
+    let err = augment::trim_box(18, 40, &mut path_stream(0, "", "", 0)).err().map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some("image of 18x40 is too small for the seed-000 trim (needs both sides >= 19)"));
 }
 
@@ -216,14 +218,14 @@ fn plan_and_apply_follow_seed_000() {
 
     let out = tmp.path().join("out");
     let o = opts(&out);
-    let summary = augment::apply_plan(&rows, Some(&input), &o, &()).expect("apply");
+    let summary = augment::apply_plan(&rows, Some(&input), &o, &Quiet).expect("apply");
     assert_eq!((summary.written, summary.copied), (4, 2));
     // Each variant is its op followed by the trim drawn from (seed, path, variant): check pixels.
     let src = rgb(64, 48);
     for (name, op) in [("flip_lr", Op::FlipHorizontal), ("plus90", Op::Rot90 { k: 1 })] {
         let turned = apply(op, Sample::new(DynamicImage::ImageRgb8(src.clone())));
         let (w, h) = turned.image.dimensions();
-        let trim = augment::trim_box(w, h, &mut stream_rng(o.seed, "cls/photo.png", name, 0)).expect("trim");
+        let trim = augment::trim_box(w, h, &mut path_stream(o.seed, "cls/photo.png", name, 0)).expect("trim");
         let expected = apply(trim, turned).image.to_rgb8();
         let got = image::open(out.join(format!("cls/photo({name}).png"))).expect("variant written").to_rgb8();
         assert_eq!(got, expected, "{name}");
@@ -296,7 +298,7 @@ fn check_ground_truth(spec: AugmentSpec, expect_op: &str) {
     let aug = spec.validate("test").expect("valid spec");
     let mut o = opts(&out);
     o.copies = 6;
-    augment::run(&input, &aug, &o, &()).expect("run");
+    augment::run(&input, &aug, &o, &Quiet).expect("run");
     let records = manifest(&out);
     assert_eq!(records.len(), 7, "original + 6 copies");
     let mut op_seen = false;
@@ -394,7 +396,7 @@ fn flipped_masks_are_exactly_the_flipped_source() {
     let aug = AugmentSpec { horizontal_flip: Some(true), ..Default::default() }.validate("t").expect("valid");
     let mut o = opts(&out);
     o.copies = 4;
-    augment::run(&input, &aug, &o, &()).expect("run");
+    augment::run(&input, &aug, &o, &Quiet).expect("run");
     let src = image::open(input.join("masks/a.png")).expect("mask").to_luma8();
     let mut flipped = 0;
     for rec in manifest(&out).iter().filter(|r| r.get("augment").is_some()) {
@@ -429,7 +431,7 @@ fn balancing_oversamples_ng_per_split_and_never_touches_test() {
     let aug = AugmentSpec { horizontal_flip: Some(true), ..Default::default() }.validate("t").expect("valid");
     let mut o = opts(&out);
     o.balance = Some(BalanceOptions { ratio: 1.0 });
-    let summary = augment::run(&input, &aug, &o, &()).expect("run");
+    let summary = augment::run(&input, &aug, &o, &Quiet).expect("run");
     assert_eq!((summary.sources, summary.written, summary.copied), (12, 4, 12));
     let records = manifest(&out);
     let count =
@@ -451,7 +453,7 @@ fn png_stays_lossless_png_with_its_colour_type_and_folders_are_mirrored() {
     let aug = AugmentSpec { horizontal_flip: Some(true), vertical_flip: Some(true), ..Default::default() }
         .validate("t")
         .expect("valid");
-    augment::run(&input, &aug, &opts(&out), &()).expect("run");
+    augment::run(&input, &aug, &opts(&out), &Quiet).expect("run");
     for k in 1..=2 {
         let path = out.join(format!("train/ng/a_aug{k:03}.png"));
         let bytes = fs::read(&path).expect("copy written");
@@ -476,7 +478,7 @@ fn corrupt_files_are_reported_by_name_and_skipped_or_fail_with_strict() {
     fs::write(input.join("bad.jpg"), b"\xff\xd8 truncated").expect("write");
     let aug = AugmentSpec { rotation_range: Some(10.0), ..Default::default() }.validate("t").expect("valid");
     let out = tmp.path().join("out");
-    let summary = augment::run(&input, &aug, &opts(&out), &()).expect("run");
+    let summary = augment::run(&input, &aug, &opts(&out), &Quiet).expect("run");
     assert_eq!((summary.sources, summary.written, summary.skipped.len()), (2, 2, 1));
     assert_eq!(summary.skipped[0].path, input.join("bad.jpg"));
     let msg = summary.skipped[0].error.to_string();
@@ -485,7 +487,7 @@ fn corrupt_files_are_reported_by_name_and_skipped_or_fail_with_strict() {
 
     let mut strict = opts(&tmp.path().join("out2"));
     strict.strict = true;
-    let err = augment::run(&input, &aug, &strict, &()).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = augment::run(&input, &aug, &strict, &Quiet).err().map(|e| e.to_string()).unwrap_or_default();
     assert_eq!(err, msg);
 }
 
@@ -497,13 +499,13 @@ fn non_empty_output_is_refused_without_overwrite() {
     fs::create_dir_all(&out).expect("mkdir");
     fs::write(out.join("keep.txt"), "x").expect("write");
     let aug = AugmentSpec { horizontal_flip: Some(true), ..Default::default() }.validate("t").expect("valid");
-    let err = augment::run(&input, &aug, &opts(&out), &()).err().map(|e| e.to_string());
+    let err = augment::run(&input, &aug, &opts(&out), &Quiet).err().map(|e| e.to_string());
     let expected = format!("output folder {} is not empty (pass --overwrite to write into it)", out.display());
     assert_eq!(err, Some(expected));
     let mut o = opts(&out);
     o.overwrite = true;
-    assert!(augment::run(&input, &aug, &o, &()).is_ok());
-    let err = augment::run(&input, &aug, &opts(&input.join("sub")), &()).err().map(|e| e.to_string());
+    assert!(augment::run(&input, &aug, &o, &Quiet).is_ok());
+    let err = augment::run(&input, &aug, &opts(&input.join("sub")), &Quiet).err().map(|e| e.to_string());
     let expected =
         format!("output folder {} lies inside the input folder {}", input.join("sub").display(), input.display());
     assert_eq!(err, Some(expected));
@@ -524,7 +526,7 @@ fn run_with_threads(threads: usize, input: &Path, out: &Path) -> Vec<(PathBuf, V
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
     let mut o = opts(out);
     o.copies = 3;
-    pool.install(|| augment::run(input, &aug, &o, &())).expect("run");
+    pool.install(|| augment::run(input, &aug, &o, &Quiet)).expect("run");
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut stack = vec![out.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -556,8 +558,8 @@ fn outputs_are_identical_for_one_and_two_threads() {
     let aug = AugmentSpec { rotation_range: Some(30.0), ..Default::default() }.validate("t").expect("valid");
     let (mut a, mut b) = (opts(&tmp.path().join("s1")), opts(&tmp.path().join("s2")));
     (a.copies, b.copies, b.seed) = (1, 1, a.seed + 1);
-    augment::run(&input, &aug, &a, &()).expect("run");
-    augment::run(&input, &aug, &b, &()).expect("run");
+    augment::run(&input, &aug, &a, &Quiet).expect("run");
+    augment::run(&input, &aug, &b, &Quiet).expect("run");
     assert_ne!(fs::read(a.out.join("c0/img0_aug001.png")).ok(), fs::read(b.out.join("c0/img0_aug001.png")).ok());
 }
 

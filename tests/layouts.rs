@@ -2,6 +2,8 @@
 //! splits that never move when images are added, exact balance, shared files, WebDataset member names
 //! and order, summary.json against the manifest, and no temporary file left behind.
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -228,22 +230,16 @@ fn unknown_format_is_refused_with_the_choices() {
 #[test]
 fn missing_terminal_mask_matches_the_rendered_terminal() {
     use pinsynth::dataset::mvtec::fill_convex;
-    use pinsynth::render::Renderer;
-    use pinsynth::run::render_one;
-    use pinsynth::spec::{Antialias, Scene};
-    let Ok(mut renderer) = Renderer::new(Antialias::None, 1) else {
-        assert!(std::env::var_os("CI").is_none(), "no Vulkan adapter under CI");
-        eprintln!("skipped: no Vulkan adapter — install mesa-vulkan-drivers");
-        return;
-    };
+    use pinsynth::spec::Scene;
     for pin in [[1, 4], [0, 2], [2, 8]] {
         let text = format!(
-            "[image]\nwidth = 160\nheight = 160\n[[case]]\nname = \"ok\"\n[[case]]\nname = \"gone\"\ndefect = {{ pin = [{}, {}], missing = true }}\n",
+            "[image]\nwidth = 160\nheight = 160\nantialias = \"none\"\n[[case]]\nname = \"ok\"\n[[case]]\nname = \"gone\"\ndefect = {{ pin = [{}, {}], missing = true }}\n",
             pin[0], pin[1]
         );
         let scene = Scene::parse(&text, Path::new("t.toml"), &[]).unwrap();
-        let ok = render_one(&mut renderer, &scene, 0).unwrap();
-        let gone = render_one(&mut renderer, &scene, 1).unwrap();
+        let mut maker = common::frame_maker(&scene);
+        let ok = maker.frame(0).unwrap();
+        let gone = maker.frame(1).unwrap();
         let d = gone.record.defect.as_ref().unwrap();
         let mut ghost = vec![0u8; 160 * 160];
         fill_convex(d.ghost_px.as_ref().unwrap(), 160, 160, 1, &mut ghost);

@@ -10,8 +10,8 @@
 //! `expected | diff | actual` images go to `tests/diffs/`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use pinsynth::render::{Gpu, Renderer};
-use pinsynth::run::render_one;
+use pinsynth::pipeline::FrameMaker;
+use pinsynth::render::Gpu;
 use pinsynth::spec::Scene;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -110,8 +110,7 @@ fn blender_case(case: &Value) -> Result<(), Failed> {
         );
     }
     let scene = Scene::parse(&toml, Path::new("blender-case.toml"), &[])?;
-    let mut renderer = Renderer::new(scene.image.antialias, 1)?;
-    let out = render_one(&mut renderer, &scene, 0)?;
+    let out = FrameMaker::new(&scene)?.frame(0)?;
     let reference = image::open(data(&format!("blender/{}", case["mask_png"].as_str().unwrap_or_default())))?.to_rgb8();
     let blender_mask: Vec<u8> = reference.pixels().map(|p| p[0]).collect();
     let agree = agreement(&out.pixels.mask, &blender_mask);
@@ -193,8 +192,7 @@ fn project(p: [f64; 3], cam_z: f64, fov_y_deg: f64, w: u32, h: u32) -> [f64; 2] 
 fn own_case(path: &Path) -> Result<(), Failed> {
     let scene = Scene::load(path, &[])?;
     let expect: toml::Table = std::fs::read_to_string(path.with_extension("expect.toml"))?.parse()?;
-    let mut renderer = Renderer::new(scene.image.antialias, 1)?;
-    let out = render_one(&mut renderer, &scene, 0)?;
+    let out = FrameMaker::new(&scene)?.frame(0)?;
     let (w, h) = (out.pixels.width, out.pixels.height);
     let mut problems = Vec::new();
     let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap_or(f64::NAN);

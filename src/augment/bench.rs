@@ -3,7 +3,8 @@
 //! (decode, ops, encode, atomic write), not the synthesis of the inputs.
 
 use super::folder::write_atomic;
-use super::{AugmentError, AugmentSpec, OutputFormat, Progress, RunOptions, ZoomRange, run};
+use super::{AugmentError, AugmentSpec, OutputFormat, RunOptions, ZoomRange, run};
+use crate::progress::Progress;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, Rgb, RgbImage};
 use rayon::prelude::*;

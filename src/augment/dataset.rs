@@ -5,7 +5,9 @@
 
 use super::balance::{BalanceItem, balance_copies};
 use super::folder::{finish, prepare_out, read_image, variant_path, write_atomic, write_image};
-use super::{AugmentError, Augmenter, OutputFormat, Progress, RunOptions, Sample, Summary, apply_ops, stream_rng};
+use super::{AugmentError, Augmenter, OutputFormat, RunOptions, Sample, Summary, apply_ops};
+use crate::progress::Progress;
+use crate::seed::path_stream;
 use image::{DynamicImage, GrayImage};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -42,13 +44,13 @@ pub(crate) fn run(
         }
         None => records.iter().map(|r| if is_test(r) { 0 } else { opts.copies }).collect(),
     };
-    progress.start(records.len() as u64);
+    progress.start(records.len() as u64, "augment");
     let mut results: Vec<Result<Outcome, AugmentError>> = records
         .par_iter()
         .zip(copies.par_iter())
         .map(|(record, &n)| {
             let r = augment_record(input, record, n, aug, opts);
-            progress.advance();
+            progress.advance(1);
             r
         })
         .collect();
@@ -136,7 +138,7 @@ fn augment_record(
     }
     let mut lines = Vec::new();
     for k in 1..=copies {
-        let mut rng = stream_rng(opts.seed, &record.image, "aug", k);
+        let mut rng = path_stream(opts.seed, &record.image, "aug", k);
         let ops = aug.draw(&mut rng, image.width(), image.height());
         let sample =
             Sample { image: image.clone(), mask: mask.as_ref().map(|(_, m)| m.clone()), points: points.clone() };

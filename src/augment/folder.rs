@@ -3,7 +3,9 @@
 //! (pinsynth datasets branch off to `dataset.rs`).
 
 use super::balance::{BalanceItem, BalanceOptions, balance_copies};
-use super::{AugmentError, Augmenter, Sample, apply_ops, dataset, stream_rng};
+use super::{AugmentError, Augmenter, Sample, apply_ops, dataset};
+use crate::progress::Progress;
+use crate::seed::path_stream;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageFormat, ImageReader};
@@ -38,14 +40,6 @@ pub struct RunOptions {
     pub jpeg_quality: u8,
 }
 
-/// Progress callbacks; the library never draws anything itself.
-pub trait Progress: Sync {
-    fn start(&self, _total: u64) {}
-    fn advance(&self) {}
-}
-
-impl Progress for () {}
-
 /// A source that was reported and skipped.
 #[derive(Debug)]
 pub struct Skipped {
@@ -79,13 +73,13 @@ pub fn run(input: &Path, aug: &Augmenter, opts: &RunOptions, progress: &dyn Prog
         Some(b) => balance_copies(&files.iter().map(|rel| folder_item(rel)).collect::<Vec<_>>(), b),
         None => files.iter().map(|rel| if in_test_split(rel) { 0 } else { opts.copies }).collect(),
     };
-    progress.start(files.len() as u64);
+    progress.start(files.len() as u64, "augment");
     let results: Vec<Result<(usize, usize), AugmentError>> = files
         .par_iter()
         .zip(copies.par_iter())
         .map(|(rel, &n)| {
             let r = augment_file(input, rel, n, aug, opts);
-            progress.advance();
+            progress.advance(1);
             r
         })
         .collect();
@@ -103,7 +97,7 @@ fn augment_file(
     let (bytes, image) = read_image(&src)?;
     let mut written = 0;
     for k in 1..=copies {
-        let mut rng = stream_rng(opts.seed, rel, "aug", k);
+        let mut rng = path_stream(opts.seed, rel, "aug", k);
         let ops = aug.draw(&mut rng, image.width(), image.height());
         let out = apply_ops(&ops, Sample::new(image.clone()))?;
         write_image(&out.image, &opts.out.join(variant_path(rel, &format!("_aug{k:03}"), opts.format)), opts)?;

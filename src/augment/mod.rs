@@ -4,7 +4,7 @@
 //! Every augmentation is a list of concrete [`Op`]s (parameters already drawn), applied to a
 //! [`Sample`] — an image plus, for pinsynth datasets, its instance mask and keypoints — by one
 //! `match` in [`Op::apply`]. The ops are serialised (tagged by `op`) into the dataset manifest, so a
-//! record says exactly what was done to it. Random parameters come from [`stream_rng`], a pure
+//! record says exactly what was done to it. Random parameters come from [`crate::seed::path_stream`], a pure
 //! function of (seed, source path, variant, copy index), so results do not depend on thread count.
 
 mod balance;
@@ -18,14 +18,12 @@ mod spec;
 
 pub use balance::{BalanceOptions, balance_copies};
 pub use dataset::bbox_of_label;
-pub use folder::{OutputFormat, Progress, RunOptions, Skipped, Summary, run};
+pub use folder::{OutputFormat, RunOptions, Skipped, Summary, run};
 pub use geometric::{Affine, FillMode};
 pub use plan::{PlanRow, YesNo, apply_plan, cut_halves, plan, read_plan, trim_box, write_plan};
 pub use spec::{AugmentSpec, Augmenter, SpecProblem, ZoomRange};
 
 use image::{DynamicImage, GrayImage};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -141,31 +139,6 @@ pub fn apply_ops(ops: &[Op], mut sample: Sample) -> Result<Sample, AugmentError>
     Ok(sample)
 }
 
-/// 64-bit FNV-1a. Written out because std's `DefaultHasher` is not stable across Rust releases and
-/// the random stream of every output must be reproducible forever.
-pub fn fnv1a64(bytes: &[u8], mut hash: u64) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// The random stream of one output: a pure function of the run's seed, the source's path relative
-/// to the input root ('/'-separated), the variant (e.g. `"aug"`, `"flip_lr"`) and the copy index.
-/// ChaCha8's output is specified, so the same tuple gives the same numbers on every platform.
-pub fn stream_rng(seed: u64, rel_path: &str, variant: &str, index: u32) -> ChaCha8Rng {
-    let mut h = fnv1a64(&seed.to_le_bytes(), FNV_OFFSET);
-    h = fnv1a64(rel_path.as_bytes(), h);
-    h = fnv1a64(&[0], h); // separator: ("ab", "c") and ("a", "bc") must differ
-    h = fnv1a64(variant.as_bytes(), h);
-    h = fnv1a64(&[0], h);
-    h = fnv1a64(&index.to_le_bytes(), h);
-    ChaCha8Rng::seed_from_u64(h)
-}
-
 /// A sample channel type (u8, u16, f32) seen in 8-bit units, so `cval` and channel shifts mean the
 /// same on 8- and 16-bit PNGs.
 pub(crate) trait Channel: Copy + Send + Sync + 'static {
@@ -250,25 +223,6 @@ pub(crate) use per_buffer;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1a_matches_reference_vectors() {
-        // Published FNV-1a 64 test vectors.
-        assert_eq!(fnv1a64(b"", FNV_OFFSET), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a", FNV_OFFSET), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar", FNV_OFFSET), 0x8594_4171_f739_67e8);
-    }
-
-    #[test]
-    fn streams_differ_by_every_key_part() {
-        use rand::RngExt;
-        let a = stream_rng(1, "x/a.png", "aug", 1).random::<u64>();
-        assert_eq!(a, stream_rng(1, "x/a.png", "aug", 1).random::<u64>());
-        assert_ne!(a, stream_rng(2, "x/a.png", "aug", 1).random::<u64>());
-        assert_ne!(a, stream_rng(1, "x/b.png", "aug", 1).random::<u64>());
-        assert_ne!(a, stream_rng(1, "x/a.png", "flip_lr", 1).random::<u64>());
-        assert_ne!(a, stream_rng(1, "x/a.png", "aug", 2).random::<u64>());
-    }
 
     #[test]
     fn ops_serialise_tagged() {

@@ -3,7 +3,9 @@
 //! `<stem>(plus90)`, `<stem>(cut_A)` and `<stem>(cut_B)`, each through the seed's random `trim`.
 
 use super::folder::{finish, list_images, prepare_out, read_image, variant_path, write_atomic, write_image};
-use super::{AugmentError, Op, Progress, RunOptions, Sample, Skipped, Summary, apply_ops, stream_rng};
+use super::{AugmentError, Op, RunOptions, Sample, Skipped, Summary, apply_ops};
+use crate::progress::Progress;
+use crate::seed::path_stream;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -133,13 +135,13 @@ pub fn apply_plan(
     let files: Vec<PathBuf> = rows.iter().map(|r| PathBuf::from(&r.file)).collect();
     let root = root.map(Path::to_path_buf).unwrap_or_else(|| common_folder(&files));
     prepare_out(&root, &opts.out, opts.overwrite)?;
-    progress.start(rows.len() as u64);
+    progress.start(rows.len() as u64, "augment");
     let results: Vec<_> = rows
         .par_iter()
         .zip(files.par_iter())
         .map(|(row, file)| {
             let r = apply_row(row, file, &root, opts);
-            progress.advance();
+            progress.advance(1);
             r
         })
         .collect();
@@ -175,7 +177,7 @@ fn apply_row(row: &PlanRow, file: &Path, root: &Path, opts: &RunOptions) -> Resu
     }
     let mut written = 0;
     for (name, op, vw, vh) in variants {
-        let trim = trim_box(vw, vh, &mut stream_rng(opts.seed, &rel, name, 0))?;
+        let trim = trim_box(vw, vh, &mut path_stream(opts.seed, &rel, name, 0))?;
         let out = apply_ops(&[op, trim], Sample::new(image.clone()))?;
         let target = opts.out.join(variant_path(&rel, &format!("({name})"), opts.format));
         write_image(&out.image, &target, opts)?;

@@ -2,9 +2,9 @@
 //! `pinsynth::augment`. Option names are Keras `ImageDataGenerator`'s, dashed.
 
 use super::InputError;
+use super::render::Bar;
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use pinsynth::augment::{
     self, AugmentError, AugmentSpec, BalanceOptions, OutputFormat, RunOptions, Summary, ZoomRange,
 };
@@ -181,24 +181,11 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 /// Library errors caused by the user's input exit with 1, the rest with 2.
 fn lib_err(e: AugmentError) -> anyhow::Error {
-    if e.is_input_error() { anyhow::Error::new(InputError(e.to_string())) } else { anyhow::Error::new(e) }
-}
-
-struct Bar(ProgressBar);
-
-impl augment::Progress for Bar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
-    }
-    fn advance(&self) {
-        self.0.inc(1);
-    }
+    anyhow::Error::new(pinsynth::Error::from(e))
 }
 
 fn bar() -> Bar {
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} images  {elapsed} (eta {eta})")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    Bar(ProgressBar::new(0).with_style(style))
+    Bar::new(false)
 }
 
 fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {

@@ -4,7 +4,9 @@
 
 use super::tune_software_rasteriser;
 use clap::Args;
-use pinsynth::run::{Quiet, RunOptions, render_dataset};
+use pinsynth::dataset::DatasetOptions;
+use pinsynth::progress::Quiet;
+use pinsynth::run::{RunOptions, render_dataset};
 use pinsynth::spec::Scene;
 use std::path::Path;
 
@@ -36,7 +38,12 @@ pub struct BenchArgs {
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
-    let opts = RunOptions { jobs: a.jobs, overwrite: false, preview: 0, batch: a.batch, ..RunOptions::default() };
+    let opts = RunOptions {
+        jobs: a.jobs,
+        batch: a.batch,
+        dataset: DatasetOptions { preview: 0, ..DatasetOptions::default() },
+        ..RunOptions::default()
+    };
     tune_software_rasteriser(opts.workers());
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir).join(format!("pinsynth-bench-{}", std::process::id()));
     println!(

@@ -2,7 +2,7 @@
 
 use super::render::{Bar, LayoutArgs, print_summary};
 use clap::Args;
-use pinsynth::run::RunOptions;
+use pinsynth::dataset::DatasetOptions;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -28,14 +28,9 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> anyhow::Result<()> {
-    let opts = RunOptions {
-        overwrite: a.overwrite,
-        preview: a.preview,
-        layouts: a.layouts.options(),
-        ..RunOptions::default()
-    };
+    let opts = DatasetOptions { overwrite: a.overwrite, preview: a.preview, layouts: a.layouts.options() };
     let bar = Bar::new(a.quiet);
-    let summary = pinsynth::scale::merge::merge(&a.dirs, &a.out, &opts, &bar).map_err(anyhow::Error::new)?;
+    let summary = pinsynth::shard::merge::merge(&a.dirs, &a.out, &opts, &bar).map_err(anyhow::Error::new)?;
     bar.0.finish_and_clear();
     print_summary(&summary, &a.out);
     Ok(())

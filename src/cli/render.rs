@@ -4,8 +4,9 @@ use super::tune_software_rasteriser;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pinsynth::dataset::{Format, LayoutOptions, valid_folder_name};
-use pinsynth::run::{Observer, RunOptions, render_dataset};
+use pinsynth::dataset::{DatasetOptions, Format, LayoutOptions, valid_folder_name};
+use pinsynth::progress::Progress;
+use pinsynth::run::{RunOptions, render_dataset};
 use pinsynth::spec::Scene;
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub struct RenderArgs {
     /// Render only shard K of N: the images whose index mod N == K, ids unchanged (join the shards'
     /// outputs with `pinsynth merge`).
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<pinsynth::scale::Shard>,
+    pub shard: Option<pinsynth::shard::Shard>,
     /// Finish an interrupted run in --out: keep the images its manifest records, render the rest.
     #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
@@ -119,15 +120,14 @@ impl Bar {
     }
 }
 
-impl Observer for Bar {
-    fn started(&self, total: u64, _adapter: &str) {
+impl Progress for Bar {
+    fn start(&self, total: u64, _what: &str) {
         // The adapter is named in the summary line; the bar stays on one line.
         self.0.set_length(total);
-        self.0.set_message("rendering");
     }
 
-    fn advanced(&self, done: u64) {
-        self.0.set_position(done);
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
     }
 }
 
@@ -135,10 +135,8 @@ pub fn render(a: RenderArgs) -> anyhow::Result<()> {
     let scene = a.scene.load()?;
     let opts = RunOptions {
         jobs: a.jobs,
-        overwrite: a.overwrite,
-        preview: a.preview,
         batch: a.batch,
-        layouts: a.layouts.options(),
+        dataset: DatasetOptions { overwrite: a.overwrite, preview: a.preview, layouts: a.layouts.options() },
         shard: a.shard,
         resume: a.resume,
     };
@@ -151,7 +149,7 @@ pub fn render(a: RenderArgs) -> anyhow::Result<()> {
 }
 
 /// The one-line summary of a render or a merge.
-pub fn print_summary(summary: &pinsynth::run::Summary, out: &std::path::Path) {
+pub fn print_summary(summary: &pinsynth::dataset::Summary, out: &std::path::Path) {
     let types: Vec<String> = summary.defect_types().iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
         "{} images ({} OK, {} NG{}) in {:.2} s = {:.0} images/s, {} -> {}",

@@ -16,10 +16,12 @@ pub enum WriteError {
     NotADirectory { path: PathBuf },
     #[error("cannot {action} {path}: {source}")]
     Io { action: &'static str, path: PathBuf, source: io::Error },
-    #[error("cannot encode {path}: {message}")]
-    Encode { path: PathBuf, message: String },
-    #[error("cannot decode {path}: {message}")]
-    Decode { path: PathBuf, message: String },
+    #[error("cannot encode {path}")]
+    Encode { path: PathBuf, source: image::ImageError },
+    #[error("cannot decode {path}")]
+    Decode { path: PathBuf, source: image::ImageError },
+    #[error("cannot write JSON to {path}")]
+    Json { path: PathBuf, source: serde_json::Error },
 }
 
 pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> WriteError + use<> {

@@ -3,7 +3,6 @@
 
 use super::files::PartialFile;
 use super::{LayoutWriter, Sample, WriteError};
-use crate::truth::Record;
 use std::path::Path;
 
 pub struct Manifest {
@@ -16,11 +15,6 @@ impl Manifest {
     }
 }
 
-/// One manifest line (no trailing newline).
-pub fn to_line(record: &Record) -> String {
-    serde_json::to_string(record).unwrap_or_default() // ok: a Record of plain data always serialises
-}
-
 impl LayoutWriter for Manifest {
     fn name(&self) -> &'static str {
         "manifest"
@@ -28,7 +22,8 @@ impl LayoutWriter for Manifest {
 
     fn write(&mut self, sample: &Sample<'_>) -> Result<(), WriteError> {
         if let Some(out) = self.out.as_mut() {
-            let mut line = to_line(sample.record);
+            let mut line =
+                sample.record.to_json().map_err(|source| WriteError::Json { path: out.tmp().to_path_buf(), source })?;
             line.push('\n');
             out.write(line.as_bytes())?;
         }

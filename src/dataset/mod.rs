@@ -12,9 +12,10 @@ mod manifest;
 pub mod mvtec;
 mod preview;
 pub mod rle;
-pub mod split;
+mod summary;
 mod wds;
 
+pub use crate::split::Split;
 pub use coco::Coco;
 pub use files::{OUTPUT_ENTRIES, OutputDir, WriteError, link_or_copy, partial_name, write_atomic};
 pub use hf::HuggingFace;
@@ -22,9 +23,10 @@ pub use imagefolder::ImageFolder;
 pub use manifest::Manifest;
 pub use mvtec::MvTec;
 pub use preview::Preview;
-pub use split::Split;
+pub use summary::{Counts, Summary};
 pub use wds::WebDataset;
 
+use crate::pipeline::Frame;
 use crate::truth::Record;
 use std::cell::OnceCell;
 use std::path::Path;
@@ -104,6 +106,48 @@ pub fn valid_folder_name(n: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// What a dataset directory gets besides images/ and masks/ (shared by a render and a merge, which must
+/// be given the same).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetOptions {
+    /// Replace pinsynth's outputs in a non-empty output directory.
+    pub overwrite: bool,
+    /// Images on the contact sheet (`preview.png`); 0 = none.
+    pub preview: usize,
+    /// Which dataset layouts to write, and their options.
+    pub layouts: LayoutOptions,
+}
+
+impl Default for DatasetOptions {
+    fn default() -> Self {
+        DatasetOptions { overwrite: false, preview: 32, layouts: LayoutOptions::default() }
+    }
+}
+
+/// Every writer of a dataset in `root`: the manifest, the chosen layouts and the preview. A render, a
+/// resumed render and a merge all feed them the same records in the same order.
+pub fn writers(root: &Path, opts: &DatasetOptions) -> Result<Vec<Box<dyn LayoutWriter>>, WriteError> {
+    let mut writers: Vec<Box<dyn LayoutWriter>> = vec![Box::new(Manifest::create(root)?)];
+    writers.extend(layout_writers(root, &opts.layouts)?);
+    if opts.preview > 0 {
+        writers.push(Box::new(Preview::new(root, opts.preview)));
+    }
+    Ok(writers)
+}
+
+/// Writes a frame's `images/<id>.png` and `masks/<id>.png` (each under a temporary name, then renamed).
+pub fn write_frame(dir: &OutputDir, frame: &Frame) -> Result<(), WriteError> {
+    let (r, p) = (&frame.record, &frame.pixels);
+    let image = dir.path(&r.image);
+    let png = crate::codec::png_rgb(&p.rgb, p.width, p.height)
+        .map_err(|source| WriteError::Encode { path: image.clone(), source })?;
+    write_atomic(&image, &png)?;
+    let mask = dir.path(&r.mask);
+    let png = crate::codec::png_gray(&p.mask, p.width, p.height)
+        .map_err(|source| WriteError::Encode { path: mask.clone(), source })?;
+    write_atomic(&mask, &png)
+}
+
 /// The layout writers `opts` asks for, rooted at `root`.
 pub fn layout_writers(root: &Path, opts: &LayoutOptions) -> Result<Vec<Box<dyn LayoutWriter>>, WriteError> {
     let mut formats = opts.formats.clone();
@@ -136,9 +180,8 @@ impl<'a> Sample<'a> {
         Sample { record, root, mask: OnceCell::new() }
     }
 
-    /// The split, for a record the run has assigned one (every record the writers see).
     pub fn split(&self) -> Split {
-        self.record.split.unwrap_or(Split::Train)
+        self.record.split
     }
 
     /// Whether the sample belongs in the layouts (not cut by `[balance]`).
@@ -152,8 +195,8 @@ impl<'a> Sample<'a> {
             return Ok(m);
         }
         let path = self.root.join(&self.record.mask);
-        let img = image::open(&path).map_err(|e| WriteError::Encode { path: path.clone(), message: e.to_string() })?;
-        Ok(self.mask.get_or_init(|| img.into_luma8().into_raw()))
+        let mask = crate::codec::read_gray(&path).map_err(|source| WriteError::Decode { path, source })?;
+        Ok(self.mask.get_or_init(|| mask))
     }
 
     /// Path of the image file in `images/`.

@@ -101,8 +101,8 @@ impl LayoutWriter for MvTec {
         if let Some(t) = r.defect_type() {
             let mask = defect_mask(sample)?;
             let path = self.dir(&format!("ground_truth/{t}"))?.join(format!("{}_mask.png", r.id));
-            let png = crate::encode::png_gray(&mask, r.width, r.height)
-                .map_err(|message| WriteError::Encode { path: path.clone(), message })?;
+            let png = crate::codec::png_gray(&mask, r.width, r.height)
+                .map_err(|source| WriteError::Encode { path: path.clone(), source })?;
             write_atomic(&path, &png)?;
         }
         Ok(())

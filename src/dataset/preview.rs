@@ -51,7 +51,7 @@ impl LayoutWriter for Preview {
         let tmp = partial_name(&path);
         sheet
             .save_with_format(&tmp, image::ImageFormat::Png)
-            .map_err(|e| WriteError::Encode { path: tmp.clone(), message: e.to_string() })?;
+            .map_err(|source| WriteError::Encode { path: tmp.clone(), source })?;
         std::fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))
     }
 }
@@ -67,9 +67,7 @@ fn contact_sheet(root: &Path, records: &[Record]) -> Result<RgbImage, WriteError
     let mut sheet = RgbImage::from_pixel(cols * cw, rows * ch, Rgb([255, 255, 255]));
     for (i, r) in records.iter().enumerate() {
         let path = root.join(&r.image);
-        let img = image::open(&path)
-            .map_err(|e| WriteError::Encode { path: path.clone(), message: e.to_string() })?
-            .to_rgb8();
+        let img = image::open(&path).map_err(|source| WriteError::Decode { path: path.clone(), source })?.to_rgb8();
         let thumb = image::imageops::resize(&img, tw, th, image::imageops::FilterType::Triangle);
         let (cx, cy) = ((i as u32 % cols) * cw, (i as u32 / cols) * ch);
         let frame = if r.is_ok() { OK_COLOR } else { NG_COLOR };

@@ -75,7 +75,10 @@ pub fn members(sample: &Sample<'_>) -> Result<Vec<(String, Vec<u8>)>, WriteError
     Ok(vec![
         (format!("{k}.png"), read(sample.image_path())?),
         (format!("{k}.mask.png"), read(sample.root.join(&r.mask))?),
-        (format!("{k}.json"), super::manifest::to_line(r).into_bytes()),
+        (
+            format!("{k}.json"),
+            r.to_json().map_err(|source| WriteError::Json { path: sample.root.join("wds"), source })?.into_bytes(),
+        ),
         (format!("{k}.cls"), if r.is_ok() { b"0".to_vec() } else { b"1".to_vec() }),
     ])
 }

@@ -5,8 +5,8 @@
 pub mod mesh;
 
 use crate::conventions::{self, Camera, PinKind};
+use crate::params::ImageParams;
 use crate::spec::{Light, Scene};
-use crate::sweep::ImageParams;
 use glam::{DMat4, DVec2, DVec3};
 
 /// Which mesh an object is drawn with.

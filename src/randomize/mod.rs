@@ -6,9 +6,10 @@
 
 pub mod photometric;
 
+use crate::seed;
 use crate::spec::dist::Dist;
 use crate::spec::{Randomize, Scene};
-use crate::sweep::{dist::sample, stream_rng};
+use crate::sweep::dist::sample;
 use glam::{DQuat, DVec3};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -79,7 +80,7 @@ pub fn sample_image(scene: &Scene, index: u64) -> Option<Sampled> {
     if r.is_off() {
         return None;
     }
-    let rng = &mut stream_rng(scene.seed(), index, b"pinsynth/dr/1");
+    let rng = &mut seed::image_stream(scene.seed(), index, seed::RANDOMIZE);
     let (c, l) = (&scene.camera, &scene.light);
     Some(Sampled {
         camera_location: jitter(c.location, r.camera_jitter, rng),

@@ -3,7 +3,7 @@
 //! noise stream, then 8-bit quantisation. The mask is never touched.
 
 use super::Sampled;
-use crate::sweep::stream_rng;
+use crate::seed;
 use image::RgbImage;
 use rand_distr::{Distribution, Normal};
 
@@ -32,7 +32,7 @@ pub fn apply(rgb: &mut [u8], width: u32, height: u32, s: &Sampled, seed: u64, in
     let curve: Vec<f64> =
         (0..256).map(|x| (((x as f64 / 255.0).powf(gamma) - 0.5) * contrast + 0.5 + brightness) * 255.0).collect();
     let noise = s.noise_sd.filter(|v| *v > 0.0).and_then(|sd| Normal::new(0.0, sd).ok());
-    let mut rng = stream_rng(seed, index, b"pinsynth/noise/1");
+    let mut rng = seed::image_stream(seed, index, seed::NOISE);
     for v in rgb.iter_mut() {
         let n = noise.map_or(0.0, |d| d.sample(&mut rng));
         *v = (curve[*v as usize] + n).round().clamp(0.0, 255.0) as u8;

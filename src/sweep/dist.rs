@@ -90,7 +90,7 @@ pub fn tilt(sweep: &Sweep, rng: &mut ChaCha8Rng) -> [f64; 2] {
 }
 
 fn trial_rng(sweep: &Sweep) -> ChaCha8Rng {
-    super::stream_rng(sweep.seed, 0, b"pinsynth/trial/1")
+    crate::seed::image_stream(sweep.seed, 0, crate::seed::TRIAL)
 }
 
 /// How many of [`TRIAL_DRAWS`] offsets reach `min_offset` (a fixed stream: the verdict never changes).
@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn choice_follows_its_weights() {
         let d = Dist::Choice { values: vec![1.0, 2.0], weights: vec![3.0, 1.0] };
-        let mut rng = super::super::stream_rng(1, 2, b"test");
+        let mut rng = crate::seed::image_stream(1, 2, crate::seed::StreamTag::new("test"));
         let ones = (0..4000).filter(|_| sample(&d, &mut rng) == 1.0).count();
         assert!((2800..3200).contains(&ones), "{ones}");
     }

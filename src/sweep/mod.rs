@@ -8,9 +8,9 @@ pub mod dist;
 mod grid;
 
 use crate::conventions::PinKind;
+use crate::seed;
 use crate::spec::{Case, DefectSpec, Scene, Sweep, sweep_id_width};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// The four kinds of NG image.
@@ -60,31 +60,27 @@ impl Defect {
     }
 }
 
-/// Everything that differs from one image to the next.
+/// What the scene's cases and sweep decide for image `index`: its id, the seed it derives from and
+/// its defect. The rest of an image's parameters (randomization, split, balance) are added by
+/// [`crate::params`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct ImageParams {
+pub struct Drawn {
     pub index: u64,
     pub id: String,
     /// The scene seed this image was derived from.
     pub seed: u64,
     pub defect: Option<Defect>,
-    /// Domain-randomized values, when the scene's `[randomize]` turns any on.
-    pub randomize: Option<crate::randomize::Sampled>,
 }
 
-/// Parameters of image `index` (0 ≤ index < [`Scene::image_count`]).
-pub fn image_params(scene: &Scene, index: u64) -> ImageParams {
-    ImageParams { randomize: crate::randomize::sample_image(scene, index), ..geometry_params(scene, index) }
-}
-
-fn geometry_params(scene: &Scene, index: u64) -> ImageParams {
+/// Id, seed and defect of image `index` (0 ≤ index < [`Scene::image_count`]).
+pub fn draw(scene: &Scene, index: u64) -> Drawn {
     let n_cases = scene.cases.len() as u64;
     if index < n_cases {
         return case_params(scene, &scene.cases[index as usize], index);
     }
     let sweep = scene.sweep.as_ref().expect("index < image_count implies a sweep"); // ok: caller contract, checked by image_count
     let i = index - n_cases;
-    ImageParams {
+    Drawn {
         index,
         id: format!("{:0width$}", i, width = sweep_id_width(sweep.count)),
         seed: sweep.seed,
@@ -92,18 +88,11 @@ fn geometry_params(scene: &Scene, index: u64) -> ImageParams {
             Some(g) => grid::grid_defect(scene, g, i),
             None => sweep_defect(scene, sweep, i),
         },
-        randomize: None,
     }
 }
 
-fn case_params(scene: &Scene, case: &Case, index: u64) -> ImageParams {
-    ImageParams {
-        index,
-        id: case.name.clone(),
-        seed: scene.seed(),
-        defect: case.defect.as_ref().map(|d| resolve(scene, d)),
-        randomize: None,
-    }
+fn case_params(scene: &Scene, case: &Case, index: u64) -> Drawn {
+    Drawn { index, id: case.name.clone(), seed: scene.seed(), defect: case.defect.as_ref().map(|d| resolve(scene, d)) }
 }
 
 fn resolve(scene: &Scene, d: &DefectSpec) -> Defect {
@@ -117,26 +106,11 @@ pub fn sweep_is_ok(ok_fraction: f64, i: u64) -> bool {
     ((i + 1) as f64 * ok_fraction).floor() > (i as f64 * ok_fraction).floor()
 }
 
-/// The random stream of sweep image `i`: ChaCha8 keyed by (seed, i).
-pub fn image_rng(seed: u64, i: u64) -> ChaCha8Rng {
-    stream_rng(seed, i, b"pinsynth/image/1")
-}
-
-/// An independent stream of image `i` for one purpose (`tag`, at most 16 bytes): drawing more or fewer
-/// numbers from one stream never shifts another.
-pub fn stream_rng(seed: u64, i: u64, tag: &[u8]) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&i.to_le_bytes());
-    key[16..16 + tag.len().min(16)].copy_from_slice(&tag[..tag.len().min(16)]);
-    ChaCha8Rng::from_seed(key)
-}
-
 fn sweep_defect(scene: &Scene, sweep: &Sweep, i: u64) -> Option<Defect> {
     if sweep_is_ok(sweep.ok_fraction, i) {
         return None;
     }
-    let mut rng = image_rng(sweep.seed, i);
+    let mut rng = seed::image_stream(sweep.seed, i, seed::DEFECT);
     // Draw order is part of the format: type, pin, then the components the type uses (offset before
     // tilt), each redrawn until it reaches its minimum magnitude.
     let w = &sweep.weights;
@@ -178,9 +152,9 @@ mod tests {
         let small = scene("[sweep]\ncount = 10\nseed = 7");
         let big = scene("[sweep]\ncount = 100000\nseed = 7");
         for i in 0..10 {
-            assert_eq!(image_params(&small, i).defect, image_params(&big, i).defect);
+            assert_eq!(draw(&small, i).defect, draw(&big, i).defect);
         }
-        assert_eq!(image_params(&small, 3).id, "000003");
+        assert_eq!(draw(&small, 3).id, "000003");
     }
 
     #[test]
@@ -189,7 +163,7 @@ mod tests {
             "[sweep]\ncount = 400\nseed = 1\nok_fraction = 0\n[sweep.weights]\nmissing = 0\noffset = 0\noffset_tilt = 0\n[sweep.grad]\nx = [5, 6]\ny = [-2, -1]",
         );
         for i in 0..400 {
-            let d = image_params(&s, i).defect.unwrap();
+            let d = draw(&s, i).defect.unwrap();
             assert_eq!(d.defect_type(), DefectType::Tilt);
             assert!((5.0..=6.0).contains(&d.grad[0]) && (-2.0..=-1.0).contains(&d.grad[1]));
             assert_eq!(d.dpos, [0.0; 3]);
@@ -206,7 +180,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         let mut ok = 0;
         for i in 0..s.image_count() {
-            match image_params(&s, i).defect {
+            match draw(&s, i).defect {
                 None => ok += 1,
                 Some(d) => {
                     assert_eq!((d.pin[0], d.grad[1], d.dpos), (1, 0.0, [0.0; 3]));
@@ -222,7 +196,7 @@ mod tests {
         );
         let round = s.layout.terminals().filter(|t| t.2 == PinKind::Round).count() as u64;
         assert_eq!(s.image_count(), round * 7);
-        let missing = (0..s.image_count()).filter(|&i| image_params(&s, i).defect.is_some_and(|d| d.missing)).count();
+        let missing = (0..s.image_count()).filter(|&i| draw(&s, i).defect.is_some_and(|d| d.missing)).count();
         assert_eq!(missing as u64, round);
     }
 
@@ -232,7 +206,7 @@ mod tests {
             "[sweep]\ncount = 300\nseed = 3\nok_fraction = 0\nmin_tilt_deg = 3\nmin_offset = 0.1\npins = { kind = \"square\", y = [2, 5] }\n[sweep.grad]\nx = { normal = [0, 4], clamp = [-10, 10] }\ny = { choice = [-1, 0, 1], weights = [1, 2, 1] }\n[sweep.dpos]\nz = { fixed = 0 }",
         );
         for i in 0..300 {
-            let d = image_params(&s, i).defect.unwrap();
+            let d = draw(&s, i).defect.unwrap();
             assert_eq!(d.kind, PinKind::Square);
             assert!((2..=5).contains(&d.pin[1]));
             let t = d.defect_type();
@@ -256,7 +230,7 @@ mod tests {
             if sweep_is_ok(sweep.ok_fraction, i) {
                 return None;
             }
-            let mut rng = image_rng(sweep.seed, i);
+            let mut rng = seed::image_stream(sweep.seed, i, seed::DEFECT);
             let w = &sweep.weights;
             let weights = [w.offset, w.tilt, w.offset_tilt, w.missing];
             let total: f64 = weights.iter().sum();
@@ -295,7 +269,7 @@ mod tests {
         for text in ["[sweep]\ncount = 500\nseed = 1", "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]"] {
             let s = scene(text);
             for i in 0..500 {
-                assert_eq!(image_params(&s, i).defect, original(&s, i), "{text}: image {i}");
+                assert_eq!(draw(&s, i).defect, original(&s, i), "{text}: image {i}");
             }
         }
     }

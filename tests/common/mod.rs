@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that run the `pinsynth` binary.
+//! Helpers shared by the integration tests: running the `pinsynth` binary, reading a dataset back,
+//! opening a GPU. Each test crate uses some of them.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,4 +27,13 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
+}
+
+/// The frame maker of `scene`, or a failed test that names the fix: a test that needs a GPU adapter
+/// never passes silently without one (skip GPU tests explicitly with `cargo test -- --skip <name>`).
+pub fn frame_maker(scene: &pinsynth::spec::Scene) -> pinsynth::pipeline::FrameMaker {
+    match pinsynth::pipeline::FrameMaker::new(scene) {
+        Ok(m) => m,
+        Err(e) => panic!("no Vulkan adapter — install mesa-vulkan-drivers (or a GPU driver): {e}"),
+    }
 }

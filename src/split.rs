@@ -13,8 +13,9 @@
 //!   The selection is exact; it needs one pass over every image's label before rendering
 //!   ([`BalancePlan::new`], a cheap pure function of the scene), with memory independent of the count.
 
+use crate::seed::{stable_hash, unit};
 use crate::spec::{BalanceSpec, Scene, SplitSpec};
-use crate::sweep::image_params;
+use crate::sweep;
 use serde::{Deserialize, Serialize};
 
 /// The part of the dataset an image belongs to.
@@ -40,31 +41,6 @@ impl Split {
     fn index(self) -> usize {
         self as usize
     }
-}
-
-/// FNV-1a over the parts (each followed by a 0xff separator, which never occurs in UTF-8), then the
-/// SplitMix64 finaliser so that every output bit depends on every input bit. Specified here, not
-/// std's `DefaultHasher`, whose output may change between Rust releases.
-pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    seed.to_le_bytes().into_iter().for_each(&mut eat);
-    for part in parts {
-        part.bytes().for_each(&mut eat);
-        eat(0xff);
-    }
-    let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A hash as a number in [0, 1) (its top 53 bits).
-pub fn unit(h: u64) -> f64 {
-    (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The stratum of an image: `ok`, or `ng/<defect type>`.
@@ -194,7 +170,7 @@ impl BalancePlan {
         }
         BalancePlan::from_items(&scene.balance, seed, || {
             (0..scene.image_count()).map(move |i| {
-                let p = image_params(scene, i);
+                let p = sweep::draw(scene, i);
                 let ty = p.defect.as_ref().map(|d| d.defect_type().as_str());
                 let split = assign_split(&scene.split, seed, &stratum(ty), &p.id);
                 (balance_key(seed, &p.id), p.defect.is_some(), split)
@@ -220,15 +196,6 @@ mod tests {
     fn ids(n: u64) -> Vec<String> {
         (0..n).map(|i| format!("{i:06}")).collect()
     }
-
-    #[test]
-    fn hash_is_pinned() {
-        // The split of every image ever rendered depends on these exact values: never change them.
-        assert_eq!(stable_hash(7, &["split", "ok", "000001"]), PINNED);
-        assert_ne!(stable_hash(7, &["split", "ok", "000001"]), stable_hash(7, &["split", "ok0", "00001"]));
-    }
-    // Computed independently with a 10-line Python FNV-1a + SplitMix64.
-    const PINNED: u64 = 0x49ef_7fc5_f83a_37c7;
 
     #[test]
     fn adding_images_never_moves_existing_ones() {

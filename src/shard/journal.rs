@@ -5,7 +5,7 @@
 //! renders the rest. Anything after the last complete record is rendered again, which at worst costs
 //! time: files only ever appear under their final names complete.
 
-use super::{SHARD_FILE, ScaleError, Shard, ShardFile, Work};
+use super::{Shard, ShardError, ShardFile, Work, read_scene};
 use crate::Error;
 use crate::dataset::{OutputDir, WriteError};
 use crate::spec::Scene;
@@ -29,20 +29,19 @@ pub fn reopen(out: &Path, scene: &Scene, shard: Option<Shard>) -> Result<Option<
     if !out.is_dir() || fs::read_dir(out).map_err(io("list", out))?.next().is_none() {
         return Ok(None);
     }
-    let resolved = out.join("scene.resolved.toml");
     let dir = out.to_path_buf();
-    match fs::read(&resolved) {
-        Err(_) => return Err(ScaleError::NotAnOutput { dir }.into()),
-        Ok(bytes) if bytes != scene.to_toml().as_bytes() => return Err(ScaleError::SceneChanged { dir }.into()),
-        Ok(_) => {}
+    match read_scene(out)? {
+        None => return Err(ShardError::NotAnOutput { dir }.into()),
+        Some(found) if found != *scene => return Err(ShardError::SceneChanged { dir }.into()),
+        Some(_) => {}
     }
-    let found = fs::read(out.join(SHARD_FILE)).ok().and_then(|b| serde_json::from_slice::<ShardFile>(&b).ok());
-    let wanted = shard.map(|s| ShardFile { shard: s.index, of: s.count, images: scene.image_count() });
+    let found = ShardFile::read(out)?;
+    let wanted = shard.map(|s| ShardFile::of(s, scene.image_count()));
     if found != wanted {
         let name = |f: &Option<ShardFile>| {
             f.as_ref().map_or("a whole run".to_string(), |f| format!("shard {}/{}", f.shard, f.of))
         };
-        return Err(ScaleError::ShardChanged { dir, found: name(&found), wanted: name(&wanted) }.into());
+        return Err(ShardError::ShardChanged { dir, found: name(&found), wanted: name(&wanted) }.into());
     }
     let journal = out.join(JOURNAL);
     if !journal.exists() {
@@ -81,7 +80,7 @@ pub fn replay(
             let Some(text) = line.strip_suffix('\n').filter(|_| n > 0) else { break };
             let Ok(record) = serde_json::from_str::<Record>(text) else { break };
             let complete = record.index == work.index(done)
-                && serde_json::to_string(&record).is_ok_and(|again| again == text)
+                && record.to_json().is_ok_and(|again| again == text)
                 && root.join(&record.image).is_file()
                 && root.join(&record.mask).is_file();
             if !complete {

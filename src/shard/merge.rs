@@ -1,11 +1,12 @@
 //! `pinsynth merge`: shard outputs → the dataset one process would have written. Record `i` is line
 //! `i / N` of shard `i mod N`'s manifest; records are taken in index order, their images and masks
-//! hard-linked (or copied) into place, and replayed through the same layout writers as a render.
+//! hard-linked (or copied) into place, and replayed through the same dataset writers as a render.
 
-use super::{SHARD_FILE, ScaleError, ShardFile};
+use super::{ShardError, ShardFile, read_scene};
 use crate::Error;
-use crate::dataset::{OutputDir, Sample, WriteError, link_or_copy, write_atomic};
-use crate::run::{Observer, RunOptions, Summary, dataset_writers, write_summary_json};
+use crate::dataset::{self, DatasetOptions, OutputDir, Sample, Summary, WriteError, link_or_copy, write_atomic};
+use crate::progress::Progress;
+use crate::spec::Scene;
 use crate::truth::Record;
 use std::fs;
 use std::io::{BufRead, BufReader, Lines};
@@ -20,20 +21,17 @@ struct ShardDir {
 }
 
 /// Joins the outputs of every shard of one run (`dirs`, any order) into `out`.
-pub fn merge(dirs: &[PathBuf], out: &Path, opts: &RunOptions, obs: &dyn Observer) -> Result<Summary, Error> {
+pub fn merge(dirs: &[PathBuf], out: &Path, opts: &DatasetOptions, progress: &dyn Progress) -> Result<Summary, Error> {
     let start = Instant::now();
     let mut shards: Vec<Option<(PathBuf, ShardFile)>> = Vec::new();
-    let mut first: Option<(PathBuf, ShardFile, Vec<u8>)> = None;
+    let mut first: Option<(PathBuf, ShardFile, Scene)> = None;
     for dir in dirs {
-        let info: ShardFile = fs::read(dir.join(SHARD_FILE))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .filter(|f: &ShardFile| f.shard < f.of)
-            .ok_or_else(|| ScaleError::NotAShard { dir: dir.clone() })?;
-        let scene = fs::read(dir.join("scene.resolved.toml")).unwrap_or_default();
+        let not_a_shard = || ShardError::NotAShard { dir: dir.clone() };
+        let info = ShardFile::read(dir)?.filter(|f| f.shard < f.of).ok_or_else(not_a_shard)?;
+        let scene = read_scene(dir)?.ok_or_else(not_a_shard)?;
         let (f_dir, f_info, f_scene) = first.get_or_insert_with(|| (dir.clone(), info, scene.clone()));
         if info.of != f_info.of {
-            return Err(ScaleError::ShardCountDiffers {
+            return Err(ShardError::ShardCountDiffers {
                 dir: dir.clone(),
                 shard: info.shard,
                 count: info.of,
@@ -43,25 +41,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &RunOptions, obs: &dyn Observer
             .into());
         }
         if scene != *f_scene || info.images != f_info.images {
-            return Err(ScaleError::DifferentScenes { dir: dir.clone(), first: f_dir.clone() }.into());
+            return Err(ShardError::DifferentScenes { dir: dir.clone(), first: f_dir.clone() }.into());
         }
         shards.resize(info.of as usize, None);
         if let Some((seen, _)) = &shards[info.shard as usize] {
             return Err(
-                ScaleError::DuplicateShard { shard: info.shard, first: seen.clone(), second: dir.clone() }.into()
+                ShardError::DuplicateShard { shard: info.shard, first: seen.clone(), second: dir.clone() }.into()
             );
         }
         if !dir.join("manifest.jsonl").is_file() {
-            return Err(ScaleError::Unfinished { dir: dir.clone() }.into());
+            return Err(ShardError::Unfinished { dir: dir.clone() }.into());
         }
         shards[info.shard as usize] = Some((dir.clone(), info));
     }
-    let Some((_, info, scene)) = first else {
-        return Err(ScaleError::MissingShards { missing: vec![0], count: 1 }.into());
+    let Some((first_dir, info, _)) = first else {
+        return Err(ShardError::MissingShards { missing: vec![0], count: 1 }.into());
     };
     let missing: Vec<u64> = (0..info.of).filter(|k| shards[*k as usize].is_none()).collect();
     if !missing.is_empty() {
-        return Err(ScaleError::MissingShards { missing, count: info.of }.into());
+        return Err(ShardError::MissingShards { missing, count: info.of }.into());
     }
     let mut readers = Vec::new();
     for (dir, _) in shards.into_iter().flatten() {
@@ -75,14 +73,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &RunOptions, obs: &dyn Observer
     }
 
     let out_dir = OutputDir::prepare(out, opts.overwrite)?;
-    write_atomic(&out_dir.path("scene.resolved.toml"), &scene)?;
-    let mut writers = dataset_writers(&out_dir.root, opts)?;
+    // The first shard's file, byte for byte: the merged dataset is what one process would have written.
+    let scene_file = first_dir.join("scene.resolved.toml");
+    let scene_text =
+        fs::read(&scene_file).map_err(|source| WriteError::Io { action: "read", path: scene_file, source })?;
+    write_atomic(&out_dir.path("scene.resolved.toml"), &scene_text)?;
+    let mut writers = dataset::writers(&out_dir.root, opts)?;
     let mut summary = Summary { adapter: "merge".into(), ..Summary::default() };
-    obs.started(info.images, "merge");
+    progress.start(info.images, "merge");
     for i in 0..info.images {
         let shard = &mut readers[(i % info.of) as usize];
         shard.line += 1;
-        let bad = |reason: String| ScaleError::BadManifest { path: shard.manifest.clone(), line: shard.line, reason };
+        let bad = |reason: String| ShardError::BadManifest { path: shard.manifest.clone(), line: shard.line, reason };
         let text = match shard.lines.next() {
             Some(Ok(t)) => t,
             Some(Err(e)) => return Err(bad(e.to_string()).into()),
@@ -100,12 +102,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &RunOptions, obs: &dyn Observer
         for w in writers.iter_mut() {
             w.write(&sample)?;
         }
-        obs.advanced(i + 1);
+        progress.advance(1);
     }
     for w in writers.iter_mut() {
         w.finish()?;
     }
-    write_summary_json(&out_dir, &summary)?;
+    summary.counts.write(&out_dir)?;
     summary.seconds = start.elapsed().as_secs_f64();
     Ok(summary)
 }

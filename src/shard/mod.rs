@@ -1,4 +1,4 @@
-//! Runs that scale past one process: `--shard K/N` renders the images with index mod N == K,
+//! Runs that span processes: `--shard K/N` renders the images with index mod N == K,
 //! [`merge`] joins shard outputs into the dataset one process would have written, and [`journal`]
 //! lets `--resume` finish an interrupted run. All three rest on one fact: a record of
 //! `manifest.jsonl` says its image is complete, so replaying records through the layout writers
@@ -7,12 +7,15 @@
 pub mod journal;
 pub mod merge;
 
+use crate::dataset::{OutputDir, WriteError, write_atomic};
+use crate::spec::Scene;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 /// Errors of sharded, merged and resumed runs (all caused by the directories or arguments given).
 #[derive(Debug, thiserror::Error)]
-pub enum ScaleError {
+pub enum ShardError {
     #[error("invalid shard {given:?}: expected K/N with 0 <= K < N, e.g. 0/4")]
     BadShard { given: String },
     #[error(
@@ -33,6 +36,12 @@ pub enum ScaleError {
     MissingShards { missing: Vec<u64>, count: u64 },
     #[error("{dir} was rendered from a different scene than {first} (scene.resolved.toml differs)")]
     DifferentScenes { dir: PathBuf, first: PathBuf },
+    #[error("cannot read the scene of {dir}")]
+    UnreadableScene {
+        dir: PathBuf,
+        #[source]
+        source: Box<crate::spec::SpecError>,
+    },
     #[error("{dir} is not finished (no manifest.jsonl); rerun its shard with --resume, then merge")]
     Unfinished { dir: PathBuf },
     #[error("{path}: line {line}: {reason}")]
@@ -51,11 +60,11 @@ pub struct Shard {
 }
 
 impl std::str::FromStr for Shard {
-    type Err = ScaleError;
+    type Err = ShardError;
 
     /// `K/N`, as in `--shard 3/8` (a Slurm array task id or a Kubernetes `JOB_COMPLETION_INDEX` as K).
-    fn from_str(s: &str) -> Result<Shard, ScaleError> {
-        let bad = || ScaleError::BadShard { given: s.to_string() };
+    fn from_str(s: &str) -> Result<Shard, ShardError> {
+        let bad = || ShardError::BadShard { given: s.to_string() };
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) = (k.trim().parse::<u64>().map_err(|_| bad())?, n.trim().parse::<u64>().map_err(|_| bad())?);
         if count == 0 || index >= count {
@@ -81,6 +90,41 @@ pub struct ShardFile {
 }
 
 pub const SHARD_FILE: &str = "shard.json";
+
+impl ShardFile {
+    /// The `shard.json` of shard `s` of a scene with `images` images.
+    pub fn of(s: Shard, images: u64) -> ShardFile {
+        ShardFile { shard: s.index, of: s.count, images }
+    }
+
+    /// The `shard.json` in `dir`: None when there is none; an error when it cannot be read or parsed.
+    pub fn read(dir: &Path) -> Result<Option<ShardFile>, WriteError> {
+        let path = dir.join(SHARD_FILE);
+        match fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(WriteError::Io { action: "read", path, source }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| WriteError::Json { path, source }),
+        }
+    }
+
+    pub fn write(&self, dir: &OutputDir) -> Result<(), WriteError> {
+        let path = dir.path(SHARD_FILE);
+        let json = serde_json::to_string(self).map_err(|source| WriteError::Json { path: path.clone(), source })?;
+        write_atomic(&path, json.as_bytes())
+    }
+}
+
+/// The scene a dataset directory was rendered from (its `scene.resolved.toml`, parsed: two versions of
+/// pinsynth that resolve a scene the same way agree, whatever the header says).
+pub fn read_scene(dir: &Path) -> Result<Option<Scene>, ShardError> {
+    let path = dir.join("scene.resolved.toml");
+    if !path.exists() {
+        return Ok(None);
+    }
+    Scene::load(&path, &[])
+        .map(Some)
+        .map_err(|source| ShardError::UnreadableScene { dir: dir.to_path_buf(), source: Box::new(source) })
+}
 
 /// The images one process renders: indices `first`, `first + step`, … below `total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
