@@ -182,6 +182,30 @@ impl Camera {
     }
 }
 
+/// The four kinds of NG image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum DefectType {
+    Offset,
+    Tilt,
+    OffsetTilt,
+    Missing,
+}
+
+impl DefectType {
+    pub const ALL: [DefectType; 4] =
+        [DefectType::Offset, DefectType::Tilt, DefectType::OffsetTilt, DefectType::Missing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefectType::Offset => "offset",
+            DefectType::Tilt => "tilt",
+            DefectType::OffsetTilt => "offset_tilt",
+            DefectType::Missing => "missing",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

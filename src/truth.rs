@@ -1,12 +1,12 @@
 //! Ground truth of one image: the manifest record, built from the posed geometry (projected face
 //! centres, continuous pixel coordinates) and the rendered mask (visible pixels and boxes).
 
+use crate::conventions::DefectType;
 use crate::conventions::{self, PinKind};
 use crate::geometry::{Posed, PosedPin};
 use crate::params::ImageParams;
 use crate::render::Pixels;
 use crate::split::Split;
-use crate::sweep::DefectType;
 use glam::{DVec2, DVec3};
 use serde::{Deserialize, Serialize};
 

@@ -8,8 +8,8 @@ pub mod photometric;
 
 use crate::seed;
 use crate::spec::dist::Dist;
+use crate::spec::draw::sample;
 use crate::spec::{Randomize, Scene};
-use crate::sweep::dist::sample;
 use glam::{DQuat, DVec3};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;

@@ -3,9 +3,9 @@
 //!
 //! Accepted forms: `[min, max]` (uniform, the original form), `{ uniform = [min, max] }`,
 //! `{ normal = [mean, sd], clamp = [min, max] }`, `{ choice = [v1, v2, …], weights = [w1, w2, …] }`,
-//! `{ fixed = v }` or a bare number. Sampling lives in `crate::sweep::dist`.
+//! `{ fixed = v }` or a bare number. Sampling lives in [`super::draw`].
 
-use super::reader::{ProblemKind, Problems, Section, each_number, floats_value, found, number, show};
+use super::schema::{ProblemKind, Problems, Section, each_number, floats_value, found, number, show};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use toml::Value;

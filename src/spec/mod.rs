@@ -1,24 +1,25 @@
 //! Scene files: TOML in, a validated [`Scene`] with every default resolved out.
 //!
-//! Reading collects every problem in the file (see [`reader`]) and reports each with the file, the
+//! Reading collects every problem in the file (see [`schema`]) and reports each with the file, the
 //! key path, the value and what is allowed. After [`Scene::load`] nothing downstream re-checks input.
 //! [`Scene::to_toml`] writes the resolved scene back in the same schema (`scene.resolved.toml`), so a
 //! resolved file loads again to the same scene.
 
 pub mod dist;
+pub mod draw;
 mod randomize;
-mod read;
-pub mod reader;
+pub mod schema;
+mod sections;
 mod sweep;
 
 pub use randomize::Randomize;
-pub(crate) use read::read_pin;
-pub use read::sweep_id_width;
-use read::{apply_override, read_scene};
+pub(crate) use sections::read_pin;
+pub use sections::sweep_id_width;
+use sections::{apply_override, read_scene};
 pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, Sweep};
 
 use crate::conventions::{self, PinKind};
-use reader::{Problem, Problems};
+use schema::{Problem, Problems};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! value; the other keys are distributions (any form of [`Dist`]) that replace the value.
 
 use super::dist::{self, Dist};
-use super::reader::{Problems, Section, floats_value};
+use super::schema::{Problems, Section, floats_value};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

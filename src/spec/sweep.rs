@@ -3,10 +3,10 @@
 //! either may make defective.
 
 use super::dist::{self, Dist};
-use super::reader::{ProblemKind, Problems, Section, found, number, show};
+use super::schema::{ProblemKind, Problems, Section, found, number, show};
 use super::{Layout, MAX_DPOS, MAX_GRAD_DEG, MAX_SWEEP_COUNT, read_pin};
+use crate::conventions::DefectType;
 use crate::conventions::PinKind;
-use crate::sweep::DefectType;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use toml::Value;
@@ -261,9 +261,9 @@ fn random_defaults(count: u64, seed: u64) -> Sweep {
 }
 
 /// A minimum magnitude must be reachable, and reached often enough that redrawing (bounded, see
-/// `crate::sweep::MAX_REDRAWS`) cannot realistically run out: checked here on a fixed trial stream.
+/// [`super::draw::MAX_REDRAWS`]) cannot realistically run out: checked here on a fixed trial stream.
 fn check_min_magnitudes(sweep: &Sweep, p: &mut Problems) {
-    use crate::sweep::dist::{TRIAL_DRAWS, TRIAL_MIN_HITS, offset_trials, tilt_deg, tilt_trials};
+    use super::draw::{TRIAL_DRAWS, TRIAL_MIN_HITS, offset_trials, tilt_deg, tilt_trials};
     let w = &sweep.weights;
     if sweep.min_offset > 0.0 && w.offset + w.offset_tilt > 0.0 {
         let d = &sweep.dpos;
@@ -340,7 +340,7 @@ fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -
 /// An inclusive index range `[min, max]` within `0..n`.
 fn read_span(s: &mut Section<'_>, key: &'static str, n: u32, p: &mut Problems) -> Option<[u32; 2]> {
     let path = s.key_path(key);
-    let r = s.get(key).and_then(|v| super::reader::floats_value::<2>(&path, v, 0.0, f64::from(n - 1), p))?;
+    let r = s.get(key).and_then(|v| super::schema::floats_value::<2>(&path, v, 0.0, f64::from(n - 1), p))?;
     if r.iter().any(|v| v.fract() != 0.0) || r[0] > r[1] {
         p.invalid(&path, format!("[{}, {}]", r[0], r[1]), "needs two whole numbers, min <= max");
         return None;

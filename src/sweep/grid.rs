@@ -1,7 +1,8 @@
 //! Grid sweeps: image `i` is one combination of terminal × defect type × axis values × repeat, decoded
 //! from the index alone (terminal outermost, repeat innermost, the last axis fastest).
 
-use super::{Defect, DefectType};
+use super::Defect;
+use crate::conventions::DefectType;
 use crate::spec::{Grid, Scene};
 
 /// The defect of grid image `i`, or None when its combination moves nothing (an OK image).

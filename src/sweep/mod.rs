@@ -4,38 +4,13 @@
 //! are made, in any order, on any thread. Cases come first (indices 0..cases), then the sweep: a
 //! random one ([`dist`]) or a grid ([`grid`]).
 
-pub mod dist;
 mod grid;
 
-use crate::conventions::PinKind;
+use crate::conventions::{DefectType, PinKind};
 use crate::seed;
+use crate::spec::draw;
 use crate::spec::{Case, DefectSpec, Scene, Sweep, sweep_id_width};
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
-
-/// The four kinds of NG image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum DefectType {
-    Offset,
-    Tilt,
-    OffsetTilt,
-    Missing,
-}
-
-impl DefectType {
-    pub const ALL: [DefectType; 4] =
-        [DefectType::Offset, DefectType::Tilt, DefectType::OffsetTilt, DefectType::Missing];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DefectType::Offset => "offset",
-            DefectType::Tilt => "tilt",
-            DefectType::OffsetTilt => "offset_tilt",
-            DefectType::Missing => "missing",
-        }
-    }
-}
 
 /// One defective terminal, resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,16 +89,16 @@ fn sweep_defect(scene: &Scene, sweep: &Sweep, i: u64) -> Option<Defect> {
     // Draw order is part of the format: type, pin, then the components the type uses (offset before
     // tilt), each redrawn until it reaches its minimum magnitude.
     let w = &sweep.weights;
-    let ty = DefectType::ALL[dist::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing], &mut rng)];
+    let ty = DefectType::ALL[draw::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing], &mut rng)];
     let candidates = sweep.pins.candidates(&scene.layout);
     let pin = candidates[rng.random_range(0..candidates.len())];
     let (dpos, grad) = match ty {
         DefectType::Missing => ([0.0; 3], [0.0; 2]),
-        DefectType::Offset => (dist::offset(sweep, &mut rng), [0.0; 2]),
-        DefectType::Tilt => ([0.0; 3], dist::tilt(sweep, &mut rng)),
+        DefectType::Offset => (draw::offset(sweep, &mut rng), [0.0; 2]),
+        DefectType::Tilt => ([0.0; 3], draw::tilt(sweep, &mut rng)),
         DefectType::OffsetTilt => {
-            let d = dist::offset(sweep, &mut rng);
-            (d, dist::tilt(sweep, &mut rng))
+            let d = draw::offset(sweep, &mut rng);
+            (d, draw::tilt(sweep, &mut rng))
         }
     };
     let kind = scene.layout.kind_at(pin[0], pin[1]).unwrap_or(PinKind::Square);
@@ -211,11 +186,11 @@ mod tests {
             assert!((2..=5).contains(&d.pin[1]));
             let t = d.defect_type();
             if matches!(t, DefectType::Tilt | DefectType::OffsetTilt) {
-                assert!(dist::tilt_deg(d.grad) >= 3.0, "image {i}: {:?}", d.grad);
+                assert!(draw::tilt_deg(d.grad) >= 3.0, "image {i}: {:?}", d.grad);
                 assert!(d.grad[0].abs() <= 10.0 && [-1.0, 0.0, 1.0].contains(&d.grad[1]));
             }
             if matches!(t, DefectType::Offset | DefectType::OffsetTilt) {
-                assert!(dist::offset_norm(d.dpos) >= 0.1, "image {i}: {:?}", d.dpos);
+                assert!(draw::offset_norm(d.dpos) >= 0.1, "image {i}: {:?}", d.dpos);
                 assert_eq!(d.dpos[2], 0.0);
             }
         }

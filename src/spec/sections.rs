@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::conventions::MAX_TERMINALS;
-use reader::{ProblemKind, Problems, Section, found, show, type_name};
+use schema::{ProblemKind, Problems, Section, found, show, type_name};
 use toml::{Table, Value};
 
 /// `key.path=value`: the value is read as TOML (`512`, `[1, 2]`, `"x"`, `true`), else as a bare string.

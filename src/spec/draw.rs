@@ -1,8 +1,11 @@
-//! Sampling a [`Dist`] from an image's own stream, and the magnitudes a minimum applies to.
+//! Drawing from a resolved scene's distributions: one value of a [`Dist`] from an image's own
+//! stream, offsets and tilts redrawn up to their minimum magnitudes, and the fixed trial stream
+//! validation uses to check that a minimum can be met. Beside the types it draws from, so the
+//! sweep and the domain randomization share one sampler.
 
+use super::Sweep;
+use super::dist::Dist;
 use crate::conventions;
-use crate::spec::Sweep;
-use crate::spec::dist::Dist;
 use glam::{DVec2, DVec3};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
