@@ -252,10 +252,10 @@ fn edited_plan_with_a_bad_value_names_the_line() {
 
 /// A 64x48 dataset record: four 11x11 terminals (labels 1..4) on a housing (255) band; the image
 /// paints each label its own colour; pins carry top/bottom keypoints inside their terminal.
-fn write_dataset(dir: &Path, records: &[(&str, &str, Option<&str>)]) {
+fn write_dataset(dir: &Path, records: &[(&str, &str, &str)]) {
     let mut lines = Vec::new();
     let centres = [(12u32, 14u32), (30, 14), (48, 30), (20, 32)];
-    for (id, label, split) in records {
+    for (index, (id, label, split)) in records.iter().enumerate() {
         let mut mask = GrayImage::from_fn(64, 48, |_, y| Luma([if (6..42).contains(&y) { 255 } else { 0 }]));
         let mut pins = Vec::new();
         for (i, &(cx, cy)) in centres.iter().enumerate() {
@@ -266,7 +266,7 @@ fn write_dataset(dir: &Path, records: &[(&str, &str, Option<&str>)]) {
                 }
             }
             let (u, v) = (cx as f64 + 0.5, cy as f64 + 0.5);
-            pins.push(json!({"label": l, "x": i, "y": 0, "kind": "square", "top_px": [u, v - 2.0],
+            pins.push(json!({"label": l, "x": i, "y": 0, "kind": "square", "defective": false, "top_px": [u, v - 2.0],
                 "bottom_px": [u + 1.5, v + 2.5], "bbox": [cx - 5, cy - 5, 11, 11], "pixels": 121}));
         }
         let image = RgbImage::from_fn(64, 48, |x, y| {
@@ -275,11 +275,9 @@ fn write_dataset(dir: &Path, records: &[(&str, &str, Option<&str>)]) {
         });
         png(&dir.join(format!("images/{id}.png")), DynamicImage::ImageRgb8(image));
         png(&dir.join(format!("masks/{id}.png")), DynamicImage::ImageLuma8(mask));
-        let mut rec = json!({"id": id, "label": label, "image": format!("images/{id}.png"),
-            "mask": format!("masks/{id}.png"), "width": 64, "height": 48, "seed": 1, "defect": null, "pins": pins});
-        if let Some(s) = split {
-            rec["split"] = json!(s);
-        }
+        let rec = json!({"id": id, "label": label, "image": format!("images/{id}.png"),
+            "mask": format!("masks/{id}.png"), "width": 64, "height": 48, "seed": 1, "defect": null, "pins": pins,
+            "index": index, "split": split, "excluded": false});
         lines.push(rec.to_string());
     }
     fs::write(dir.join("manifest.jsonl"), lines.join("\n") + "\n").expect("manifest");
@@ -294,7 +292,7 @@ fn manifest(dir: &Path) -> Vec<Value> {
 fn check_ground_truth(spec: AugmentSpec, expect_op: &str) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (input, out) = (tmp.path().join("ds"), tmp.path().join("out"));
-    write_dataset(&input, &[("000001", "ng", Some("train"))]);
+    write_dataset(&input, &[("000001", "ng", "train")]);
     let aug = spec.validate("test").expect("valid spec");
     let mut o = opts(&out);
     o.copies = 6;
@@ -392,7 +390,7 @@ fn ground_truth_follows_everything_at_once() {
 fn flipped_masks_are_exactly_the_flipped_source() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (input, out) = (tmp.path().join("ds"), tmp.path().join("out"));
-    write_dataset(&input, &[("a", "ok", None)]);
+    write_dataset(&input, &[("a", "ok", "train")]);
     let aug = AugmentSpec { horizontal_flip: Some(true), ..Default::default() }.validate("t").expect("valid");
     let mut o = opts(&out);
     o.copies = 4;
@@ -425,7 +423,7 @@ fn balancing_oversamples_ng_per_split_and_never_touches_test() {
             8 => ("ok", "test"),
             _ => ("ng", "test"),
         };
-        recs.push((id.as_str(), label, Some(split)));
+        recs.push((id.as_str(), label, split));
     }
     write_dataset(&input, &recs);
     let aug = AugmentSpec { horizontal_flip: Some(true), ..Default::default() }.validate("t").expect("valid");

@@ -2,7 +2,7 @@
 //! figure in the README can be re-measured on any machine. Only the augmentation run is timed
 //! (decode, ops, encode, atomic write), not the synthesis of the inputs.
 
-use super::folder::write_atomic;
+use super::io::write_file;
 use super::{AugmentError, AugmentSpec, OutputFormat, RunOptions, ZoomRange, run};
 use crate::progress::Progress;
 use image::codecs::jpeg::JpegEncoder;
@@ -91,5 +91,5 @@ fn synth_photo(dir: &Path, i: usize, width: u32, height: u32) -> Result<(), Augm
     DynamicImage::ImageRgb8(img)
         .write_with_encoder(JpegEncoder::new_with_quality(&mut buf, 90))
         .map_err(|source| AugmentError::Encode { path: path.clone(), source })?;
-    write_atomic(&path, &buf)
+    write_file(&path, &buf)
 }

@@ -4,23 +4,34 @@
 //! `augment`, which record it came from and which ops with which parameters made it.
 
 use super::balance::{BalanceItem, balance_copies};
-use super::folder::{finish, prepare_out, read_image, variant_path, write_atomic, write_image};
-use super::{AugmentError, Augmenter, OutputFormat, RunOptions, Sample, Summary, apply_ops};
+use super::io::{
+    OutputFormat, RunOptions, Summary, finish, prepare_out, read_image, variant_path, write_file, write_image,
+};
+use super::{AugmentError, Augmenter, Sample, apply_ops};
 use crate::progress::Progress;
 use crate::seed::path_stream;
+use crate::truth::{self, MaskStats};
 use image::{DynamicImage, GrayImage};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fs;
 use std::path::{Component, Path};
 
-/// One manifest line: the raw text (copied verbatim for originals) and the fields we need.
+/// One manifest line: pinsynth's own record, plus any field it does not know (an earlier
+/// augmentation's `augment`, a user's own), kept as it is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct DatasetRecord {
+    #[serde(flatten)]
+    record: truth::Record,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// A source record and its line, copied verbatim for originals.
 struct Record {
     raw: String,
-    fields: Map<String, Value>,
-    id: String,
-    image: String,
-    mask: Option<String>,
+    typed: DatasetRecord,
 }
 
 pub(crate) fn run(
@@ -32,13 +43,15 @@ pub(crate) fn run(
     let manifest = input.join("manifest.jsonl");
     let records = read_manifest(&manifest)?;
     prepare_out(input, &opts.out, opts.overwrite)?;
-    let str_field = |r: &Record, key: &str| r.fields.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    let is_test = |r: &Record| str_field(r, "split") == "test";
+    let is_test = |r: &Record| r.typed.record.split == crate::split::Split::Test;
     let copies: Vec<u32> = match &opts.balance {
         Some(b) => {
             let items: Vec<BalanceItem> = records
                 .iter()
-                .map(|r| BalanceItem { group: str_field(r, "split"), class: str_field(r, "label"), test: is_test(r) })
+                .map(|r| {
+                    let rec = &r.typed.record;
+                    BalanceItem { group: rec.split.as_str().to_string(), class: rec.label.clone(), test: is_test(r) }
+                })
                 .collect();
             balance_copies(&items, b)
         }
@@ -64,10 +77,10 @@ pub(crate) fn run(
         }
     }
     let counts = results.into_iter().map(|r| r.map(|o| (o.written, o.copied))).collect();
-    let summary = finish(records.iter().map(|r| input.join(&r.image)), counts, opts.strict, true)?;
+    let summary = finish(records.iter().map(|r| input.join(&r.typed.record.image)), counts, opts.strict, true)?;
     let mut text = lines.join("\n");
     text.push('\n');
-    write_atomic(&opts.out.join("manifest.jsonl"), text.as_bytes())?;
+    write_file(&opts.out.join("manifest.jsonl"), text.as_bytes())?;
     Ok(summary)
 }
 
@@ -76,26 +89,13 @@ fn read_manifest(path: &Path) -> Result<Vec<Record>, AugmentError> {
     let mut records = Vec::new();
     for (i, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |reason: String| AugmentError::Manifest { path: path.to_path_buf(), line: i + 1, reason };
-        let fields = match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(bad("expected a JSON object".into())),
-            Err(e) => return Err(bad(e.to_string())),
-        };
-        let rel = |key: &str| -> Result<Option<String>, AugmentError> {
-            match fields.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) if is_plain_relative(s) => Ok(Some(s.clone())),
-                Some(v) => Err(bad(format!("`{key}` must be a path inside the dataset, found {v}"))),
+        let typed: DatasetRecord = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
+        for (key, rel) in [("image", &typed.record.image), ("mask", &typed.record.mask)] {
+            if !is_plain_relative(rel) {
+                return Err(bad(format!("`{key}` must be a path inside the dataset, found {rel:?}")));
             }
-        };
-        let image = rel("image")?.ok_or_else(|| bad("missing `image`".into()))?;
-        let mask = rel("mask")?;
-        let id = match fields.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => v.to_string(),
-            None => return Err(bad("missing `id`".into())),
-        };
-        records.push(Record { raw: raw.to_string(), fields, id, image, mask });
+        }
+        records.push(Record { raw: raw.to_string(), typed });
     }
     Ok(records)
 }
@@ -119,70 +119,46 @@ fn augment_record(
     aug: &Augmenter,
     opts: &RunOptions,
 ) -> Result<Outcome, AugmentError> {
-    let (image_bytes, image) = read_image(&input.join(&record.image))?;
-    let mask = match &record.mask {
-        Some(rel) => Some(read_mask(&input.join(rel), &image)?),
-        None => None,
-    };
-    let pins: Vec<Value> = record.fields.get("pins").and_then(Value::as_array).cloned().unwrap_or_default();
-    // Keypoints to carry: (pin index, key) for every [u, v] pair present.
-    let mut keys = Vec::new();
-    let mut points = Vec::new();
-    for (i, pin) in pins.iter().enumerate() {
-        for key in ["top_px", "bottom_px"] {
-            if let Some([u, v]) = pin.get(key).and_then(as_point) {
-                keys.push((i, key));
-                points.push([u, v]);
-            }
-        }
-    }
+    let source = &record.typed.record;
+    let (image_bytes, image) = read_image(&input.join(&source.image))?;
+    let mask = read_mask(&input.join(&source.mask), &image)?;
+    // Keypoints to carry: every terminal's top and bottom face centre.
+    let points: Vec<[f64; 2]> = source.pins.iter().flat_map(|p| [p.top_px, p.bottom_px]).collect();
     let mut lines = Vec::new();
     for k in 1..=copies {
-        let mut rng = path_stream(opts.seed, &record.image, "aug", k);
+        let mut rng = path_stream(opts.seed, &source.image, "aug", k);
         let ops = aug.draw(&mut rng, image.width(), image.height());
-        let sample =
-            Sample { image: image.clone(), mask: mask.as_ref().map(|(_, m)| m.clone()), points: points.clone() };
+        let sample = Sample { image: image.clone(), mask: Some(mask.1.clone()), points: points.clone() };
         let out = apply_ops(&ops, sample)?;
         let suffix = format!("_aug{k:03}");
-        let image_rel = variant_path(&record.image, &suffix, opts.format);
+        let image_rel = variant_path(&source.image, &suffix, opts.format);
         write_image(&out.image, &opts.out.join(&image_rel), opts)?;
-        let mut fields = record.fields.clone();
-        if let (Some(rel), Some(m)) = (&record.mask, &out.mask) {
-            let mask_rel = variant_path(rel, &suffix, OutputFormat::Png);
-            write_image(&DynamicImage::ImageLuma8(m.clone()), &opts.out.join(&mask_rel), opts)?;
-            fields.insert("mask".into(), json!(slashed(&mask_rel)));
-        }
-        let mut new_pins = pins.clone();
-        for ((i, key), p) in keys.iter().zip(&out.points) {
-            new_pins[*i][*key] = json!(p);
-        }
+        let mut new = record.typed.clone();
+        let r = &mut new.record;
         if let Some(m) = &out.mask {
-            let stats = label_stats(m);
-            for pin in &mut new_pins {
-                if let Some(label) = pin.get("label").and_then(Value::as_u64).filter(|l| *l < 256) {
-                    let s = &stats[label as usize];
-                    pin["bbox"] = s.bbox().map_or(Value::Null, |b| json!(b));
-                    pin["pixels"] = json!(s.count);
-                }
+            let mask_rel = variant_path(&source.mask, &suffix, OutputFormat::Png);
+            write_image(&DynamicImage::ImageLuma8(m.clone()), &opts.out.join(&mask_rel), opts)?;
+            r.mask = slashed(&mask_rel);
+            let stats = MaskStats::of(m.as_raw(), m.width());
+            for pin in &mut r.pins {
+                pin.bbox = stats.bbox(pin.label);
+                pin.pixels = stats.count[usize::from(pin.label)];
             }
         }
-        fields.insert("id".into(), json!(format!("{}{suffix}", record.id)));
-        fields.insert("image".into(), json!(slashed(&image_rel)));
-        fields.insert("width".into(), json!(out.image.width()));
-        fields.insert("height".into(), json!(out.image.height()));
-        if !pins.is_empty() {
-            fields.insert("pins".into(), Value::Array(new_pins));
+        for (pin, p) in r.pins.iter_mut().zip(out.points.chunks_exact(2)) {
+            (pin.top_px, pin.bottom_px) = (p[0], p[1]);
         }
-        let source = record.fields.get("id").cloned().unwrap_or(Value::Null);
-        fields.insert("augment".into(), json!({ "source": source, "copy": k, "ops": ops, "seed": opts.seed }));
-        lines.push(Value::Object(fields).to_string());
+        r.id = format!("{}{suffix}", source.id);
+        r.image = slashed(&image_rel);
+        (r.width, r.height) = (out.image.width(), out.image.height());
+        new.extra.insert("augment".into(), json!({ "source": source.id, "copy": k, "ops": ops, "seed": opts.seed }));
+        let path = opts.out.join("manifest.jsonl");
+        lines.push(serde_json::to_string(&new).map_err(|source| crate::dataset::WriteError::Json { path, source })?);
     }
     let mut copied = 0;
     if opts.originals {
-        write_atomic(&opts.out.join(&record.image), &image_bytes)?;
-        if let (Some(rel), Some((bytes, _))) = (&record.mask, &mask) {
-            write_atomic(&opts.out.join(rel), bytes)?;
-        }
+        write_file(&opts.out.join(&source.image), &image_bytes)?;
+        write_file(&opts.out.join(&source.mask), &mask.0)?;
         copied = 1;
     }
     Ok(Outcome { lines, written: copies as usize, copied })
@@ -197,44 +173,11 @@ fn read_mask(path: &Path, image: &DynamicImage) -> Result<(Vec<u8>, GrayImage), 
     }
 }
 
-fn as_point(v: &Value) -> Option<[f64; 2]> {
-    match v.as_array()?.as_slice() {
-        [u, v] => Some([u.as_f64()?, v.as_f64()?]),
-        _ => None,
-    }
-}
-
 fn slashed(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-/// Extent and pixel count of one label.
-#[derive(Clone, Copy, Debug, Default)]
-struct LabelStat {
-    min: (u32, u32),
-    max: (u32, u32),
-    count: u64,
-}
-
-impl LabelStat {
-    /// `[x, y, w, h]` of the label's pixels, or `None` when it has none.
-    fn bbox(&self) -> Option<[u32; 4]> {
-        (self.count > 0).then(|| [self.min.0, self.min.1, self.max.0 - self.min.0 + 1, self.max.1 - self.min.1 + 1])
-    }
-}
-
-fn label_stats(mask: &GrayImage) -> Vec<LabelStat> {
-    let mut stats = vec![LabelStat { min: (u32::MAX, u32::MAX), ..LabelStat::default() }; 256];
-    for (x, y, p) in mask.enumerate_pixels() {
-        let s = &mut stats[usize::from(p.0[0])];
-        s.min = (s.min.0.min(x), s.min.1.min(y));
-        s.max = (s.max.0.max(x), s.max.1.max(y));
-        s.count += 1;
-    }
-    stats
-}
-
 /// `[x, y, w, h]` of `label`'s pixels in `mask` (as the manifest's `bbox`), `None` when absent.
 pub fn bbox_of_label(mask: &GrayImage, label: u8) -> Option<[u32; 4]> {
-    label_stats(mask)[usize::from(label)].bbox()
+    MaskStats::of(mask.as_raw(), mask.width()).bbox(label)
 }

@@ -12,14 +12,15 @@ pub mod bench;
 mod dataset;
 mod folder;
 mod geometric;
+mod io;
 mod photometric;
 mod plan;
 mod spec;
 
 pub use balance::{BalanceOptions, balance_copies};
 pub use dataset::bbox_of_label;
-pub use folder::{OutputFormat, RunOptions, Skipped, Summary, run};
 pub use geometric::{Affine, FillMode};
+pub use io::{OutputFormat, RunOptions, Skipped, Summary, list_images};
 pub use plan::{PlanRow, YesNo, apply_plan, cut_halves, plan, read_plan, trim_box, write_plan};
 pub use spec::{AugmentSpec, Augmenter, SpecProblem, ZoomRange};
 
@@ -30,6 +31,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong while augmenting. Variants name the file at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum AugmentError {
+    #[error(transparent)]
+    Write(#[from] crate::dataset::WriteError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
@@ -74,7 +77,24 @@ fn list(problems: &[SpecProblem]) -> String {
 impl AugmentError {
     /// True when the user's input (options, files, folders) is at fault rather than the machine.
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, AugmentError::Io { .. } | AugmentError::Encode { .. })
+        !matches!(self, AugmentError::Io { .. } | AugmentError::Encode { .. } | AugmentError::Write(_))
+    }
+}
+
+/// `pinsynth augment run`: a pinsynth dataset (detected by `manifest.jsonl`) or any image folder.
+pub fn run(
+    input: &std::path::Path,
+    aug: &Augmenter,
+    opts: &RunOptions,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Summary, AugmentError> {
+    if !input.is_dir() {
+        return Err(AugmentError::NotAFolder { path: input.to_path_buf() });
+    }
+    if input.join("manifest.jsonl").is_file() {
+        dataset::run(input, aug, opts, progress)
+    } else {
+        folder::run(input, aug, opts, progress)
     }
 }
 

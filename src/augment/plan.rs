@@ -2,7 +2,7 @@
 //! `reverse` and `plus90` in a CSV the user may edit; `apply` writes `<stem>(flip_lr)`,
 //! `<stem>(plus90)`, `<stem>(cut_A)` and `<stem>(cut_B)`, each through the seed's random `trim`.
 
-use super::folder::{finish, list_images, prepare_out, read_image, variant_path, write_atomic, write_image};
+use super::io::{finish, list_images, prepare_out, read_image, variant_path, write_file, write_image};
 use super::{AugmentError, Op, RunOptions, Sample, Skipped, Summary, apply_ops};
 use crate::progress::Progress;
 use crate::seed::path_stream;
@@ -71,7 +71,7 @@ pub fn write_plan(rows: &[PlanRow], path: &Path) -> Result<(), AugmentError> {
         w.serialize(row).map_err(csv_err)?;
     }
     let bytes = w.into_inner().map_err(|e| csv_err(csv::Error::from(e.into_error())))?;
-    write_atomic(path, &bytes)
+    write_file(path, &bytes)
 }
 
 /// Reads a (possibly hand-edited) plan. Columns are found by name, so extra ones (e.g. a pandas
@@ -183,7 +183,7 @@ fn apply_row(row: &PlanRow, file: &Path, root: &Path, opts: &RunOptions) -> Resu
         write_image(&out.image, &target, opts)?;
         written += 1;
     }
-    let copied = if opts.originals { write_atomic(&opts.out.join(&rel), &bytes).map(|()| 1)? } else { 0 };
+    let copied = if opts.originals { write_file(&opts.out.join(&rel), &bytes).map(|()| 1)? } else { 0 };
     Ok((written, copied))
 }
 
