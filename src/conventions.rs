@@ -26,6 +26,30 @@ pub const ROUND_RADIUS: f64 = 0.25;
 pub const PIN_HALF_HEIGHT: f64 = 1.0;
 /// Segments of a round terminal (Blender's `primitive_cylinder_add` default).
 pub const ROUND_SEGMENTS: u32 = 32;
+
+/// The corners of the round terminal's polygon on the unit circle, `(cos a, sin a)` at
+/// `a = 2πi / ROUND_SEGMENTS`: the cylinder mesh and the outline of a missing terminal use these.
+pub fn round_ring() -> impl Iterator<Item = (f64, f64)> {
+    (0..ROUND_SEGMENTS).map(|i| {
+        let a = std::f64::consts::TAU * i as f64 / ROUND_SEGMENTS as f64;
+        (a.cos(), a.sin())
+    })
+}
+
+/// Whether `n` can name a file or folder of a dataset (a case name becomes `images/<name>.png`, the
+/// MVTec category a folder): 1-128 letters, digits, `_`, `-`, `.`, not starting with `.`.
+pub fn valid_file_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 128
+        && !n.starts_with('.')
+        && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// Rounds a manifest value to 1e-6 (px, scene units, colour): far below what matters, and keeps the
+/// manifest readable and stable. Recorded values are the values used.
+pub fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
 /// Mask label of the housing.
 pub const HOUSING_LABEL: u8 = 255;
 /// Mask label of the background.

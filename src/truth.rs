@@ -88,10 +88,7 @@ impl Record {
     }
 }
 
-/// Rounds to 1e-6 px: far below what matters, and keeps the manifest readable and stable.
-fn r6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
-}
+use conventions::round6 as r6;
 
 fn px(p: DVec2) -> [f64; 2] {
     [r6(p.x), r6(p.y)]
@@ -151,12 +148,7 @@ fn ghost_outline(posed: &Posed, pin: &PosedPin) -> Vec<[f64; 2]> {
         .map_or(-h.z, |(c, e)| (c.z + e.z - centre.z).clamp(-h.z, h.z));
     let ring: Vec<(f64, f64)> = match pin.kind {
         PinKind::Square => vec![(-h.x, -h.y), (h.x, -h.y), (h.x, h.y), (-h.x, h.y)],
-        PinKind::Round => (0..conventions::ROUND_SEGMENTS)
-            .map(|i| {
-                let a = std::f64::consts::TAU * i as f64 / conventions::ROUND_SEGMENTS as f64;
-                (h.x * a.cos(), h.y * a.sin())
-            })
-            .collect(),
+        PinKind::Round => conventions::round_ring().map(|(c, s)| (h.x * c, h.y * s)).collect(),
     };
     let pts: Vec<DVec2> = [h.z, low]
         .iter()

@@ -1,7 +1,9 @@
-//! `pinsynth augment` (issue 6): exact expectations on small synthetic images — pixel equalities for
-//! flips and quarter turns, hand-computed fill-mode values, the seed-000 trim bounds and cut halves,
+//! `pinsynth augment`: exact expectations on small synthetic images — pixel equalities for
+//! flips and quarter turns, hand-computed fill-mode values, the plan/apply trim bounds and cut halves,
 //! ground truth that follows every geometric op, determinism across thread counts, and the exact
 //! text of input errors. Every tolerance here is zero: all of this is CPU-side and exact.
+
+mod common;
 
 use image::{DynamicImage, GenericImageView, GrayImage, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 use pinsynth::augment::{
@@ -12,7 +14,6 @@ use pinsynth::seed::path_stream;
 use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn rgb(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| Rgb([(x * 10 + y) as u8, (y * 10 + x) as u8, (x * y) as u8]))
@@ -140,7 +141,7 @@ fn positive_rotation_turns_the_content_clockwise() {
     }
 }
 
-// ---- seed 000: trim and cut ---------------------------------------------------------------------
+// ---- plan/apply: trim and cut --------------------------------------------------------------------
 
 #[test]
 fn trim_stays_within_the_seed_formula_bounds_and_reaches_them() {
@@ -168,7 +169,7 @@ fn trim_stays_within_the_seed_formula_bounds_and_reaches_them() {
 #[test]
 fn trim_refuses_images_too_small_for_the_rule() {
     let err = augment::trim_box(18, 40, &mut path_stream(0, "", "", 0)).err().map(|e| e.to_string());
-    assert_eq!(err.as_deref(), Some("image of 18x40 is too small for the seed-000 trim (needs both sides >= 19)"));
+    assert_eq!(err.as_deref(), Some("image of 18x40 is too small for the plan/apply trim (needs both sides >= 19)"));
 }
 
 #[test]
@@ -186,7 +187,7 @@ fn cut_halves_split_at_int_half_width() {
 }
 
 #[test]
-fn plan_and_apply_follow_seed_000() {
+fn plan_and_apply_trim_cut_and_turn() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let input = tmp.path().join("in");
     png(&input.join("cls/wide.png"), DynamicImage::ImageRgb8(rgb(701, 300)));
@@ -283,10 +284,7 @@ fn write_dataset(dir: &Path, records: &[(&str, &str, &str)]) {
     fs::write(dir.join("manifest.jsonl"), lines.join("\n") + "\n").expect("manifest");
 }
 
-fn manifest(dir: &Path) -> Vec<Value> {
-    let text = fs::read_to_string(dir.join("manifest.jsonl")).expect("manifest written");
-    text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
-}
+use common::manifest;
 
 /// Runs one op family on the dataset and checks every augmented record's ground truth.
 fn check_ground_truth(spec: AugmentSpec, expect_op: &str) {
@@ -525,19 +523,7 @@ fn run_with_threads(threads: usize, input: &Path, out: &Path) -> Vec<(PathBuf, V
     let mut o = opts(out);
     o.copies = 3;
     pool.install(|| augment::run(input, &aug, &o, &Quiet)).expect("run");
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push((p.strip_prefix(out).expect("under out").to_path_buf(), fs::read(&p).expect("read")));
-            }
-        }
-    }
-    files.sort();
+    let files: Vec<(PathBuf, Vec<u8>)> = common::tree(out).into_iter().collect();
     files
 }
 
@@ -564,7 +550,7 @@ fn outputs_are_identical_for_one_and_two_threads() {
 // ---- the command line ------------------------------------------------------------------------------
 
 fn pinsynth(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pinsynth")).args(args).output().expect("run pinsynth");
+    let out = common::run(args);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }

@@ -2,9 +2,11 @@
 //! text `pinsynth validate` must print. Each must also exit with code 1 (invalid input) and make
 //! `pinsynth render` write nothing. Expected texts are written only with `UPDATE_REFS=1`.
 
+mod common;
+use common::run as pinsynth;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn main() {
     let args = Arguments::from_args();
@@ -25,14 +27,6 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn pinsynth(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pinsynth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run pinsynth")
-}
-
 fn bad_scene(name: &str) -> Result<(), Failed> {
     let rel = format!("tests/data/bad/{name}.toml");
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/bad/{name}.stderr"));
@@ -40,6 +34,8 @@ fn bad_scene(name: &str) -> Result<(), Failed> {
     let stderr = String::from_utf8(out.stderr)?;
     if std::env::var_os("UPDATE_REFS").is_some() {
         std::fs::write(&expected_path, &stderr)?;
+        // A regeneration run is never mistaken for a test run: it writes, then fails.
+        return Err(format!("wrote {} (UPDATE_REFS is set); rerun without it to test", expected_path.display()).into());
     }
     let expected = std::fs::read_to_string(&expected_path)
         .map_err(|e| format!("missing {} ({e}); run with UPDATE_REFS=1 to create it", expected_path.display()))?;

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn render(out: &Path, extra: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_pinsynth"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let o = common::pinsynth()
         .args(["render", "scenes/default.toml", "--quiet", "--preview", "0", "--out"])
         .arg(out)
         .args(["--set", "image.width=48", "--set", "image.height=48"])
@@ -22,26 +21,7 @@ fn render(out: &Path, extra: &[&str]) {
     assert!(o.status.success(), "pinsynth failed: {}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn manifest(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("manifest.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
-        }
-    }
-    out.sort();
-    out
-}
+use common::{files, manifest};
 
 fn included<'a>(records: &'a [Value], split: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r["split"] == split && r["excluded"] == false).collect()

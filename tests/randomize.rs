@@ -3,18 +3,9 @@
 //! drawn, and image i is the same bytes for any worker count and shard split.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 mod common;
-use common::{ok, tree};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pinsynth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run pinsynth")
-}
+use common::{ok, run, tree};
 
 fn render(out: &Path, extra: &[&str]) -> String {
     let mut args = vec![

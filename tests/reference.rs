@@ -6,7 +6,8 @@
 //!   (expectations worked out by hand from the closed-form defect rule, projected here with an
 //!   independent pinhole formula) and `<name>.mask.png` / `<name>.png` regression references.
 //!
-//! References are written only with `UPDATE_REFS=1`; a missing reference fails. On failure
+//! References are written only with `UPDATE_REFS=1` (and that run fails after writing, so it is never
+//! mistaken for a test run); a missing reference fails. On failure
 //! `expected | diff | actual` images go to `tests/diffs/`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -242,6 +243,13 @@ fn own_case(path: &Path) -> Result<(), Failed> {
     if std::env::var_os("UPDATE_REFS").is_some() {
         image::GrayImage::from_raw(w, h, out.pixels.mask.clone()).expect("mask size").save(&mask_ref)?;
         image::RgbImage::from_raw(w, h, out.pixels.rgb.clone()).expect("rgb size").save(&color_ref)?;
+        // A regeneration run is never mistaken for a test run: it writes, then fails.
+        problems.push(format!(
+            "wrote {} and {} (UPDATE_REFS is set); rerun without it to test",
+            mask_ref.display(),
+            color_ref.display()
+        ));
+        return Err(problems.join("\n").into());
     }
     let name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
     match image::open(&mask_ref) {

@@ -3,20 +3,10 @@
 //! with shard and resume directories are refused with a message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 mod common;
-use common::{ok, tree};
-
-fn pinsynth() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pinsynth"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    pinsynth().args(args).output().expect("run pinsynth")
-}
+use common::{ok, pinsynth, run, tree};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

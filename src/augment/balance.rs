@@ -1,4 +1,4 @@
-//! Class balancing (the seed-004 workflow): oversample the rarer classes — typically NG — with
+//! Class balancing (the oversampling workflow): oversample the rarer classes — typically NG — with
 //! augmented copies until each reaches a target fraction of the largest class, per split, never
 //! touching the test split.
 

@@ -26,7 +26,7 @@ impl BenchReport {
     }
 }
 
-/// The op set timed: what seed 002's slides and most Keras tutorials use.
+/// The op set timed: what most Keras tutorials use.
 pub fn typical_spec() -> AugmentSpec {
     AugmentSpec {
         rotation_range: Some(20.0),

@@ -50,7 +50,7 @@ pub struct Skipped {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub sources: usize,
-    /// New images written (augmented copies, seed-000 variants).
+    /// New images written (augmented copies, plan/apply variants).
     pub written: usize,
     /// Originals copied into OUT.
     pub copied: usize,

@@ -1,4 +1,4 @@
-//! Augmentation of image folders and pinsynth datasets (issue 6): the seed-000 plan/apply workflow,
+//! Augmentation of image folders and pinsynth datasets: the plan/apply workflow (square and cut),
 //! Keras-ImageDataGenerator-style random augmentation and NG class balancing.
 //!
 //! Every augmentation is a list of concrete [`Op`]s (parameters already drawn), applied to a
@@ -63,7 +63,7 @@ pub enum AugmentError {
     OutInsideInput { out: PathBuf, input: PathBuf },
     #[error("{path} is not a folder")]
     NotAFolder { path: PathBuf },
-    #[error("image of {width}x{height} is too small for the seed-000 trim (needs both sides >= {min})")]
+    #[error("image of {width}x{height} is too small for the plan/apply trim (needs both sides >= {min})")]
     TooSmallToTrim { width: u32, height: u32, min: u32 },
     #[error("crop {width}x{height} at ({x}, {y}) exceeds the {image_width}x{image_height} image")]
     CropOutOfBounds { x: u32, y: u32, width: u32, height: u32, image_width: u32, image_height: u32 },
@@ -123,9 +123,9 @@ pub enum Op {
     FlipHorizontal,
     /// Mirror top-bottom (`np.flipud`, Keras `vertical_flip`).
     FlipVertical,
-    /// `k` quarter turns counter-clockwise, as `np.rot90(image, k)` (seed 000's `plus90` is k = 1).
+    /// `k` quarter turns counter-clockwise, as `np.rot90(image, k)` (the plan's `plus90` is k = 1).
     Rot90 { k: u8 },
-    /// Keep the `width` x `height` window at (`x`, `y`): seed 000's `cut` halves and `trim`.
+    /// Keep the `width` x `height` window at (`x`, `y`): the plan's `cut` halves and `trim`.
     Crop { x: u32, y: u32, width: u32, height: u32 },
     /// Keras `apply_affine_transform`: rotation, shift, shear and zoom in one resampling.
     Affine(Affine),

@@ -1,4 +1,4 @@
-//! Seed 000's two-step program: `plan` lists every image with its size and proposes `cut`,
+//! The two-step plan/apply program: `plan` lists every image with its size and proposes `cut`,
 //! `reverse` and `plus90` in a CSV the user may edit; `apply` writes `<stem>(flip_lr)`,
 //! `<stem>(plus90)`, `<stem>(cut_A)` and `<stem>(cut_B)`, each through the seed's random `trim`.
 
@@ -89,7 +89,7 @@ pub fn read_plan(path: &Path) -> Result<Vec<PlanRow>, AugmentError> {
 /// Smallest side the trim rule always leaves non-empty: the short side loses up to 2 x (4 + 5).
 const TRIM_MIN_SIDE: u32 = 19;
 
-/// Seed 000's `trim_image`, reproduced exactly (d = |width - height|, `int()` truncates):
+/// The original workflow's `trim_image`, reproduced exactly (d = |width - height|, `int()` truncates):
 /// ```text
 /// smalls = rng.integers(5, size=2)                      # each in [0, 5)
 /// larges = rng.integers(5 + int(d * 0.2), size=2)       # each in [0, 5 + int(0.2 d))
@@ -118,7 +118,7 @@ pub fn trim_box(width: u32, height: u32, rng: &mut ChaCha8Rng) -> Result<Op, Aug
     Ok(Op::Crop { x: left, y: up, width: right - left, height: down - up })
 }
 
-/// Seed 000's cut: `half = int(0.5 * width)`; A is columns [0, half), B is [half, width).
+/// The original workflow's cut: `half = int(0.5 * width)`; A is columns [0, half), B is [half, width).
 pub fn cut_halves(width: u32, height: u32) -> (Op, Op) {
     let half = width / 2;
     (Op::Crop { x: 0, y: 0, width: half, height }, Op::Crop { x: half, y: 0, width: width - half, height })

@@ -1,10 +1,10 @@
-//! `pinsynth augment …` (issue 6): argument parsing, progress bar and summary around
+//! `pinsynth augment …`: argument parsing, progress bar and summary around
 //! `pinsynth::augment`. Option names are Keras `ImageDataGenerator`'s, dashed.
 
 use super::InputError;
 use super::render::Bar;
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use pinsynth::augment::{
     self, AugmentError, AugmentSpec, BalanceOptions, OutputFormat, RunOptions, Summary, ZoomRange,
 };
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum AugmentCommand {
-    /// Seed 000, step 1: list every image with its size and propose cut / reverse / plus90 (CSV).
+    /// Step 1 of plan/apply: list every image with its size and propose cut / reverse / plus90 (CSV).
     Plan {
         /// Folder of JPEG/PNG images (searched recursively).
         input: PathBuf,
@@ -23,7 +23,7 @@ pub enum AugmentCommand {
         #[arg(long)]
         strict: bool,
     },
-    /// Seed 000, step 2: write <stem>(flip_lr|plus90|cut_A|cut_B).<ext>, each randomly trimmed.
+    /// Step 2 of plan/apply: write <stem>(flip_lr|plus90|cut_A|cut_B).<ext>, each randomly trimmed.
     Apply {
         /// A plan written by `augment plan` (possibly edited).
         plan: PathBuf,
@@ -69,6 +69,14 @@ pub enum AugmentCommand {
     },
 }
 
+/// `--format` of augmented images.
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Keep,
+    Png,
+    Jpeg,
+}
+
 /// Options shared by `apply` and `run`.
 #[derive(Args)]
 pub struct CommonArgs {
@@ -88,8 +96,8 @@ pub struct CommonArgs {
     #[arg(long)]
     no_originals: bool,
     /// Output format: keep the source's (default), or force png / jpeg.
-    #[arg(long, default_value = "keep", value_parser = ["keep", "png", "jpeg"])]
-    format: String,
+    #[arg(long, value_enum, default_value_t = FormatArg::Keep)]
+    format: FormatArg,
     /// JPEG quality for JPEG outputs.
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     jpeg_quality: u8,
@@ -205,10 +213,10 @@ impl CommonArgs {
             strict: self.strict,
             overwrite: self.overwrite,
             originals: !self.no_originals,
-            format: match self.format.as_str() {
-                "png" => OutputFormat::Png,
-                "jpeg" => OutputFormat::Jpeg,
-                _ => OutputFormat::Keep,
+            format: match self.format {
+                FormatArg::Keep => OutputFormat::Keep,
+                FormatArg::Png => OutputFormat::Png,
+                FormatArg::Jpeg => OutputFormat::Jpeg,
             },
             jpeg_quality: self.jpeg_quality,
         }

@@ -31,7 +31,7 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Show the GPU adapter pinsynth would use.
     Info,
-    /// Augment images (seed-000 plan/apply, Keras-style random augmentation, class balancing).
+    /// Augment images (plan/apply, Keras-style random augmentation, class balancing).
     #[command(subcommand)]
     Augment(Box<augment::AugmentCommand>),
 }

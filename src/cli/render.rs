@@ -4,7 +4,8 @@ use super::tune_software_rasteriser;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pinsynth::dataset::{DatasetOptions, Format, LayoutOptions, valid_folder_name};
+use pinsynth::conventions::valid_file_name;
+use pinsynth::dataset::{DatasetOptions, Format, LayoutOptions};
 use pinsynth::progress::Progress;
 use pinsynth::run::{RunOptions, render_dataset};
 use pinsynth::spec::Scene;
@@ -89,7 +90,7 @@ impl LayoutArgs {
 }
 
 fn category(s: &str) -> Result<String, String> {
-    if valid_folder_name(s) {
+    if valid_file_name(s) {
         Ok(s.to_string())
     } else {
         Err("use 1-128 letters, digits, `_`, `-` and `.` (not starting with `.`)".to_string())

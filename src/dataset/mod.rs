@@ -97,15 +97,6 @@ impl Default for LayoutOptions {
     }
 }
 
-/// Checks a name used as a folder (the MVTec category): 1-128 letters, digits, `_`, `-`, `.`, not
-/// starting with `.`.
-pub fn valid_folder_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 128
-        && !n.starts_with('.')
-        && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
 /// What a dataset directory gets besides images/ and masks/ (shared by a render and a merge, which must
 /// be given the same).
 #[derive(Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! normal), indexed so that a face's corners are shaded once: a box ±1 and a 32-segment cylinder of
 //! radius 1 spanning z in [-1, 1]. Vertex work dominates on software rasterisers, so this matters.
 
-use crate::conventions::ROUND_SEGMENTS;
+use crate::conventions::{ROUND_SEGMENTS, round_ring};
 use bytemuck::{Pod, Zeroable};
 
 #[repr(C)]
@@ -91,12 +91,7 @@ pub fn unit_slab(n: u32) -> Mesh {
 /// The unit cylinder: 32 flat side quads plus the top and bottom 32-gons.
 pub fn unit_cylinder() -> Mesh {
     let n = ROUND_SEGMENTS as usize;
-    let ring: Vec<[f32; 2]> = (0..n)
-        .map(|i| {
-            let a = std::f64::consts::TAU * i as f64 / n as f64;
-            [a.cos() as f32, a.sin() as f32]
-        })
-        .collect();
+    let ring: Vec<[f32; 2]> = round_ring().map(|(c, s)| [c as f32, s as f32]).collect();
     let mut m = Mesh::default();
     for i in 0..n {
         let (p, q) = (ring[i], ring[(i + 1) % n]);

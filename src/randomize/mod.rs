@@ -53,10 +53,7 @@ pub struct Sampled {
     pub noise_sd: Option<f64>,
 }
 
-/// Rounds to 1e-6 like the rest of the manifest, so recorded values are the values used.
-fn r6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
-}
+use crate::conventions::round6 as r6;
 
 fn jitter(base: [f64; 3], amp: Option<[f64; 3]>, rng: &mut ChaCha8Rng) -> Option<[f64; 3]> {
     let amp = amp?;

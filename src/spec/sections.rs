@@ -295,7 +295,7 @@ fn read_cases(root: &mut Section<'_>, layout: &Layout, p: &mut Problems) -> Vec<
         };
         let mut s = Section::of_table(path.clone(), t);
         let name = match s.get("name") {
-            Some(Value::String(n)) if valid_name(n) => n.clone(),
+            Some(Value::String(n)) if crate::conventions::valid_file_name(n) => n.clone(),
             Some(Value::String(n)) => {
                 p.invalid(
                     format!("{path}.name"),
@@ -337,13 +337,6 @@ fn read_cases(root: &mut Section<'_>, layout: &Layout, p: &mut Problems) -> Vec<
         cases.push(Case { name, defect });
     }
     cases
-}
-
-pub(super) fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 128
-        && !n.starts_with('.')
-        && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn read_defect(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<DefectSpec> {

@@ -197,55 +197,69 @@ mod tests {
     }
 
     #[test]
-    fn uniform_ranges_draw_as_before_distributions_existed() {
-        // The draws of a `[min, max]` sweep are part of the format: datasets made before distributions,
-        // minimum magnitudes and grids must come out the same. This is the original sampler, verbatim.
-        fn original(scene: &Scene, i: u64) -> Option<Defect> {
-            let sweep = scene.sweep.as_ref().unwrap();
-            if sweep_is_ok(sweep.ok_fraction, i) {
-                return None;
-            }
-            let mut rng = seed::image_stream(sweep.seed, i, seed::DEFECT);
-            let w = &sweep.weights;
-            let weights = [w.offset, w.tilt, w.offset_tilt, w.missing];
-            let total: f64 = weights.iter().sum();
-            let mut pick = rng.random::<f64>() * total;
-            let mut ty = DefectType::Offset;
-            for (t, wt) in DefectType::ALL.iter().zip(weights) {
-                if wt > 0.0 {
-                    ty = *t;
-                    if pick < wt {
-                        break;
-                    }
-                    pick -= wt;
-                }
-            }
-            let candidates: Vec<[u32; 2]> = scene.layout.terminals().map(|(x, y, _)| [x, y]).collect();
-            let pin = candidates[rng.random_range(0..candidates.len())];
-            let range = |d: &crate::spec::dist::Dist| match d {
-                crate::spec::dist::Dist::Uniform(r) => *r,
-                _ => unreachable!(),
-            };
-            let mut uniform = |r: [f64; 2]| if r[0] == r[1] { r[0] } else { rng.random_range(r[0]..=r[1]) };
-            let (dx, dy, dz) = (range(&sweep.dpos.x), range(&sweep.dpos.y), range(&sweep.dpos.z));
-            let (gx, gy) = (range(&sweep.grad.x), range(&sweep.grad.y));
-            let (dpos, grad) = match ty {
-                DefectType::Missing => ([0.0; 3], [0.0; 2]),
-                DefectType::Offset => ([uniform(dx), uniform(dy), uniform(dz)], [0.0; 2]),
-                DefectType::Tilt => ([0.0; 3], [uniform(gx), uniform(gy)]),
-                DefectType::OffsetTilt => {
-                    let d = [uniform(dx), uniform(dy), uniform(dz)];
-                    (d, [uniform(gx), uniform(gy)])
-                }
-            };
-            let kind = scene.layout.kind_at(pin[0], pin[1]).unwrap_or(PinKind::Square);
-            Some(Defect { pin, kind, dpos, grad, missing: ty == DefectType::Missing })
-        }
-        for text in ["[sweep]\ncount = 500\nseed = 1", "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]"] {
-            let s = scene(text);
-            for i in 0..500 {
-                assert_eq!(draw(&s, i).defect, original(&s, i), "{text}: image {i}");
-            }
+    fn sweep_draws_are_pinned() {
+        // The draws of a sweep are part of the format: datasets made by earlier versions (before
+        // distributions, minimum magnitudes and grids existed) must come out the same. Golden values,
+        // not a second copy of the sampler; never change them.
+        use PinKind::{Round, Square};
+        let d = |pin: [u32; 2], kind, dpos: [f64; 3], grad: [f64; 2], missing| {
+            Some(Defect { pin, kind, dpos, grad, missing })
+        };
+        let z3 = [0.0; 3];
+        let z2 = [0.0; 2];
+        let golden = [
+            (
+                "[sweep]\ncount = 500\nseed = 1",
+                0,
+                d([1, 2], Square, z3, [-17.54413640787524, -15.011229834250237], false),
+            ),
+            ("[sweep]\ncount = 500\nseed = 1", 1, d([0, 2], Round, z3, z2, true)),
+            (
+                "[sweep]\ncount = 500\nseed = 1",
+                2,
+                d([2, 6], Square, z3, [-3.7647884120339086, -11.472073761831085], false),
+            ),
+            ("[sweep]\ncount = 500\nseed = 1", 3, d([2, 4], Square, z3, z2, true)),
+            (
+                "[sweep]\ncount = 500\nseed = 1",
+                7,
+                d([2, 3], Square, [0.05914110087178093, -0.1095745957747612, -0.3819074836830155], z2, false),
+            ),
+            (
+                "[sweep]\ncount = 500\nseed = 1",
+                123,
+                d([2, 1], Square, [0.1399104328712215, 0.026276891039085093, -0.36766399547415163], z2, false),
+            ),
+            ("[sweep]\ncount = 500\nseed = 1", 499, None),
+            (
+                "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]",
+                0,
+                d([1, 2], Square, z3, [-19.96772883157459, 0.0], false),
+            ),
+            (
+                "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]",
+                1,
+                d([1, 0], Round, z3, [9.226967300295705, 0.0], false),
+            ),
+            (
+                "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]",
+                7,
+                d(
+                    [2, 1],
+                    Square,
+                    [0.1119252310522762, -0.06652064743107183, -0.009130637161764099],
+                    [17.925835208439565, 0.0],
+                    false,
+                ),
+            ),
+            (
+                "[sweep]\ncount = 500\nseed = 9\n[sweep.grad]\ny = [0, 0]",
+                123,
+                d([2, 4], Square, [-0.1769558295599466, -0.050732111156891246, -0.35770710346003], z2, false),
+            ),
+        ];
+        for (text, i, want) in golden {
+            assert_eq!(draw(&scene(text), i).defect, want, "{text}: image {i}");
         }
     }
 }

@@ -2,9 +2,23 @@
 //! opening a GPU. Each test crate uses some of them.
 #![allow(dead_code)]
 
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
+use walkdir::WalkDir;
+
+/// The `pinsynth` binary, run from the repository root (so `scenes/…` paths work).
+pub fn pinsynth() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pinsynth"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// Runs `pinsynth args…` to completion.
+pub fn run(args: &[&str]) -> Output {
+    pinsynth().args(args).output().expect("run pinsynth")
+}
 
 /// The stdout of a successful run; panics with its stderr otherwise.
 pub fn ok(out: Output) -> String {
@@ -12,21 +26,35 @@ pub fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// Every file below `dir`, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.expect("walk the tree"))
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| e.into_path())
+        .collect()
+}
+
 /// Every file below `dir` with its bytes, by relative path: two datasets are identical iff their trees are.
 pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(dir).expect("prefix").to_path_buf(), std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
+    files(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read");
+            (p.strip_prefix(dir).expect("under dir").to_path_buf(), bytes)
+        })
+        .collect()
+}
+
+/// The records of `dir/manifest.jsonl` as JSON values.
+pub fn manifest(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("manifest.jsonl"))
+        .expect("manifest.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 /// The frame maker of `scene`, or a failed test that names the fix: a test that needs a GPU adapter
