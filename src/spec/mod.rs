@@ -16,7 +16,7 @@ pub use randomize::Randomize;
 pub(crate) use sections::read_pin;
 pub use sections::sweep_id_width;
 use sections::{apply_override, read_scene};
-pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, Sweep};
+pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
 
 use crate::conventions::{self, PinKind};
 use schema::{Problem, Problems};
