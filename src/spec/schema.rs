@@ -145,13 +145,7 @@ impl<'a> Section<'a> {
             if self.known.iter().any(|k| k == key) {
                 continue;
             }
-            let suggestion = self
-                .known
-                .iter()
-                .map(|k| (strsim::jaro_winkler(k, key), *k))
-                .filter(|(score, _)| *score >= 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, k)| k.to_string());
+            let suggestion = did_you_mean(key, &self.known).map(str::to_string);
             let mut allowed: Vec<String> = self.known.iter().map(|k| k.to_string()).collect();
             allowed.dedup();
             p.push(self.key_path(key), ProblemKind::UnknownKey { suggestion, allowed });
@@ -249,6 +243,17 @@ impl<'a> Section<'a> {
 }
 
 /// A number as f64 (TOML integers are accepted where floats are expected).
+/// The known key closest to a misspelt `key` (Jaro-Winkler similarity at least 0.8), if any: the one
+/// "did you mean" rule of scene files and augmentation options.
+pub fn did_you_mean<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(k, key), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 pub fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Integer(i) => Some(*i as f64),
