@@ -2,6 +2,7 @@
 //! (unknown keys with a "did you mean", wrong types, values out of range) instead of stopping at the
 //! first, the way serde would.
 
+use crate::conventions::Named;
 use std::fmt;
 use toml::{Table, Value};
 
@@ -223,6 +224,12 @@ impl<'a> Section<'a> {
                 default
             }
         }
+    }
+
+    /// One of the names of `T` (see [`Named`]).
+    pub fn named<T: Named>(&mut self, key: &'static str, default: T, p: &mut Problems) -> T {
+        let choices: Vec<(&str, T)> = T::ALL.iter().map(|v| (v.name(), *v)).collect();
+        self.choice(key, default, &choices, p)
     }
 
     /// A fixed-length array of numbers, each in `[min, max]`.

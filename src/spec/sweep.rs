@@ -5,8 +5,8 @@
 use super::dist::{self, Dist};
 use super::schema::{ProblemKind, Problems, Section, found, number, show};
 use super::{Layout, MAX_DPOS, MAX_GRAD_DEG, MAX_SWEEP_COUNT, read_pin};
-use crate::conventions::DefectType;
 use crate::conventions::PinKind;
+use crate::conventions::{DefectType, Named};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use toml::Value;
@@ -327,7 +327,8 @@ fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -
         ),
         Some(Value::Table(t)) => {
             let mut s = Section::of_table(path.to_string(), t);
-            let kind = s.choice("kind", None, &[("square", Some(PinKind::Square)), ("round", Some(PinKind::Round))], p);
+            let choices: Vec<(&str, Option<PinKind>)> = PinKind::ALL.iter().map(|k| (k.name(), Some(*k))).collect();
+            let kind = s.choice("kind", None, &choices, p);
             let x = read_span(&mut s, "x", layout.columns, p);
             let y = read_span(&mut s, "y", layout.rows, p);
             s.finish(p);
@@ -371,13 +372,13 @@ fn read_grid(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<Gr
             .iter()
             .enumerate()
             .filter_map(|(i, v)| {
-                let t = v.as_str().and_then(|name| DefectType::ALL.into_iter().find(|t| t.as_str() == name));
+                let t = v.as_str().and_then(DefectType::from_name);
                 if t.is_none() {
                     p.push(
                         format!("{types_path}[{i}]"),
                         ProblemKind::BadChoice {
                             value: show(v),
-                            allowed: DefectType::ALL.iter().map(|t| format!("{:?}", t.as_str())).collect(),
+                            allowed: DefectType::ALL.iter().map(|t| format!("{:?}", t.name())).collect(),
                         },
                     );
                 }
