@@ -49,7 +49,6 @@ fn class_of(r: &Record) -> String {
 fn outlined(dataset: &Path, r: &Record) -> Result<RgbImage, ScoreError> {
     let mut img = sheet::read_image(dataset, r)?;
     let mask = read_mask(dataset, r)?;
-    let w = r.width as usize;
     for p in &r.pins {
         let reg: Vec<bool> = mask.iter().map(|&m| m == p.label).collect();
         if p.pixels > 0 && !p.defective {
@@ -62,7 +61,6 @@ fn outlined(dataset: &Path, r: &Record) -> Result<RgbImage, ScoreError> {
     if let Some(reg) = region(r, Some(&mask)) {
         sheet::outline(&mut img, &reg, OUTLINE);
     }
-    let _ = w;
     Ok(img)
 }
 

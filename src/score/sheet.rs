@@ -35,8 +35,8 @@ pub fn overlay(img: &mut RgbImage, map: &[f64]) {
         let t = v / peak;
         let c = inferno(t);
         let a = 0.7 * t;
-        for k in 0..3 {
-            p.0[k] = (p.0[k] as f64 * (1.0 - a) + c[k] * a).round() as u8;
+        for (ch, c) in p.0.iter_mut().zip(c) {
+            *ch = (*ch as f64 * (1.0 - a) + c * a).round() as u8;
         }
     }
 }
