@@ -52,7 +52,7 @@ fn outlined(dataset: &Path, r: &Record) -> Result<RgbImage, ScoreError> {
     for p in &r.pins {
         let reg: Vec<bool> = mask.iter().map(|&m| m == p.label).collect();
         if p.pixels > 0 && !p.defective {
-            sheet::outline(&mut img, &reg, TERMINAL);
+            sheet::outline_blend(&mut img, &reg, TERMINAL, 0.4);
         }
     }
     if let Some(b) = crate::score::box_flags(r) {
@@ -73,12 +73,13 @@ fn thumb(img: &RgbImage) -> RgbImage {
 /// A full-size example: outlines, plus every terminal's keypoints (top red, bottom blue) and mask box.
 fn example(dataset: &Path, r: &Record) -> Result<RgbImage, ScoreError> {
     let mut img = outlined(dataset, r)?;
+    let radius = if r.width.max(r.height) < 200 { 1 } else { 2 };
     for p in &r.pins {
         if let Some([x, y, w, h]) = p.bbox {
             draw_hollow_rect_mut(&mut img, Rect::at(x as i32 - 1, y as i32 - 1).of_size(w + 2, h + 2), TERMINAL);
         }
         for (pt, c) in [(p.bottom_px, BOTTOM), (p.top_px, TOP)] {
-            draw_filled_circle_mut(&mut img, (pt[0].floor() as i32, pt[1].floor() as i32), 2, c);
+            draw_filled_circle_mut(&mut img, (pt[0].floor() as i32, pt[1].floor() as i32), radius, c);
         }
     }
     Ok(img)
@@ -314,20 +315,26 @@ figure{{display:inline-block;margin:6px}} figcaption{{font-size:12px}}</style></
         write_png(&img_dir.join(&file), &example(dataset, r)?)?;
         let what = match &r.defect {
             Some(d) => format!(
-                "{} {}, terminal [{}, {}], dpos {:?}, grad {:?}",
+                "{} {}, terminal [{}, {}], dpos [{:.3}, {:.3}, {:.3}], grad [{:.2}, {:.2}]",
                 esc(&r.id),
                 d.defect_type.as_str(),
                 d.pin[0],
                 d.pin[1],
-                d.dpos,
-                d.grad
+                d.dpos[0],
+                d.dpos[1],
+                d.dpos[2],
+                d.grad[0],
+                d.grad[1]
             ),
             None => format!("{} ok", esc(&r.id)),
         };
+        // Small images are shown enlarged (pixels kept sharp) so that keypoints are visible.
+        let zoom = (512 / r.width.max(r.height).max(1)).clamp(1, 4);
         let _ = write!(
             html,
-            "<figure><img src=\"img/{file}\" alt=\"{id}\"><figcaption>{what}</figcaption></figure>",
-            id = esc(&r.id)
+            "<figure><img src=\"img/{file}\" alt=\"{id}\" width=\"{w}\"><figcaption>{what}</figcaption></figure>",
+            id = esc(&r.id),
+            w = r.width * zoom
         );
     }
 

@@ -43,6 +43,11 @@ pub fn overlay(img: &mut RgbImage, map: &[f64]) {
 
 /// Colours the region's border pixels (region pixels with a 4-neighbour outside it or on the edge).
 pub fn outline(img: &mut RgbImage, region: &[bool], color: Rgb<u8>) {
+    outline_blend(img, region, color, 1.0);
+}
+
+/// [`outline`] mixed with the image: `alpha` of the colour.
+pub fn outline_blend(img: &mut RgbImage, region: &[bool], color: Rgb<u8>, alpha: f64) {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let inside = |x: isize, y: isize| {
         x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && region[y as usize * w + x as usize]
@@ -50,7 +55,10 @@ pub fn outline(img: &mut RgbImage, region: &[bool], color: Rgb<u8>) {
     for y in 0..h as isize {
         for x in 0..w as isize {
             if inside(x, y) && [(-1, 0), (1, 0), (0, -1), (0, 1)].iter().any(|(dx, dy)| !inside(x + dx, y + dy)) {
-                img.put_pixel(x as u32, y as u32, color);
+                let p = img.get_pixel_mut(x as u32, y as u32);
+                for (ch, c) in p.0.iter_mut().zip(color.0) {
+                    *ch = (*ch as f64 * (1.0 - alpha) + c as f64 * alpha).round() as u8;
+                }
             }
         }
     }
