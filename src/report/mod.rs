@@ -241,6 +241,14 @@ pub fn report(dataset: &Path, opts: &ReportOptions) -> Result<PathBuf, ScoreErro
         None => Some(dataset.join("score.json")).filter(|p| p.is_file()),
     };
     let img_dir = out.join("img");
+    if opts.overwrite && img_dir.is_dir() {
+        // The previous report's pictures (a class may have gone); other files in OUT are left alone.
+        std::fs::remove_dir_all(&img_dir).map_err(|source| ScoreError::Io {
+            action: "remove",
+            path: img_dir.clone(),
+            source,
+        })?;
+    }
     std::fs::create_dir_all(&img_dir).map_err(|source| ScoreError::Io {
         action: "create directory",
         path: img_dir.clone(),

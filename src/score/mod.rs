@@ -36,6 +36,8 @@ pub enum ScoreError {
     BadMap { path: PathBuf, reason: String },
     #[error("mask {path}: {reason}")]
     BadMask { path: PathBuf, reason: String },
+    #[error("image {path}: {reason}")]
+    BadImage { path: PathBuf, reason: String },
     #[error("--tolerance {value}: must be a finite number of pixels ≥ 0")]
     BadTolerance { value: f64 },
     #[error("{path} exists; pass --overwrite to replace it")]

@@ -93,9 +93,7 @@ pub fn grid(cells: &[RgbImage], columns: usize, gap: u32) -> RgbImage {
 
 pub fn read_image(dataset: &Path, r: &Record) -> Result<RgbImage, ScoreError> {
     let path = dataset.join(&r.image);
-    Ok(image::open(&path)
-        .map_err(|e| ScoreError::BadMask { path: path.clone(), reason: format!("cannot read image: {e}") })?
-        .to_rgb8())
+    Ok(image::open(&path).map_err(|e| ScoreError::BadImage { path: path.clone(), reason: e.to_string() })?.to_rgb8())
 }
 
 /// One cell of the worst-images sheet: the map over the image, the region outlined in cyan, the box in
