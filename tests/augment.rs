@@ -166,7 +166,10 @@ fn trim_stays_within_the_seed_formula_bounds_and_reaches_them() {
 #[test]
 fn trim_refuses_images_too_small_for_the_rule() {
     let err = augment::trim_box(18, 40, &mut stream_rng(0, "", "", 0)).err().map(|e| e.to_string());
-    assert_eq!(err.as_deref(), Some("image of 18x40 is too small for the seed-000 trim (needs both sides >= 19)"));
+    assert_eq!(
+        err.as_deref(),
+        Some("image of 18x40 is too small for the random trim toward square (needs both sides >= 19)")
+    );
 }
 
 #[test]

@@ -62,7 +62,7 @@ pub enum AugmentError {
     OutInsideInput { out: PathBuf, input: PathBuf },
     #[error("{path} is not a folder")]
     NotAFolder { path: PathBuf },
-    #[error("image of {width}x{height} is too small for the seed-000 trim (needs both sides >= {min})")]
+    #[error("image of {width}x{height} is too small for the random trim toward square (needs both sides >= {min})")]
     TooSmallToTrim { width: u32, height: u32, min: u32 },
     #[error("crop {width}x{height} at ({x}, {y}) exceeds the {image_width}x{image_height} image")]
     CropOutOfBounds { x: u32, y: u32, width: u32, height: u32, image_width: u32, image_height: u32 },

@@ -31,7 +31,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Show the GPU adapter pinsynth would use.
     Info,
-    /// Augment images (seed-000 plan/apply, Keras-style random augmentation, class balancing).
+    /// Augment photos or datasets: a cut/flip/turn plan to review and apply, Keras-style random
+    /// augmentation, class balancing.
     #[command(subcommand)]
     Augment(Box<augment::AugmentCommand>),
 }
@@ -73,9 +74,16 @@ fn report(err: anyhow::Error) -> ExitCode {
     {
         return ExitCode::SUCCESS;
     }
-    eprintln!("error: {err}");
+    // A cause is printed only when it adds something: not when its text is already in what was said.
+    let mut said = err.to_string();
+    eprintln!("error: {said}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            eprintln!("  caused by: {text}");
+            said.push('\n');
+            said.push_str(&text);
+        }
     }
     let input = err
         .chain()

@@ -1,0 +1,122 @@
+//! Issue 9, every input a user can give: the exact messages for long and colliding ids, corrupt images,
+//! Ctrl-C and error causes, and one option vocabulary across subcommands. (Bad scene files with their
+//! exact text live in tests/data/bad/, run by tests/errors.rs.)
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+mod common;
+use common::{ok, tree};
+
+fn pinsynth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pinsynth"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run pinsynth")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+// ---- 3: ids of every allowed length in WebDataset shards ------------------------------------------
+
+#[test]
+fn a_128_character_id_goes_into_every_layout_and_its_tar_member_keeps_the_full_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "L".repeat(128);
+    let scene = tmp.path().join("long.toml");
+    std::fs::write(
+        &scene,
+        format!(
+            "[split]\ntrain = 1\nval = 0\ntest = 0\n[[case]]\nname = \"{long}\"\n\
+             defect = {{ pin = [1, 4], grad = [20, 0] }}\n[[case]]\nname = \"v1.2\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("ds");
+    ok(pinsynth(&["render", s(&scene), "--out", s(&out), "--format", "imagefolder,mvtec,coco,wds,hf", "-q"]));
+    let mut archive = tar::Archive::new(std::fs::File::open(out.join("wds/train-000000.tar")).unwrap());
+    let names: Vec<String> =
+        archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+    let want: Vec<String> = [&long, "v1_2"]
+        .iter()
+        .flat_map(|k| ["png", "mask.png", "json", "cls"].map(|ext| format!("{k}.{ext}")))
+        .collect();
+    assert_eq!(names, want);
+    assert!(out.join(format!("imagefolder/train/ng/{long}.png")).is_file());
+    assert!(!out.join("manifest.jsonl.partial").exists());
+}
+
+// ---- 6: messages and one vocabulary -------------------------------------------------------------
+
+#[test]
+fn a_cause_is_printed_only_when_it_adds_something() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scene = tmp.path().join("latin1.toml");
+    std::fs::write(&scene, b"[image]\nwidth = 224 # \xe9\n").unwrap();
+    let o = pinsynth(&["validate", s(&scene)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!("error: cannot read scene file {}: stream did not contain valid UTF-8\n", s(&scene))
+    );
+}
+
+#[test]
+fn help_describes_what_commands_do_and_every_subcommand_speaks_quiet_and_jobs() {
+    let help = ok(pinsynth(&["--help"]));
+    assert!(help.contains("augment   Augment photos or datasets: a cut/flip/turn plan to review and apply"), "{help}");
+    for args in
+        [&["--help"][..], &["augment", "--help"], &["augment", "plan", "--help"], &["augment", "apply", "--help"]]
+    {
+        let text = ok(pinsynth(args)).to_lowercase();
+        assert!(!text.contains("seed-000") && !text.contains("seed 000"), "{args:?}: {text}");
+    }
+    for cmd in [
+        &["render"][..],
+        &["merge"],
+        &["augment", "plan"],
+        &["augment", "apply"],
+        &["augment", "run"],
+        &["augment", "bench"],
+    ] {
+        let text = ok(pinsynth(&[cmd, &["--help"]].concat()));
+        assert!(text.contains("-q, --quiet"), "{cmd:?} has no -q/--quiet:\n{text}");
+    }
+    for cmd in [&["render"][..], &["bench"], &["augment", "apply"], &["augment", "run"], &["augment", "bench"]] {
+        let text = ok(pinsynth(&[cmd, &["--help"]].concat()));
+        assert!(text.contains("-j, --jobs"), "{cmd:?} has no -j/--jobs:\n{text}");
+        assert!(!text.contains("--threads"), "{cmd:?} shows the old name:\n{text}");
+    }
+    // The old name still works (hidden alias).
+    let tmp = tempfile::tempdir().unwrap();
+    let o = pinsynth(&["augment", "run", s(tmp.path()), "--out", s(&tmp.path().join("o")), "--threads", "1"]);
+    assert_eq!(stderr(&o), "error: no augmentation operation given (e.g. --rotation-range 20 or --horizontal-flip)\n");
+}
+
+// ---- 2: the largest amplitude named in the message is itself accepted ---------------------------
+
+#[test]
+fn the_largest_allowed_jitter_named_in_the_error_is_accepted_and_a_little_more_is_not() {
+    for (file, key, named, more) in [
+        ("tests/data/bad/randomize_camera_reaches_look_at.toml", "camera_jitter", "[0, 0, 13.899]", "[0, 0, 13.9]"),
+        ("tests/data/bad/randomize_up_parallel.toml", "look_at_jitter", "[2.799, 0, 0]", "[2.8, 0, 0]"),
+    ] {
+        let o = pinsynth(&["validate", file]);
+        assert!(stderr(&o).contains(&format!("largest allowed amplitude {named}")), "{}", stderr(&o));
+        ok(pinsynth(&["validate", file, "--set", &format!("randomize.{key}={named}")]));
+        let o = pinsynth(&["validate", file, "--set", &format!("randomize.{key}={more}")]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    }
+}
+
+#[allow(dead_code)]
+fn same_tree(a: &Path, b: &Path) {
+    assert!(tree(a) == tree(b), "{} and {} differ", a.display(), b.display());
+}
