@@ -30,6 +30,10 @@ pub enum Error {
     Write(#[from] dataset::WriteError),
     #[error(transparent)]
     Scale(#[from] scale::ScaleError),
+    /// The run was cancelled ([`run::RunOptions::cancel`]); the journal holds the first `done` of the
+    /// `total` images of this run's work.
+    #[error("interrupted after {done} of {total} images; rerun with --resume")]
+    Interrupted { done: u64, total: u64 },
 }
 
 impl Error {

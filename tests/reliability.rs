@@ -3,7 +3,7 @@
 //! exact text live in tests/data/bad/, run by tests/errors.rs.)
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 mod common;
 use common::{ok, tree};
@@ -116,7 +116,63 @@ fn the_largest_allowed_jitter_named_in_the_error_is_accepted_and_a_little_more_i
     }
 }
 
-#[allow(dead_code)]
-fn same_tree(a: &Path, b: &Path) {
-    assert!(tree(a) == tree(b), "{} and {} differ", a.display(), b.display());
+// ---- 5: Ctrl-C ------------------------------------------------------------------------------------
+
+/// Still running when the test sees its first records (two workers, 3 × 3 supersampling), quick anyway.
+const SLOW: &[&str] = &[
+    "--set",
+    "sweep.count=150",
+    "--set",
+    "image.width=224",
+    "--set",
+    "image.height=224",
+    "--set",
+    "image.antialias=ssaa3",
+    "--format",
+    "imagefolder,coco,wds",
+    "--jobs",
+    "2",
+    "--quiet",
+];
+
+#[test]
+fn ctrl_c_stops_with_a_consistent_journal_and_resume_gives_the_uninterrupted_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, stopped) = (tmp.path().join("whole"), tmp.path().join("stopped"));
+    fn args(out: &Path) -> Vec<&str> {
+        [&["render", "scenes/default.toml", "--out", s(out)][..], SLOW].concat()
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pinsynth"))
+        .args(args(&stopped))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let journal = stopped.join("manifest.jsonl.partial");
+    // Wait for records (a count, not a duration): the handler is installed before rendering starts.
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count()) < 10 {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be interrupted");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    // The journal holds exactly the images that were finished, every one complete.
+    let records = std::fs::read_to_string(&journal).unwrap();
+    let n = records.lines().count();
+    assert!(records.ends_with('\n') && n < 150, "{n} records");
+    assert_eq!(stderr(&out), format!("interrupted after {n} of 150 images; rerun with --resume\n"));
+    assert_eq!(
+        std::fs::read_dir(stopped.join("images")).unwrap().count(),
+        n,
+        "in-flight images finished, none half-done"
+    );
+    assert!(!stopped.join("manifest.jsonl").exists() && !stopped.join("summary.json").exists());
+
+    ok(pinsynth(&args(&whole)));
+    let resumed = ok(pinsynth(&[args(&stopped), vec!["--resume"]].concat()));
+    assert!(resumed.starts_with("150 images ("), "{resumed}");
+    assert!(tree(&whole) == tree(&stopped), "the resumed run differs from the uninterrupted one");
 }
