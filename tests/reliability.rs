@@ -176,3 +176,136 @@ fn ctrl_c_stops_with_a_consistent_journal_and_resume_gives_the_uninterrupted_byt
     assert!(resumed.starts_with("150 images ("), "{resumed}");
     assert!(tree(&whole) == tree(&stopped), "the resumed run differs from the uninterrupted one");
 }
+
+// ---- 4: truncated and corrupt images --------------------------------------------------------------
+
+/// A 640 × 480 photo-like JPEG (about 100 kB) and a PNG, each whole and cut short.
+fn photos(dir: &Path) -> (usize, usize) {
+    use image::{DynamicImage, RgbImage};
+    let img = DynamicImage::ImageRgb8(RgbImage::from_fn(640, 480, |x, y| {
+        let n = (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503)) >> 7;
+        image::Rgb([(x / 3) as u8 ^ n as u8, (y / 2) as u8, (n >> 3) as u8])
+    }));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let mut jpeg = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    std::fs::write(dir.join("good.jpg"), &jpeg).unwrap();
+    std::fs::write(dir.join("cut.jpg"), &jpeg[..4096]).unwrap();
+    std::fs::write(dir.join("sub/good.png"), &png).unwrap();
+    // Without its 12-byte IEND chunk: the pixel data is whole and a lenient decoder reads it.
+    std::fs::write(dir.join("sub/cut.png"), &png[..png.len() - 12]).unwrap();
+    (jpeg.len(), png.len())
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    tree(dir).keys().map(|p| p.to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn truncated_jpeg_and_png_are_reported_by_name_skipped_and_fatal_with_strict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("photos");
+    let (_, png_len) = photos(&input);
+    let cut_jpg = format!(
+        "{}: truncated JPEG: the scan data is cut off, the file ends at byte 4096 before the end-of-image marker (FF D9)",
+        s(&input.join("cut.jpg"))
+    );
+    let cut_png = format!(
+        "{}: truncated PNG: the file ends at byte {} before the IEND chunk",
+        s(&input.join("sub/cut.png")),
+        png_len - 12
+    );
+
+    // plan: reads every file whole, lists only the sound ones.
+    let plan = tmp.path().join("plan.csv");
+    let o = pinsynth(&["augment", "plan", s(&input), "-o", s(&plan)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("warning: skipped {cut_jpg}\nwarning: skipped {cut_png}\n"));
+    let listed = std::fs::read_to_string(&plan).unwrap();
+    assert!(listed.contains("good.jpg") && listed.contains("good.png") && !listed.contains("cut."), "{listed}");
+    let o = pinsynth(&["augment", "plan", s(&input), "-o", s(&tmp.path().join("strict.csv")), "--strict"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(1), format!("error: {cut_jpg}\n")));
+    assert!(!tmp.path().join("strict.csv").exists());
+
+    // apply: a plan that lists the cut files anyway (made before they were cut, say).
+    let mut rows = String::from("file,height,width,cut,reverse,plus90\n");
+    for f in ["good.jpg", "cut.jpg", "sub/good.png", "sub/cut.png"] {
+        rows.push_str(&format!("{},480,640,no,yes,yes\n", s(&input.join(f))));
+    }
+    std::fs::write(&plan, rows).unwrap();
+    let out = tmp.path().join("applied");
+    let o = pinsynth(&["augment", "apply", s(&plan), "--out", s(&out), "--root", s(&input), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("warning: skipped {cut_jpg}\nwarning: skipped {cut_png}\n"));
+    assert_eq!(
+        files(&out),
+        [
+            "good(flip_lr).jpg",
+            "good(plus90).jpg",
+            "good.jpg",
+            "sub/good(flip_lr).png",
+            "sub/good(plus90).png",
+            "sub/good.png"
+        ]
+    );
+    let o =
+        pinsynth(&["augment", "apply", s(&plan), "--out", s(&tmp.path().join("a2")), "--root", s(&input), "--strict"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(1), format!("error: {cut_jpg}\n")));
+
+    // run: the same for Keras-style copies.
+    let out = tmp.path().join("aug");
+    let o = pinsynth(&["augment", "run", s(&input), "--out", s(&out), "--horizontal-flip", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("warning: skipped {cut_jpg}\nwarning: skipped {cut_png}\n"));
+    assert_eq!(files(&out), ["good.jpg", "good_aug001.jpg", "sub/good.png", "sub/good_aug001.png"]);
+    let o =
+        pinsynth(&["augment", "run", s(&input), "--out", s(&tmp.path().join("r2")), "--horizontal-flip", "--strict"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(1), format!("error: {cut_jpg}\n")));
+}
+
+#[test]
+fn a_truncated_image_in_a_pinsynth_dataset_is_skipped_with_its_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    ok(pinsynth(&[
+        "render",
+        "scenes/default.toml",
+        "--out",
+        s(&ds),
+        "--set",
+        "sweep.count=6",
+        "--set",
+        "image.width=64",
+        "--set",
+        "image.height=64",
+        "-q",
+        "--preview",
+        "0",
+    ]));
+    let victim = ds.join("images/000002.png");
+    let bytes = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+    let out = tmp.path().join("aug");
+    let o = pinsynth(&["augment", "run", s(&ds), "--out", s(&out), "--horizontal-flip", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.starts_with(&format!("warning: skipped {}: truncated PNG: chunk IDAT at byte ", s(&victim))), "{e}");
+    // 000002 is in val (augmented when sound); 000001 and 000003 are test images (copied only).
+    assert_eq!(
+        files(&out.join("images")),
+        [
+            "000000.png",
+            "000000_aug001.png",
+            "000001.png",
+            "000003.png",
+            "000004.png",
+            "000004_aug001.png",
+            "000005.png",
+            "000005_aug001.png"
+        ]
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.jsonl")).unwrap();
+    assert!(!manifest.contains("000002"), "no record derived from the cut image");
+}

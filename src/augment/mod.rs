@@ -12,6 +12,7 @@ pub mod bench;
 mod dataset;
 mod folder;
 mod geometric;
+pub mod integrity;
 mod photometric;
 mod plan;
 mod spec;
@@ -38,6 +39,9 @@ pub enum AugmentError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot decode {path}: {source}")]
     Decode { path: PathBuf, source: image::ImageError },
+    /// A truncated or corrupt file (see [`integrity`]): nothing is derived from it.
+    #[error("{path}: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
     #[error("cannot encode {path}: {source}")]
     Encode { path: PathBuf, source: image::ImageError },
     #[error("invalid augmentation options in {origin}:\n{}", list(problems))]
