@@ -85,7 +85,8 @@ awk '/^Slurm job array/ { f = 1 } f && /^```bash/ { n++; if (n == 1) { g = 1; ne
 awk '/^Slurm job array/ { f = 1 } f && /^```bash/ { n++; if (n == 2) { g = 1; next } } g && /^```/ { exit } g' \
   "$repo/README.md" > submit.sh
 echo "--- render.sh"; cat render.sh; echo "--- submit.sh (3 tasks: the alternative its comment names)"
-sed -i 's/sbatch --parsable render.sh /sbatch --parsable --array=0-2 render.sh /' submit.sh
+sed -i 's/sbatch --parsable render.sh)/sbatch --parsable --array=0-2 render.sh)/' submit.sh
+grep -q -- '--array=0-2 render.sh' submit.sh || { echo "slurm-single-node: README's submit line changed; update this script" >&2; exit 1; }
 cat submit.sh
 start=$(date +%s)
 bash -e submit.sh | tee submitted.txt
@@ -96,7 +97,8 @@ for _ in $(seq 1800); do
   sleep 1
 done
 echo "merge job $merge_job: ${state:-gone}, $(( $(date +%s) - start )) s after submission"
-ls shards
+echo "shards: $(ls shards | tr '\n' ' ')"
+[ "$(ls shards | wc -l)" -eq 3 ] || { echo "slurm-single-node: expected 3 shard directories" >&2; exit 1; }
 [ "$state" = COMPLETED ] || { echo "slurm-single-node: the merge job ended $state; see $work/*.out and the logs" >&2; cat "$work"/slurm-*.out >&2 || true; exit 1; }
 
 echo "== single run, compared byte for byte"
