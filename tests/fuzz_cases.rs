@@ -79,12 +79,50 @@ fn committed_seeds_and_former_crashes_keep_their_properties() {
 
 /// Pieces a mutation may insert: keys, section headers and values of the scene schema.
 const TOKENS: &[&str] = &[
-    "[image]", "[layout]", "[camera]", "[randomize]", "[sweep]", "[sweep.grid]", "[[case]]", "[split]",
-    "[balance]", "width = ", "count = ", "camera_jitter = ", "look_at = ", "up = ", "fov_y_deg = ",
-    "name = \"", "pin = ", "grad = ", "dpos = ", "missing = true", "mode = \"grid\"", "pattern = [\"S.R\"]",
-    "kind = \"pattern\"", "{ normal = [0, 1], clamp = [-1, 1] }", "{ choice = [1, 2], weights = [0, 0] }",
-    "{ from = -20, to = 20, step = 0 }", "[0, 0, 0]", "[1e308, -1e308]", "nan", "inf", "-0.0", "0",
-    "9223372036854775807", "-1", "\"\"", "\n", "=", "[", "]", "{", "}", ",", ".", "\"",
+    "[image]",
+    "[layout]",
+    "[camera]",
+    "[randomize]",
+    "[sweep]",
+    "[sweep.grid]",
+    "[[case]]",
+    "[split]",
+    "[balance]",
+    "width = ",
+    "count = ",
+    "camera_jitter = ",
+    "look_at = ",
+    "up = ",
+    "fov_y_deg = ",
+    "name = \"",
+    "pin = ",
+    "grad = ",
+    "dpos = ",
+    "missing = true",
+    "mode = \"grid\"",
+    "pattern = [\"S.R\"]",
+    "kind = \"pattern\"",
+    "{ normal = [0, 1], clamp = [-1, 1] }",
+    "{ choice = [1, 2], weights = [0, 0] }",
+    "{ from = -20, to = 20, step = 0 }",
+    "[0, 0, 0]",
+    "[1e308, -1e308]",
+    "nan",
+    "inf",
+    "-0.0",
+    "0",
+    "9223372036854775807",
+    "-1",
+    "\"\"",
+    "\n",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    "\"",
 ];
 
 fn mutate(base: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
@@ -136,17 +174,38 @@ fn mutated_reference_scenes_give_a_scene_or_an_error() {
 fn random_overrides_give_a_scene_or_an_error() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let keys = [
-        "image.width", "image.antialias", "layout.kind", "layout.rows", "layout.pattern", "camera.up",
-        "camera.location", "camera.near", "sweep.count", "sweep.mode", "sweep.grid.grad_x", "sweep.dpos.x",
-        "sweep.pins", "randomize.camera_jitter", "randomize.look_at_jitter", "randomize.roll_deg",
-        "randomize.fov_y_deg", "case", "split.train", "balance.ok_per_ng", "", ".", "a..b", "sweep",
+        "image.width",
+        "image.antialias",
+        "layout.kind",
+        "layout.rows",
+        "layout.pattern",
+        "camera.up",
+        "camera.location",
+        "camera.near",
+        "sweep.count",
+        "sweep.mode",
+        "sweep.grid.grad_x",
+        "sweep.dpos.x",
+        "sweep.pins",
+        "randomize.camera_jitter",
+        "randomize.look_at_jitter",
+        "randomize.roll_deg",
+        "randomize.fov_y_deg",
+        "case",
+        "split.train",
+        "balance.ok_per_ng",
+        "",
+        ".",
+        "a..b",
+        "sweep",
     ];
     for _ in 0..2000 {
         let sets: Vec<String> = (0..rng.random_range(1..=3))
             .map(|_| {
                 let key = keys[rng.random_range(0..keys.len())];
-                let value = String::from_utf8_lossy(&mutate(TOKENS[rng.random_range(0..TOKENS.len())].as_bytes(), &mut rng))
-                    .into_owned();
+                let value =
+                    String::from_utf8_lossy(&mutate(TOKENS[rng.random_range(0..TOKENS.len())].as_bytes(), &mut rng))
+                        .into_owned();
                 format!("{key}={value}")
             })
             .collect();
@@ -157,7 +216,8 @@ fn random_overrides_give_a_scene_or_an_error() {
 #[test]
 fn mutated_augment_configs_give_options_or_an_error() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let base = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/augment_config/keras.toml")).unwrap();
+    let base =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/augment_config/keras.toml")).unwrap();
     for _ in 0..2000 {
         if let Ok(text) = String::from_utf8(mutate(&base, &mut rng)) {
             augment_property(&text);
