@@ -174,10 +174,7 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, obs: &dyn Ob
         let enc = |path: &str, r: Result<Vec<u8>, String>| {
             r.map_err(|message| WriteError::Encode { path: dir.path(path), message })
         };
-        let mut rgb = std::borrow::Cow::Borrowed(&pixels.rgb[..]);
-        if let Some(s) = params.randomize.as_ref().filter(|s| photometric::is_active(s)) {
-            photometric::apply(rgb.to_mut(), w, h, s, params.seed, params.index);
-        }
+        let rgb = image_rgb(params, pixels);
         write_atomic(&dir.path(&record.image), &enc(&record.image, crate::encode::png_rgb(&rgb, w, h))?)?;
         write_atomic(&dir.path(&record.mask), &enc(&record.mask, crate::encode::png_gray(&pixels.mask, w, h))?)?;
         Ok(record)
@@ -190,11 +187,8 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, obs: &dyn Ob
             writers.iter_mut().try_for_each(|w| w.write(&sample)).map_err(Error::from)
         })?;
     }
-    let seed = scene.seed();
     let adapter = for_each_image(scene, renderers, work, done, obs, write_files, |mut record| {
-        let split = assign_split(&scene.split, seed, &stratum(record.defect_type()), &record.id);
-        record.split = Some(split);
-        record.excluded = plan.excludes(&record.id, !record.is_ok(), split);
+        assign_dataset_fields(&mut record, scene, &plan);
         summary.count(&record);
         let sample = Sample::new(&record, &dir.root);
         writers.iter_mut().try_for_each(|w| w.write(&sample)).map_err(Error::from)
@@ -343,9 +337,35 @@ pub fn render_one(renderer: &mut Renderer, scene: &Scene, index: u64) -> Result<
     let posed = pose(scene, &params);
     let mut pixels = Pixels::default();
     renderer.render(&posed, &mut pixels)?;
-    if let Some(s) = &params.randomize {
-        photometric::apply(&mut pixels.rgb, pixels.width, pixels.height, s, params.seed, params.index);
+    if let std::borrow::Cow::Owned(rgb) = image_rgb(&params, &pixels) {
+        pixels.rgb = rgb;
     }
     let record = truth::record(&params, &posed, &pixels);
     Ok(Rendered { params, record, pixels })
+}
+
+/// Renders image `index` exactly as [`render_dataset`] writes it, without writing anything: the colour
+/// image of `images/<id>.png`, the mask of `masks/<id>.png` and the `manifest.jsonl` record, split and
+/// balance flag included. `plan` is [`BalancePlan::for_scene`] of `scene`, computed once by the caller.
+pub fn render_frame(renderer: &mut Renderer, scene: &Scene, plan: &BalancePlan, index: u64) -> Result<Rendered, Error> {
+    let mut out = render_one(renderer, scene, index)?;
+    assign_dataset_fields(&mut out.record, scene, plan);
+    Ok(out)
+}
+
+/// The colour image as written: the rendered pixels after the image's photometric randomization
+/// (borrowed unchanged when there is none).
+fn image_rgb<'a>(params: &ImageParams, pixels: &'a Pixels) -> std::borrow::Cow<'a, [u8]> {
+    let mut rgb = std::borrow::Cow::Borrowed(&pixels.rgb[..]);
+    if let Some(s) = params.randomize.as_ref().filter(|s| photometric::is_active(s)) {
+        photometric::apply(rgb.to_mut(), pixels.width, pixels.height, s, params.seed, params.index);
+    }
+    rgb
+}
+
+/// The record fields that depend on the whole dataset: the split and the balance exclusion.
+fn assign_dataset_fields(record: &mut Record, scene: &Scene, plan: &BalancePlan) {
+    let split = assign_split(&scene.split, scene.seed(), &stratum(record.defect_type()), &record.id);
+    record.split = Some(split);
+    record.excluded = plan.excludes(&record.id, !record.is_ok(), split);
 }

@@ -19,7 +19,7 @@ pub use coco::Coco;
 pub use files::{OUTPUT_ENTRIES, OutputDir, WriteError, link_or_copy, partial_name, write_atomic};
 pub use hf::HuggingFace;
 pub use imagefolder::ImageFolder;
-pub use manifest::Manifest;
+pub use manifest::{Manifest, to_line as manifest_line};
 pub use mvtec::MvTec;
 pub use preview::Preview;
 pub use split::Split;
