@@ -41,7 +41,7 @@ if [ -z "${PINSYNTH_SKIP_PACKAGE:-}" ]; then
   # the dependencies the root crate compiled with the same features (the PyO3 macros' syn features make
   # wgpu and the other users of proc-macros compile once more).
   echo "setup-python: building the pinsynth Python package (python/; first build takes a few minutes)"
-  PATH="$PWD/.venv/bin:$PATH" CARGO_TARGET_DIR="$PWD/target" .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  PATH="$PWD/.venv/bin:$PATH" MATURIN_PEP517_ARGS="--locked" CARGO_TARGET_DIR="$PWD/target" .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     --no-build-isolation --force-reinstall --no-deps ./python
   .venv/bin/python -c 'import pinsynth; print("setup-python: pinsynth", pinsynth.__version__, "installed")'
 fi

@@ -42,7 +42,7 @@ fn installed_extension(python: &Path) -> Result<PathBuf, String> {
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// The newest modification time of the sources the extension is built from.
+/// The newest modification time of the sources the installed package is built from.
 fn newest_source() -> Option<(SystemTime, PathBuf)> {
     fn walk(dir: &Path, newest: &mut Option<(SystemTime, PathBuf)>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -50,7 +50,7 @@ fn newest_source() -> Option<(SystemTime, PathBuf)> {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, newest);
-            } else if p.extension().is_some_and(|x| x == "rs" || x == "wgsl")
+            } else if p.extension().is_some_and(|x| x == "rs" || x == "wgsl" || x == "py")
                 && let Ok(t) = e.metadata().and_then(|m| m.modified())
                 && newest.as_ref().is_none_or(|(n, _)| t > *n)
             {
@@ -59,7 +59,7 @@ fn newest_source() -> Option<(SystemTime, PathBuf)> {
         }
     }
     let mut newest = None;
-    for dir in ["src", "shaders", "python/src"] {
+    for dir in ["src", "shaders", "python/src", "python/pinsynth"] {
         walk(&repo().join(dir), &mut newest);
     }
     newest

@@ -45,6 +45,12 @@ class _PerProcessRenderer:
 
     def get(self):
         if self._renderer is None or self._pid != os.getpid():
+            info = get_worker_info()
+            if info is not None and info.num_workers > 1:
+                # As `pinsynth render -j N` does: with several workers (one device each), Mesa's
+                # lavapipe rasterises on the submitting thread instead of starting a thread per core
+                # in every worker. Read when the device opens; this process's environment only.
+                os.environ.setdefault("LP_NUM_THREADS", "0")
             self._renderer = Renderer(self.scene)
             self._pid = os.getpid()
         return self._renderer
