@@ -77,7 +77,7 @@ class SyntheticDataset(IterableDataset):
         self._renderer = _PerProcessRenderer(scene)
         self.scene = scene
         self.transform = transform
-        self.indices = list(range(len(scene))) if indices is None else [int(i) for i in indices]
+        self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
 
     def __len__(self):
         return len(self.indices)
@@ -86,7 +86,7 @@ class SyntheticDataset(IterableDataset):
         info = get_worker_info()
         if info is None:
             return self.indices
-        return [i for i in self.indices if i % info.num_workers == info.id]
+        return (i for i in self.indices if i % info.num_workers == info.id)
 
     def __iter__(self):
         renderer = self._renderer.get()
@@ -102,7 +102,7 @@ class SyntheticMapDataset(Dataset):
         self._renderer = _PerProcessRenderer(scene)
         self.scene = scene
         self.transform = transform
-        self.indices = list(range(len(scene))) if indices is None else [int(i) for i in indices]
+        self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
 
     def __len__(self):
         return len(self.indices)
