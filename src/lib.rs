@@ -13,8 +13,10 @@ pub mod encode;
 pub mod geometry;
 pub mod randomize;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod scale;
+pub mod score;
 pub mod spec;
 pub mod sweep;
 pub mod truth;
@@ -30,6 +32,8 @@ pub enum Error {
     Write(#[from] dataset::WriteError),
     #[error(transparent)]
     Scale(#[from] scale::ScaleError),
+    #[error(transparent)]
+    Score(#[from] score::ScoreError),
 }
 
 impl Error {
@@ -40,6 +44,6 @@ impl Error {
             Error::Spec(_)
                 | Error::Scale(_)
                 | Error::Write(dataset::WriteError::NotEmpty { .. } | dataset::WriteError::NotADirectory { .. })
-        )
+        ) || matches!(self, Error::Score(e) if e.is_input_error())
     }
 }
