@@ -34,6 +34,10 @@ pub enum Error {
     Scale(#[from] scale::ScaleError),
     #[error(transparent)]
     Score(#[from] score::ScoreError),
+    /// The run was cancelled ([`run::RunOptions::cancel`]); the journal holds the first `done` of the
+    /// `total` images of this run's work.
+    #[error("interrupted after {done} of {total} images; rerun with --resume")]
+    Interrupted { done: u64, total: u64 },
 }
 
 impl Error {

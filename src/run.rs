@@ -18,6 +18,7 @@ use crate::sweep::{ImageParams, image_params};
 use crate::truth::{self, Record};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -40,6 +41,11 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Finish an interrupted run in the output directory (see [`crate::scale::journal`]).
     pub resume: bool,
+    /// Set (by anyone, e.g. the CLI's Ctrl-C handler) to stop the run: no new image is started, the
+    /// ones in flight are finished and journalled in order, and the run returns
+    /// [`Error::Interrupted`] with the journal (`manifest.jsonl.partial`) consistent, so `resume`
+    /// finishes it. The library installs no signal handler.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -52,6 +58,7 @@ impl Default for RunOptions {
             layouts: LayoutOptions::default(),
             shard: None,
             resume: false,
+            cancel: None,
         }
     }
 }
@@ -187,7 +194,9 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, obs: &dyn Ob
             writers.iter_mut().try_for_each(|w| w.write(&sample)).map_err(Error::from)
         })?;
     }
-    let adapter = for_each_image(scene, renderers, work, done, obs, write_files, |mut record| {
+    let never = AtomicBool::new(false);
+    let cancel = opts.cancel.as_deref().unwrap_or(&never);
+    let adapter = for_each_image_until(scene, renderers, work, done, obs, cancel, write_files, |mut record| {
         assign_dataset_fields(&mut record, scene, &plan);
         summary.count(&record);
         let sample = Sample::new(&record, &dir.root);
@@ -238,6 +247,27 @@ pub fn for_each_image<P, S>(
     start: u64,
     obs: &dyn Observer,
     per_image: P,
+    in_order: S,
+) -> Result<String, Error>
+where
+    P: Fn(&ImageParams, &Posed, &Pixels) -> Result<Record, Error> + Sync,
+    S: FnMut(Record) -> Result<(), Error>,
+{
+    for_each_image_until(scene, renderers, work, start, obs, &AtomicBool::new(false), per_image, in_order)
+}
+
+/// [`for_each_image`] that stops when `cancel` is set: workers take no new batch, the images in
+/// flight are finished and handed to `in_order` while they continue the index order, and the call
+/// returns [`Error::Interrupted`] (unless every image was done anyway).
+#[allow(clippy::too_many_arguments)] // the arguments of for_each_image plus the flag
+pub fn for_each_image_until<P, S>(
+    scene: &Scene,
+    renderers: Vec<Renderer>,
+    work: Work,
+    start: u64,
+    obs: &dyn Observer,
+    cancel: &AtomicBool,
+    per_image: P,
     mut in_order: S,
 ) -> Result<String, Error>
 where
@@ -269,8 +299,11 @@ where
                     // Batches are consecutive positions of this run's work (a shard or a resume may
                     // start anywhere); the pixels do not depend on the tile an image lands in
                     // (tests/cli.rs compares batch sizes byte for byte).
+                    if abort.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let first = next.fetch_add(batch, Ordering::Relaxed);
-                    if first >= total || abort.load(Ordering::Relaxed) {
+                    if first >= total {
                         break;
                     }
                     let indices = first..(first + batch).min(total);
@@ -319,6 +352,7 @@ where
         }
         match first_error {
             Some(e) => Err(e),
+            None if expected < total => Err(Error::Interrupted { done: expected, total }),
             None => Ok(adapter),
         }
     })

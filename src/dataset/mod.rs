@@ -13,7 +13,7 @@ pub mod mvtec;
 mod preview;
 pub mod rle;
 pub mod split;
-mod wds;
+pub(crate) mod wds;
 
 pub use coco::Coco;
 pub use files::{OUTPUT_ENTRIES, OutputDir, WriteError, link_or_copy, partial_name, write_atomic};

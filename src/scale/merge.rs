@@ -31,6 +31,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &RunOptions, obs: &dyn Observer
             .filter(|f: &ShardFile| f.shard < f.of)
             .ok_or_else(|| ScaleError::NotAShard { dir: dir.clone() })?;
         let scene = fs::read(dir.join("scene.resolved.toml")).unwrap_or_default();
+        // Records are replayed through this version's writers: a shard of another version would not
+        // merge into what either version writes.
+        let found = super::resolved_by(&scene);
+        if found != env!("CARGO_PKG_VERSION") {
+            return Err(ScaleError::OtherVersion {
+                dir: dir.clone(),
+                found,
+                this: env!("CARGO_PKG_VERSION").to_string(),
+            }
+            .into());
+        }
         let (f_dir, f_info, f_scene) = first.get_or_insert_with(|| (dir.clone(), info, scene.clone()));
         if info.of != f_info.of {
             return Err(ScaleError::ShardCountDiffers {
