@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything pinsynth and its tests need on Debian/Ubuntu besides a Rust toolchain: the Vulkan
 # loader and Mesa's lavapipe (software Vulkan; real GPUs use their own driver), vulkan-tools for
-# `vulkaninfo`, python3-venv, and then the Python virtual environment of the interop tests
-# (scripts/setup-python.sh: .venv with pinned numpy, Pillow, pycocotools, webdataset, datasets), so
-# that `cargo test --release` runs every test. Runs apt-get as root, or through sudo.
-# Usage: scripts/install-deps.sh [--no-python]   (--no-python: skip the venv; the interop tests are
-# then reported ignored, with that reason)
+# `vulkaninfo`, python3-venv, chromium (the report page's headless browser test), and then the Python
+# virtual environment (scripts/setup-python.sh: .venv with the pinned interop, scoring and PyTorch
+# libraries, and the pinsynth Python package built from python/), so that `cargo test --release` runs
+# every test. Runs apt-get as root, or through sudo.
+# Usage: scripts/install-deps.sh [--no-python]   (--no-python: skip chromium and the venv; the Python
+# and browser tests are then reported ignored, with that reason)
 set -euo pipefail
 python=1
 for arg in "$@"; do
@@ -15,7 +16,7 @@ for arg in "$@"; do
   esac
 done
 packages=(mesa-vulkan-drivers libvulkan1 vulkan-tools)
-[ "$python" -eq 1 ] && packages+=(python3-venv)
+[ "$python" -eq 1 ] && packages+=(python3-venv chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,83 @@
+"""Renderer.sample(i) against the CLI's dataset: the same pixels as images/<id>.png and
+masks/<id>.png decoded, the same record as manifest.jsonl's line, in any order."""
+
+import random
+
+import numpy as np
+import pytest
+
+import pinsynth
+from conftest import REPO, SCENES
+
+
+@pytest.fixture(scope="module", params=list(SCENES))
+def rendered(request, cli_datasets):
+    """Every sample of one scene, rendered in a shuffled order by one Renderer."""
+    path, overrides, cli = cli_datasets[request.param]
+    scene = pinsynth.Scene.from_file(REPO / path, overrides=overrides)
+    renderer = pinsynth.Renderer(scene)
+    order = list(range(len(scene)))
+    random.Random(7).shuffle(order)
+    samples = {i: renderer.sample(i) for i in order}
+    return request.param, scene, cli, samples
+
+
+def test_scene_size_matches_the_cli_dataset(rendered):
+    name, scene, cli, samples = rendered
+    assert len(scene) == scene.image_count == len(cli.records) == len(samples) > 0
+
+
+def test_images_and_masks_equal_the_cli_pngs(rendered):
+    name, scene, cli, samples = rendered
+    for i, (image, mask, record) in samples.items():
+        h, w = scene.height, scene.width
+        assert image.dtype == np.uint8 and image.shape == (h, w, 3), (name, i)
+        assert mask.dtype == np.uint8 and mask.shape == (h, w), (name, i)
+        expected = cli.image(i)
+        assert expected.shape == (h, w, 3)
+        assert np.array_equal(image, expected), f"{name} image {i}: {np.count_nonzero(image != expected)} values differ"
+        assert np.array_equal(mask, cli.mask(i)), f"{name} mask {i} differs"
+
+
+def test_records_equal_the_manifest_lines(rendered):
+    name, scene, cli, samples = rendered
+    for i, (_, _, record) in samples.items():
+        assert record == cli.records[i], (name, i)
+        assert record["split"] in ("train", "val", "test")
+
+
+def test_the_scenes_cover_balance_randomization_and_every_label(cli_datasets):
+    # Guards the test data: excluded images, photometric randomization, OK and NG images.
+    default = cli_datasets["default"][2].records
+    assert any(r["excluded"] for r in default) and not all(r["excluded"] for r in default)
+    assert {r["label"] for r in default} == {"ok", "ng"}
+    assert {r["defect"]["type"] for r in default if r["defect"]} >= {"offset", "tilt", "missing"}
+    randomized = cli_datasets["randomized"][2].records
+    assert all(r["randomize"]["noise_sd"] > 0 or r["randomize"]["blur_sigma"] > 0 for r in randomized[:8])
+
+
+def test_samples_iterates_the_given_indices(cli_datasets):
+    path, overrides, cli = cli_datasets["default"]
+    renderer = pinsynth.Renderer(pinsynth.Scene.from_file(REPO / path, overrides=overrides))
+    got = list(renderer.samples([5, 2, 5, np.int64(0)]))
+    assert [r["index"] for _, _, r in got] == [5, 2, 5, 0]
+    assert np.array_equal(got[0][0], got[2][0]) and np.array_equal(got[0][0], cli.image(5))
+    assert len(list(renderer.samples())) == len(cli.records)
+
+
+def test_index_out_of_range_raises_index_error():
+    scene = pinsynth.Scene.from_toml("[sweep]\ncount = 3\n")
+    renderer = pinsynth.Renderer(scene)
+    for bad in (3, -1, 10**6):
+        with pytest.raises(IndexError, match=rf"index {bad} out of range: the scene has 3 images \(0\.\.3\)"):
+            renderer.sample(bad)
+    with pytest.raises(IndexError):
+        list(renderer.samples([0, 7]))
+
+
+def test_overrides_as_strings_equal_overrides_as_dict():
+    a = pinsynth.Scene.from_file(REPO / "scenes/default.toml", overrides={"image.width": 64, "layout.kind": "round"})
+    b = pinsynth.Scene.from_file(REPO / "scenes/default.toml", overrides=["image.width=64", "layout.kind=round"])
+    assert a.to_toml() == b.to_toml()
+    assert (a.width, a.height, len(a)) == (64, 224, 300)
+    assert 'kind = "round"' in a.to_toml()
