@@ -82,6 +82,7 @@ impl Antialias {
 pub enum LayoutKind {
     Square,
     Round,
+    Triangle,
     Mixed,
     Pattern,
 }
@@ -101,7 +102,7 @@ pub struct Layout {
     pub columns: u32,
     pub rows: u32,
     pub pitch: f64,
-    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `.`); string index = y.
+    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `T`, `.`); string index = y.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<Vec<String>>,
 }
@@ -112,12 +113,14 @@ impl Layout {
         match self.kind {
             LayoutKind::Square => Some(PinKind::Square),
             LayoutKind::Round => Some(PinKind::Round),
+            LayoutKind::Triangle => Some(PinKind::Triangle),
             LayoutKind::Mixed => Some(conventions::mixed_kind(x, y)),
             LayoutKind::Pattern => {
                 let row = self.pattern.as_ref()?.get(y as usize)?;
                 match row.as_bytes().get(x as usize)? {
                     b'S' => Some(PinKind::Square),
                     b'R' => Some(PinKind::Round),
+                    b'T' => Some(PinKind::Triangle),
                     _ => None,
                 }
             }
@@ -142,6 +145,27 @@ pub struct Housing {
     pub size: [f64; 3],
     pub center: [f64; 3],
     pub color: [f64; 3],
+    /// A housing from a mesh file in place of the box (`size` and `center` are then not used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<MeshFile>,
+}
+
+/// A mesh file named in the scene, read once when the scene is resolved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "PathBuf")]
+pub struct MeshFile {
+    /// The path as written in the scene (relative to the scene file's folder, or absolute).
+    pub written: String,
+    /// The path read (absolute): the resolved scene names it, so it loads again from anywhere.
+    pub resolved: PathBuf,
+    /// The triangles, in scene units, as stored in the file.
+    pub mesh: std::sync::Arc<crate::meshfile::TriangleMesh>,
+}
+
+impl From<MeshFile> for PathBuf {
+    fn from(m: MeshFile) -> PathBuf {
+        m.resolved
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -251,7 +275,7 @@ impl Scene {
             })?;
         }
         let mut problems = Problems::default();
-        let scene = read_scene(&table, &mut problems);
+        let scene = read_scene(&table, path.parent().unwrap_or(Path::new("")), &mut problems);
         if problems.0.is_empty() {
             Ok(scene)
         } else {

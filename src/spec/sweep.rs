@@ -302,7 +302,7 @@ fn check_min_magnitudes(sweep: &Sweep, p: &mut Problems) {
     }
 }
 
-/// `"all"`, a list of `[x, y]`, or `{ kind = "square" | "round", x = [min, max], y = [min, max] }`.
+/// `"all"`, a list of `[x, y]`, or `{ kind = "square" | "round" | "triangle", x = [min, max], y = [min, max] }`.
 fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -> PinSelection {
     let before = p.0.len();
     let selection = match v {
@@ -313,7 +313,11 @@ fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -
         ),
         Some(Value::Table(t)) => {
             let mut s = Section::of_table(path.to_string(), t);
-            let kind = s.choice("kind", None, &[("square", Some(PinKind::Square)), ("round", Some(PinKind::Round))], p);
+            let kind = s.choice("kind", None, &[
+                    ("square", Some(PinKind::Square)),
+                    ("round", Some(PinKind::Round)),
+                    ("triangle", Some(PinKind::Triangle)),
+                ], p);
             let x = read_span(&mut s, "x", layout.columns, p);
             let y = read_span(&mut s, "y", layout.rows, p);
             s.finish(p);
