@@ -46,7 +46,8 @@ pub enum MeshFileError {
     UnknownFormat { path: PathBuf },
     #[error("{path} has no triangles")]
     Empty { path: PathBuf },
-    #[error("{path}: triangle {triangle} has a non-finite vertex coordinate ({value})")]
+    /// `triangle` counts from 1.
+    #[error("{path}: triangle {triangle} of the file has a non-finite vertex coordinate ({value})")]
     NonFinite { path: PathBuf, triangle: usize, value: f32 },
     #[error("{path} has {count} triangles; at most {MAX_TRIANGLES} are allowed")]
     TooMany { path: PathBuf, count: usize },
@@ -60,6 +61,19 @@ pub fn load(path: &Path) -> Result<TriangleMesh, MeshFileError> {
     let triangles = match ext.as_str() {
         "stl" => {
             let bytes = read()?;
+            // A binary STL declares its triangle count in bytes 80..84 and then has 50 bytes per
+            // triangle: refuse an absurd or wrong count before stl_io allocates for it.
+            if bytes.len() >= 84 && !bytes.starts_with(b"solid") {
+                let count = u32::from_le_bytes([bytes[80], bytes[81], bytes[82], bytes[83]]) as usize;
+                if count > MAX_TRIANGLES {
+                    return Err(MeshFileError::TooMany { path: path.to_path_buf(), count });
+                }
+                if bytes.len() < 84 + 50 * count {
+                    let message =
+                        format!("binary STL of {count} triangles needs {} bytes, the file has {}", 84 + 50 * count, bytes.len());
+                    return Err(parse("STL", message));
+                }
+            }
             stl_triangles(&bytes).map_err(|e| parse("STL", e))?
         }
         "obj" => {
@@ -68,6 +82,9 @@ pub fn load(path: &Path) -> Result<TriangleMesh, MeshFileError> {
         }
         "glb" => {
             let bytes = read()?;
+            if !bytes.starts_with(b"glTF") {
+                return Err(parse("glTF binary (.glb)", "it does not start with the glb magic bytes `glTF`".into()));
+            }
             glb_triangles(&bytes).map_err(|e| parse("glTF binary (.glb)", e))?
         }
         _ => return Err(MeshFileError::UnknownFormat { path: path.to_path_buf() }),
@@ -85,7 +102,7 @@ fn check(path: &Path, mesh: TriangleMesh) -> Result<TriangleMesh, MeshFileError>
     }
     for (i, t) in mesh.triangles.iter().enumerate() {
         if let Some(&value) = t.iter().flatten().find(|v| !v.is_finite()) {
-            return Err(MeshFileError::NonFinite { path: path(), triangle: i, value });
+            return Err(MeshFileError::NonFinite { path: path(), triangle: i + 1, value });
         }
     }
     Ok(mesh)
@@ -94,14 +111,6 @@ fn check(path: &Path, mesh: TriangleMesh) -> Result<TriangleMesh, MeshFileError>
 /// Binary or ASCII STL (stl_io tells them apart). The stored normals are ignored: the renderer
 /// computes flat normals from the corners, as Blender's importer does.
 fn stl_triangles(bytes: &[u8]) -> Result<Vec<[[f32; 3]; 3]>, String> {
-    // A binary STL declares its triangle count in bytes 80..84; refuse an absurd count before
-    // stl_io allocates for it.
-    if bytes.len() >= 84 && !bytes.starts_with(b"solid") {
-        let declared = u32::from_le_bytes([bytes[80], bytes[81], bytes[82], bytes[83]]) as usize;
-        if declared > MAX_TRIANGLES {
-            return Err(format!("{declared} triangles declared; at most {MAX_TRIANGLES} are allowed"));
-        }
-    }
     let mut cursor = std::io::Cursor::new(bytes);
     let mesh = stl_io::read_stl(&mut cursor).map_err(|e| e.to_string())?;
     let v = &mesh.vertices;

@@ -203,6 +203,7 @@ fn compare_with_blender(
         ));
     }
     let pins = case["pins"].as_array().expect("pins");
+    let mut worst_px = 0.0f64;
     if pins.len() != out.record.pins.len() {
         problems.push(format!("{} terminals, Blender has {}", out.record.pins.len(), pins.len()));
     }
@@ -214,6 +215,7 @@ fn compare_with_blender(
         };
         let t = f64s(&bp["top_centre_px"]);
         let d = (ours.top_px[0] - t[0]).abs().max((ours.top_px[1] - t[1]).abs());
+        worst_px = worst_px.max(d);
         if d > TOP_CENTRE_TOLERANCE_PX {
             problems.push(format!("({x}, {y}) top centre {:?} vs Blender {t:?} ({d:.4} px)", ours.top_px));
         }
@@ -233,6 +235,9 @@ fn compare_with_blender(
                 problems.push(format!("({x}, {y}) defect box corners {ours:?}, Blender's {b:?} ({err:.4} px)"));
             }
         }
+    }
+    if std::env::var_os("REF_STATS").is_some() {
+        eprintln!("{diff_prefix}/{name}: mask agreement {:.4} %, worst top-centre error {worst_px:.6} px", agree * 100.0);
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
 }

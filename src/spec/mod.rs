@@ -139,19 +139,38 @@ pub struct PinStyle {
     pub color: [f64; 3],
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Housing {
     pub enabled: bool,
     pub size: [f64; 3],
     pub center: [f64; 3],
     pub color: [f64; 3],
     /// A housing from a mesh file in place of the box (`size` and `center` are then not used).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mesh: Option<MeshFile>,
 }
 
-/// A mesh file named in the scene, read once when the scene is resolved.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// As the input schema: `size` and `center` only for the box, `mesh` only when set (the reader
+/// refuses both together).
+impl Serialize for Housing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Housing", 4)?;
+        st.serialize_field("enabled", &self.enabled)?;
+        match &self.mesh {
+            None => {
+                st.serialize_field("size", &self.size)?;
+                st.serialize_field("center", &self.center)?;
+            }
+            Some(m) => st.serialize_field("mesh", m)?,
+        }
+        st.serialize_field("color", &self.color)?;
+        st.end()
+    }
+}
+
+/// A mesh file named in the scene, read once when the scene is resolved. Two are equal when they
+/// read the same file with the same triangles (however the path was written).
+#[derive(Clone, Debug, Serialize)]
 #[serde(into = "PathBuf")]
 pub struct MeshFile {
     /// The path as written in the scene (relative to the scene file's folder, or absolute).
@@ -160,6 +179,12 @@ pub struct MeshFile {
     pub resolved: PathBuf,
     /// The triangles, in scene units, as stored in the file.
     pub mesh: std::sync::Arc<crate::meshfile::TriangleMesh>,
+}
+
+impl PartialEq for MeshFile {
+    fn eq(&self, other: &MeshFile) -> bool {
+        self.resolved == other.resolved && self.mesh == other.mesh
+    }
 }
 
 impl From<MeshFile> for PathBuf {

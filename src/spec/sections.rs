@@ -66,8 +66,8 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
     let mesh = read_mesh_file(&mut s, "mesh", scene_dir, p);
     if mesh.is_some() {
         for key in ["size", "center"] {
-            if s.get(key).is_some() {
-                p.invalid(s.key_path(key), "(set)", "not used with housing.mesh: the mesh's coordinates are world coordinates");
+            if let Some(v) = s.get(key) {
+                p.invalid(s.key_path(key), show(v), "not used with housing.mesh (the mesh file holds world coordinates)");
             }
         }
     }
