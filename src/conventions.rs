@@ -122,7 +122,8 @@ impl PinKind {
             PinKind::Triangle => {
                 let o = self.outline();
                 let (x, y) = (o.iter().map(|p| p.0), o.iter().map(|p| p.1));
-                let min = DVec3::new(x.clone().fold(f64::INFINITY, f64::min), y.clone().fold(f64::INFINITY, f64::min), -h.z);
+                let min =
+                    DVec3::new(x.clone().fold(f64::INFINITY, f64::min), y.clone().fold(f64::INFINITY, f64::min), -h.z);
                 let max = DVec3::new(x.fold(f64::NEG_INFINITY, f64::max), y.fold(f64::NEG_INFINITY, f64::max), h.z);
                 (min, max)
             }
@@ -175,10 +176,7 @@ pub fn face_centres(transform: &DMat4) -> (DVec3, DVec3) {
 pub fn face_centres_of(kind: PinKind, transform: &DMat4) -> (DVec3, DVec3) {
     let (min, max) = kind.bounds();
     let c = (min + max) / 2.0;
-    (
-        transform.transform_point3(DVec3::new(c.x, c.y, max.z)),
-        transform.transform_point3(DVec3::new(c.x, c.y, min.z)),
-    )
+    (transform.transform_point3(DVec3::new(c.x, c.y, max.z)), transform.transform_point3(DVec3::new(c.x, c.y, min.z)))
 }
 
 /// Blender's XYZ Euler rotation (degrees): X applied first, then Y, then Z.

@@ -57,7 +57,8 @@ pub enum MeshFileError {
 pub fn load(path: &Path) -> Result<TriangleMesh, MeshFileError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     let read = || std::fs::read(path).map_err(|source| MeshFileError::Read { path: path.to_path_buf(), source });
-    let parse = |format: &'static str, message: String| MeshFileError::Parse { path: path.to_path_buf(), format, message };
+    let parse =
+        |format: &'static str, message: String| MeshFileError::Parse { path: path.to_path_buf(), format, message };
     let triangles = match ext.as_str() {
         "stl" => {
             let bytes = read()?;
@@ -69,8 +70,11 @@ pub fn load(path: &Path) -> Result<TriangleMesh, MeshFileError> {
                     return Err(MeshFileError::TooMany { path: path.to_path_buf(), count });
                 }
                 if bytes.len() < 84 + 50 * count {
-                    let message =
-                        format!("binary STL of {count} triangles needs {} bytes, the file has {}", 84 + 50 * count, bytes.len());
+                    let message = format!(
+                        "binary STL of {count} triangles needs {} bytes, the file has {}",
+                        84 + 50 * count,
+                        bytes.len()
+                    );
                     return Err(parse("STL", message));
                 }
             }
@@ -129,14 +133,16 @@ fn obj_triangles(bytes: &[u8]) -> Result<Vec<[[f32; 3]; 3]>, String> {
     let options = tobj::LoadOptions { triangulate: true, single_index: false, ..Default::default() };
     let mut reader = std::io::BufReader::new(bytes);
     // Materials are not used: every mesh takes the scene's colour.
-    let (models, _) = tobj::load_obj_buf(&mut reader, &options, |_| Ok(Default::default()))
-        .map_err(|e| e.to_string())?;
+    let (models, _) =
+        tobj::load_obj_buf(&mut reader, &options, |_| Ok(Default::default())).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for m in &models {
         let p = &m.mesh.positions;
         let corner = |i: u32| -> Result<[f32; 3], String> {
             let i = i as usize * 3;
-            p.get(i..i + 3).map(|c| [c[0], c[1], c[2]]).ok_or_else(|| format!("vertex index {} out of range", i / 3 + 1))
+            p.get(i..i + 3)
+                .map(|c| [c[0], c[1], c[2]])
+                .ok_or_else(|| format!("vertex index {} out of range", i / 3 + 1))
         };
         for t in m.mesh.indices.chunks_exact(3) {
             out.push([corner(t[0])?, corner(t[1])?, corner(t[2])?]);
@@ -176,7 +182,8 @@ fn glb_triangles(bytes: &[u8]) -> Result<Vec<[[f32; 3]; 3]>, String> {
                     None => (0..positions.len() as u32).collect(),
                 };
                 for t in indices.chunks_exact(3) {
-                    let corner = |i: u32| positions.get(i as usize).copied().ok_or(format!("vertex index {i} out of range"));
+                    let corner =
+                        |i: u32| positions.get(i as usize).copied().ok_or(format!("vertex index {i} out of range"));
                     out.push([corner(t[0])?, corner(t[1])?, corner(t[2])?]);
                 }
             }

@@ -64,11 +64,11 @@ fn main() {
         for case in refs["cases"].as_array().expect("cases").iter().cloned() {
             let name = case["name"].as_str().expect("name").to_string();
             let dir = dir.clone();
-            trials.push(gpu_trial(format!("blender_geometry::{set}::{name}"), &gpu, move || {
-                geometry_case(&dir, &case)
-            }));
+            trials
+                .push(gpu_trial(format!("blender_geometry::{set}::{name}"), &gpu, move || geometry_case(&dir, &case)));
         }
     }
+    trials.push(gpu_trial("mesh_housing_equal_to_the_box_gives_the_box_mask".into(), &gpu, mesh_housing_equals_box));
     let semantics: Value =
         serde_json::from_str(&std::fs::read_to_string(data("blender/semantics.json")).expect("semantics.json"))
             .expect("semantics.json parses");
@@ -223,7 +223,20 @@ fn compare_with_blender(
         if under as u64 != bp["label"].as_u64().unwrap_or(0) || ours.label != under {
             problems.push(format!("({x}, {y}): label {under} under the top centre, expected {}", bp["label"]));
         }
-        if ours.kind.as_str() != bp["kind"].as_str().map(|k| if k == "cylinder" { "round" } else if k == "cube" { "square" } else { k }).unwrap_or_default() {
+        if ours.kind.as_str()
+            != bp["kind"]
+                .as_str()
+                .map(|k| {
+                    if k == "cylinder" {
+                        "round"
+                    } else if k == "cube" {
+                        "square"
+                    } else {
+                        k
+                    }
+                })
+                .unwrap_or_default()
+        {
             problems.push(format!("({x}, {y}) is {:?}, Blender's is {}", ours.kind, bp["kind"]));
         }
         // The defect's box: our projected bound_box corners against Blender's.
@@ -237,9 +250,37 @@ fn compare_with_blender(
         }
     }
     if std::env::var_os("REF_STATS").is_some() {
-        eprintln!("{diff_prefix}/{name}: mask agreement {:.4} %, worst top-centre error {worst_px:.6} px", agree * 100.0);
+        eprintln!(
+            "{diff_prefix}/{name}: mask agreement {:.4} %, worst top-centre error {worst_px:.6} px",
+            agree * 100.0
+        );
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+}
+
+/// A mesh housing with the default box's corners (an OBJ, faces wound inward) gives exactly the box
+/// housing's mask and terminal ground truth, from an oblique camera with a tilted terminal.
+fn mesh_housing_equals_box() -> Result<(), Failed> {
+    let common = "[image]\nwidth = 160\nheight = 120\n[camera]\nlocation = [5, -7, 9]\nup = [0, 0, 1]\n\
+                  [[case]]\nname = \"c\"\ndefect = { pin = [2, 1], grad = [0, 25] }\n";
+    let box_scene = Scene::parse(common, &data("box.toml"), &[])?;
+    let mesh_scene =
+        Scene::parse(&format!("{common}[housing]\nmesh = \"meshes/box_inward.obj\"\n"), &data("mesh.toml"), &[])?;
+    let a = FrameMaker::new(&box_scene)?.frame(0)?;
+    let b = FrameMaker::new(&mesh_scene)?.frame(0)?;
+    let housing = a.pixels.mask.iter().filter(|&&l| l == 255).count();
+    if housing < 1000 {
+        return Err(format!("only {housing} housing pixels: the test view misses the housing").into());
+    }
+    let differ = a.pixels.mask.iter().zip(&b.pixels.mask).filter(|(x, y)| x != y).count();
+    if differ > 0 {
+        write_diff("mesh-box-mask", 160, 120, &labels_to_rgb(&a.pixels.mask), &labels_to_rgb(&b.pixels.mask));
+        return Err(format!("{differ} mask pixels differ between the box and the same box as a mesh").into());
+    }
+    if a.record.pins != b.record.pins {
+        return Err("the terminals' ground truth differs".into());
+    }
+    Ok(())
 }
 
 /// Blender's state after the five defect operators (`semantics.json`): the closed form in

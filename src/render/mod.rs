@@ -19,13 +19,13 @@ mod readback;
 
 use crate::geometry::{MeshObject, Object, Posed, Shape, mesh};
 use crate::meshfile::TriangleMesh;
-use std::sync::Arc;
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
 use pipelines::Pipelines;
 use readback::Readback;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Errors from the GPU side.
 #[derive(Debug, thiserror::Error)]
@@ -152,8 +152,8 @@ pub struct Renderer {
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
-    /// vertex buffer ([`mesh::double_sided`], drawn without indices) and its vertex count.
-    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, u32)>,
+    /// vertex and 32-bit index buffers ([`mesh::double_sided`]) and its index count.
+    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
     frames: wgpu::Buffer,
     frame_bind: wgpu::BindGroup,
     instances: wgpu::Buffer,
@@ -407,9 +407,11 @@ impl Renderer {
                     }
                 }
                 for (file_mesh, instances) in &file_draws[tile] {
-                    let (_, vertices, count) = &self.file_meshes[*file_mesh];
+                    let (_, vertices, indices, count) = &self.file_meshes[*file_mesh];
                     pass.set_vertex_buffer(0, vertices.slice(..));
-                    pass.draw(0..*count, instances.clone());
+                    pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..*count, 0, instances.clone());
+                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
                 }
             }
         };
@@ -503,18 +505,23 @@ impl Renderer {
 
     /// The index of `mesh` in `file_meshes`, uploading it the first time.
     fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>) -> usize {
-        if let Some(i) = self.file_meshes.iter().position(|(m, _, _)| Arc::ptr_eq(m, mesh)) {
+        if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
             return i;
         }
-        let vertices = mesh::double_sided(mesh);
-        let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("file mesh vertices"),
-            size: (vertices.len() * size_of::<mesh::Vertex>()) as u64,
-            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.gpu.queue.write_buffer(&buffer, 0, bytemuck::cast_slice(&vertices));
-        self.file_meshes.push((mesh.clone(), buffer, vertices.len() as u32));
+        let (vertices, indices) = mesh::double_sided(mesh);
+        let upload = |label: &str, usage: wgpu::BufferUsages, bytes: &[u8]| {
+            let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.len() as u64,
+                usage: usage | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.gpu.queue.write_buffer(&buffer, 0, bytes);
+            buffer
+        };
+        let v = upload("file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
+        let i = upload("file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
+        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32));
         self.file_meshes.len() - 1
     }
 }

@@ -67,7 +67,11 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
     if mesh.is_some() {
         for key in ["size", "center"] {
             if let Some(v) = s.get(key) {
-                p.invalid(s.key_path(key), show(v), "not used with housing.mesh (the mesh file holds world coordinates)");
+                p.invalid(
+                    s.key_path(key),
+                    show(v),
+                    "not used with housing.mesh (the mesh file holds world coordinates)",
+                );
             }
         }
     }
@@ -151,7 +155,10 @@ fn read_mesh_file(s: &mut Section<'_>, key: &'static str, scene_dir: &Path, p: &
             }
         }
         other => {
-            p.push(key_path, ProblemKind::WrongType { expected: "a path to an .stl, .obj or .glb file".into(), found: found(other) });
+            p.push(
+                key_path,
+                ProblemKind::WrongType { expected: "a path to an .stl, .obj or .glb file".into(), found: found(other) },
+            );
             None
         }
     }

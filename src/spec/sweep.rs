@@ -313,11 +313,16 @@ fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -
         ),
         Some(Value::Table(t)) => {
             let mut s = Section::of_table(path.to_string(), t);
-            let kind = s.choice("kind", None, &[
+            let kind = s.choice(
+                "kind",
+                None,
+                &[
                     ("square", Some(PinKind::Square)),
                     ("round", Some(PinKind::Round)),
                     ("triangle", Some(PinKind::Triangle)),
-                ], p);
+                ],
+                p,
+            );
             let x = read_span(&mut s, "x", layout.columns, p);
             let y = read_span(&mut s, "y", layout.rows, p);
             s.finish(p);
