@@ -52,6 +52,38 @@ pub fn round_ring() -> impl Iterator<Item = (f64, f64)> {
     })
 }
 
+/// An enum whose variants have fixed names (in scene files, manifests, folder names and on the
+/// command line). Each type writes its names once, in `name`; reading a name back and listing the
+/// allowed ones derive from that.
+pub trait Named: Copy + Sized + 'static {
+    /// Every variant, in the order messages list them.
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+
+    /// The allowed names, comma separated.
+    fn names() -> String {
+        Self::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl Named for PinKind {
+    const ALL: &'static [PinKind] = &[PinKind::Square, PinKind::Round, PinKind::Triangle];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for DefectType {
+    const ALL: &'static [DefectType] = &DefectType::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 /// Whether `n` can name a file or folder of a dataset (a case name becomes `images/<name>.png`, the
 /// MVTec category a folder): 1-128 letters, digits, `_`, `-`, `.`, not starting with `.`.
 pub fn valid_file_name(n: &str) -> bool {

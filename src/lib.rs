@@ -16,8 +16,9 @@
 //!    `merge`, `--resume`) → [`run`], which drives the chain over many images.
 //!
 //! Beside the chain, used by any step: [`conventions`] (scene geometry rules), [`seed`] (hashes and
-//! random streams), [`codec`] (PNG), [`meshfile`] (STL, OBJ, glTF meshes), [`progress`]. [`augment`] works on any image folder and on
-//! pinsynth datasets, reusing the dataset's record type and file writes.
+//! random streams), [`codec`] (PNG), [`meshfile`] (STL, OBJ, glTF meshes), [`progress`]. [`augment`]
+//! works on any image folder and on pinsynth datasets, reusing the dataset's record type and file
+//! writes. [`score`] and [`report`] read finished datasets (and heat maps) back.
 
 pub mod augment;
 pub mod codec;
@@ -30,7 +31,9 @@ pub mod pipeline;
 pub mod progress;
 pub mod randomize;
 pub mod render;
+pub mod report;
 pub mod run;
+pub mod score;
 pub mod seed;
 pub mod shard;
 pub mod spec;
@@ -53,6 +56,8 @@ pub enum Error {
     Shard(#[from] shard::ShardError),
     #[error(transparent)]
     Augment(#[from] augment::AugmentError),
+    #[error(transparent)]
+    Score(#[from] score::ScoreError),
 }
 
 impl Error {
@@ -64,6 +69,7 @@ impl Error {
                 matches!(e, dataset::WriteError::NotEmpty { .. } | dataset::WriteError::NotADirectory { .. })
             }
             Error::Augment(e) => e.is_input_error(),
+            Error::Score(e) => e.is_input_error(),
             Error::Render(_) => false,
         }
     }

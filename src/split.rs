@@ -38,8 +38,15 @@ impl Split {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
+    }
+}
+
+impl crate::conventions::Named for Split {
+    const ALL: &'static [Split] = &Split::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 

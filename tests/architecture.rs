@@ -31,8 +31,10 @@ const ORDER: &[&str] = &[
     "dataset",
     "shard",
     "run",
-    // beside the chain: works on finished datasets and image folders
+    // beside the chain: work on finished datasets (and image folders, heat maps)
     "augment",
+    "score",
+    "report",
 ];
 
 /// Edges allowed against the order, each with its reason. Keep this empty if at all possible.

@@ -152,3 +152,20 @@ fn a_killed_run_resumes_to_the_uninterrupted_bytes() {
         )
     );
 }
+
+/// Resume compares the parsed scenes, not the bytes of scene.resolved.toml: its header names the
+/// program version, so a newer pinsynth must not call an output of an older one "changed".
+#[test]
+fn resume_accepts_the_same_scene_written_by_another_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    ok(run(&render_args(&out, &["--set", "sweep.count=6"])));
+    let before = tree(&out);
+    let resolved = out.join("scene.resolved.toml");
+    let text = std::fs::read_to_string(&resolved).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    assert!(header.starts_with("# Resolved by pinsynth "), "{header}");
+    std::fs::write(&resolved, format!("# Resolved by pinsynth 0.0.1, an older one\n{body}\n")).unwrap();
+    ok(run(&render_args(&out, &["--set", "sweep.count=6", "--resume"])));
+    assert_eq!(tree(&out), before, "the resumed run rewrites the same dataset");
+}

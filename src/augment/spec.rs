@@ -85,7 +85,7 @@ impl AugmentSpec {
         let mut problems = Vec::new();
         for (key, value) in &table {
             let Some(&known) = KEYS.iter().find(|k| **k == key.as_str()) else {
-                let suggestion = KEYS.iter().copied().find(|k| strsim::jaro_winkler(k, key) > 0.85);
+                let suggestion = crate::spec::schema::did_you_mean(key, &KEYS);
                 problems.push(SpecProblem::UnknownKey { key: key.clone(), suggestion });
                 continue;
             };

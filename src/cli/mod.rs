@@ -4,6 +4,8 @@ mod augment;
 mod bench;
 mod merge;
 mod render;
+mod report;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     /// Augment images (plan/apply, Keras-style random augmentation, class balancing).
     #[command(subcommand)]
     Augment(Box<augment::AugmentCommand>),
+    /// Score heat maps (Grad-CAM, attention) against the ground truth: pointing game, relevance mass, ….
+    Score(score::ScoreArgs),
+    /// Write a static HTML page about a dataset (counts, contact sheets, histograms, score results).
+    Report(report::ReportArgs),
 }
 
 /// Exit codes: 0 ok, 1 invalid input, 2 runtime failure.
@@ -57,6 +63,8 @@ pub fn main() -> ExitCode {
             render::info()
         }
         Command::Augment(cmd) => augment::run(*cmd),
+        Command::Score(a) => score::score(a),
+        Command::Report(a) => report::report(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

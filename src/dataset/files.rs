@@ -22,6 +22,8 @@ pub enum WriteError {
     Decode { path: PathBuf, source: image::ImageError },
     #[error("cannot write JSON to {path}")]
     Json { path: PathBuf, source: serde_json::Error },
+    #[error("cannot write CSV to {path}")]
+    Csv { path: PathBuf, source: csv::Error },
 }
 
 pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> WriteError + use<> {

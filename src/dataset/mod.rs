@@ -26,6 +26,7 @@ pub use preview::Preview;
 pub use summary::{Counts, Summary};
 pub use wds::WebDataset;
 
+use crate::conventions::Named;
 use crate::pipeline::Frame;
 use crate::truth::Record;
 use std::cell::OnceCell;
@@ -64,13 +65,17 @@ impl Format {
     }
 }
 
+impl Named for Format {
+    const ALL: &'static [Format] = &Format::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Format, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("unknown format {s:?}; choose from {}", Format::ALL.map(Format::as_str).join(", ")))
+        Format::from_name(s).ok_or_else(|| format!("unknown format {s:?}; choose from {}", Format::names()))
     }
 }
 

@@ -3,7 +3,7 @@
 //! validation uses to check that a minimum can be met. Beside the types it draws from, so the
 //! sweep and the domain randomization share one sampler.
 
-use super::Sweep;
+use super::RandomSweep;
 use super::dist::Dist;
 use crate::conventions;
 use glam::{DVec2, DVec3};
@@ -67,7 +67,7 @@ pub const TRIAL_DRAWS: u32 = 2000;
 pub const TRIAL_MIN_HITS: u32 = 20;
 
 /// An offset `|dpos| >= sweep.min_offset`, redrawn from `rng` as needed.
-pub fn offset(sweep: &Sweep, rng: &mut ChaCha8Rng) -> [f64; 3] {
+pub fn offset(sweep: &RandomSweep, rng: &mut ChaCha8Rng) -> [f64; 3] {
     let d = &sweep.dpos;
     let mut v = [0.0; 3];
     for _ in 0..MAX_REDRAWS {
@@ -80,7 +80,7 @@ pub fn offset(sweep: &Sweep, rng: &mut ChaCha8Rng) -> [f64; 3] {
 }
 
 /// A tilt leaning at least `sweep.min_tilt_deg`, redrawn from `rng` as needed.
-pub fn tilt(sweep: &Sweep, rng: &mut ChaCha8Rng) -> [f64; 2] {
+pub fn tilt(sweep: &RandomSweep, rng: &mut ChaCha8Rng) -> [f64; 2] {
     let g = &sweep.grad;
     let mut v = [0.0; 2];
     for _ in 0..MAX_REDRAWS {
@@ -92,13 +92,13 @@ pub fn tilt(sweep: &Sweep, rng: &mut ChaCha8Rng) -> [f64; 2] {
     v
 }
 
-fn trial_rng(sweep: &Sweep) -> ChaCha8Rng {
-    crate::seed::image_stream(sweep.seed, 0, crate::seed::TRIAL)
+fn trial_rng(seed: u64) -> ChaCha8Rng {
+    crate::seed::image_stream(seed, 0, crate::seed::TRIAL)
 }
 
 /// How many of [`TRIAL_DRAWS`] offsets reach `min_offset` (a fixed stream: the verdict never changes).
-pub fn offset_trials(sweep: &Sweep) -> u32 {
-    let mut rng = trial_rng(sweep);
+pub fn offset_trials(sweep: &RandomSweep, seed: u64) -> u32 {
+    let mut rng = trial_rng(seed);
     let d = &sweep.dpos;
     (0..TRIAL_DRAWS)
         .filter(|_| {
@@ -108,8 +108,8 @@ pub fn offset_trials(sweep: &Sweep) -> u32 {
 }
 
 /// How many of [`TRIAL_DRAWS`] tilts reach `min_tilt_deg`.
-pub fn tilt_trials(sweep: &Sweep) -> u32 {
-    let mut rng = trial_rng(sweep);
+pub fn tilt_trials(sweep: &RandomSweep, seed: u64) -> u32 {
+    let mut rng = trial_rng(seed);
     let g = &sweep.grad;
     (0..TRIAL_DRAWS)
         .filter(|_| tilt_deg([sample(&g.x, &mut rng), sample(&g.y, &mut rng)]) >= sweep.min_tilt_deg)

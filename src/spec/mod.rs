@@ -16,9 +16,9 @@ pub use randomize::Randomize;
 pub(crate) use sections::read_pin;
 pub use sections::sweep_id_width;
 use sections::{apply_override, read_scene};
-pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, Sweep};
+pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
 
-use crate::conventions::{self, PinKind};
+use crate::conventions::{self, Named, PinKind};
 use schema::{Problem, Problems};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -63,6 +63,27 @@ pub enum Antialias {
     Ssaa3,
     /// One sample per pixel, then FXAA (fast approximate anti-aliasing) on the CPU.
     Fxaa,
+}
+
+impl Named for Antialias {
+    const ALL: &'static [Antialias] = &[Antialias::None, Antialias::Msaa4, Antialias::Ssaa3, Antialias::Fxaa];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for LayoutKind {
+    const ALL: &'static [LayoutKind] =
+        &[LayoutKind::Square, LayoutKind::Round, LayoutKind::Triangle, LayoutKind::Mixed, LayoutKind::Pattern];
+    fn name(self) -> &'static str {
+        match self {
+            LayoutKind::Square => "square",
+            LayoutKind::Round => "round",
+            LayoutKind::Triangle => "triangle",
+            LayoutKind::Mixed => "mixed",
+            LayoutKind::Pattern => "pattern",
+        }
+    }
 }
 
 impl Antialias {

@@ -2,6 +2,7 @@
 //! (unknown keys with a "did you mean", wrong types, values out of range) instead of stopping at the
 //! first, the way serde would.
 
+use crate::conventions::Named;
 use std::fmt;
 use toml::{Table, Value};
 
@@ -145,13 +146,7 @@ impl<'a> Section<'a> {
             if self.known.iter().any(|k| k == key) {
                 continue;
             }
-            let suggestion = self
-                .known
-                .iter()
-                .map(|k| (strsim::jaro_winkler(k, key), *k))
-                .filter(|(score, _)| *score >= 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, k)| k.to_string());
+            let suggestion = did_you_mean(key, &self.known).map(str::to_string);
             let mut allowed: Vec<String> = self.known.iter().map(|k| k.to_string()).collect();
             allowed.dedup();
             p.push(self.key_path(key), ProblemKind::UnknownKey { suggestion, allowed });
@@ -231,6 +226,12 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// One of the names of `T` (see [`Named`]).
+    pub fn named<T: Named>(&mut self, key: &'static str, default: T, p: &mut Problems) -> T {
+        let choices: Vec<(&str, T)> = T::ALL.iter().map(|v| (v.name(), *v)).collect();
+        self.choice(key, default, &choices, p)
+    }
+
     /// A fixed-length array of numbers, each in `[min, max]`.
     pub fn floats<const N: usize>(
         &mut self,
@@ -249,6 +250,17 @@ impl<'a> Section<'a> {
 }
 
 /// A number as f64 (TOML integers are accepted where floats are expected).
+/// The known key closest to a misspelt `key` (Jaro-Winkler similarity at least 0.8), if any: the one
+/// "did you mean" rule of scene files and augmentation options.
+pub fn did_you_mean<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(k, key), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 pub fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Integer(i) => Some(*i as f64),

@@ -42,17 +42,7 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
         width: s.int("width", 224, 8, MAX_IMAGE_SIDE, p) as u32,
         height: s.int("height", 224, 8, MAX_IMAGE_SIDE, p) as u32,
         background: s.floats("background", [0.05, 0.05, 0.05], COLOR_RANGE.0, COLOR_RANGE.1, p),
-        antialias: s.choice(
-            "antialias",
-            Antialias::Msaa4,
-            &[
-                ("none", Antialias::None),
-                ("msaa4", Antialias::Msaa4),
-                ("ssaa3", Antialias::Ssaa3),
-                ("fxaa", Antialias::Fxaa),
-            ],
-            p,
-        ),
+        antialias: s.named("antialias", Antialias::Msaa4, p),
     };
     s.finish(p);
 
@@ -171,18 +161,7 @@ pub fn sweep_id_width(count: u64) -> usize {
 
 fn read_layout(root: &mut Section<'_>, p: &mut Problems) -> Layout {
     let mut s = Section::child(root, "layout", p);
-    let kind = s.choice(
-        "kind",
-        LayoutKind::Mixed,
-        &[
-            ("square", LayoutKind::Square),
-            ("round", LayoutKind::Round),
-            ("triangle", LayoutKind::Triangle),
-            ("mixed", LayoutKind::Mixed),
-            ("pattern", LayoutKind::Pattern),
-        ],
-        p,
-    );
+    let kind = s.named("kind", LayoutKind::Mixed, p);
     let pattern_path = s.key_path("pattern");
     let pattern: Option<Vec<String>> = match s.get("pattern") {
         None => None,

@@ -5,8 +5,8 @@
 use super::dist::{self, Dist};
 use super::schema::{ProblemKind, Problems, Section, found, number, show};
 use super::{Layout, MAX_DPOS, MAX_GRAD_DEG, MAX_SWEEP_COUNT, read_pin};
-use crate::conventions::DefectType;
 use crate::conventions::PinKind;
+use crate::conventions::{DefectType, Named};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use toml::Value;
@@ -123,39 +123,56 @@ impl Grid {
 /// A seeded sweep, after the cases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sweep {
+    /// Images (for a grid, derived from it).
     pub count: u64,
     pub seed: u64,
-    /// Random sweeps: exactly `floor(count · ok_fraction)` images are OK, spread evenly over the indices.
+    pub mode: SweepMode,
+}
+
+/// How a sweep decides its defects: each mode carries only its own keys.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepMode {
+    Random(RandomSweep),
+    Grid(Grid),
+}
+
+/// A random sweep: per-parameter distributions drawn from each image's own stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomSweep {
+    /// Exactly `floor(count · ok_fraction)` images are OK, spread evenly over the indices.
     pub ok_fraction: f64,
     pub pins: PinSelection,
-    /// Random sweeps: an offset is redrawn until `|dpos| >= min_offset`.
+    /// An offset is redrawn until `|dpos| >= min_offset`.
     pub min_offset: f64,
-    /// Random sweeps: a tilt is redrawn until the terminal's axis leans at least this far from vertical.
+    /// A tilt is redrawn until the terminal's axis leans at least this far from vertical.
     pub min_tilt_deg: f64,
     pub dpos: Dist3,
     pub grad: Dist2,
     pub weights: DefectWeights,
-    /// Some for `mode = "grid"` (then `count` is derived from it and the random keys are unused).
-    pub grid: Option<Grid>,
 }
 
 impl Serialize for Sweep {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("mode", if self.grid.is_some() { "grid" } else { "random" })?;
+        let mode = match self.mode {
+            SweepMode::Random(_) => "random",
+            SweepMode::Grid(_) => "grid",
+        };
+        m.serialize_entry("mode", mode)?;
         m.serialize_entry("count", &self.count)?;
         m.serialize_entry("seed", &self.seed)?;
-        if let Some(grid) = &self.grid {
-            m.serialize_entry("grid", grid)?;
-            return m.end();
+        match &self.mode {
+            SweepMode::Grid(grid) => m.serialize_entry("grid", grid)?,
+            SweepMode::Random(r) => {
+                m.serialize_entry("ok_fraction", &r.ok_fraction)?;
+                m.serialize_entry("min_offset", &r.min_offset)?;
+                m.serialize_entry("min_tilt_deg", &r.min_tilt_deg)?;
+                m.serialize_entry("pins", &r.pins)?;
+                m.serialize_entry("dpos", &r.dpos)?;
+                m.serialize_entry("grad", &r.grad)?;
+                m.serialize_entry("weights", &r.weights)?;
+            }
         }
-        m.serialize_entry("ok_fraction", &self.ok_fraction)?;
-        m.serialize_entry("min_offset", &self.min_offset)?;
-        m.serialize_entry("min_tilt_deg", &self.min_tilt_deg)?;
-        m.serialize_entry("pins", &self.pins)?;
-        m.serialize_entry("dpos", &self.dpos)?;
-        m.serialize_entry("grad", &self.grad)?;
-        m.serialize_entry("weights", &self.weights)?;
         m.end()
     }
 }
@@ -204,7 +221,7 @@ pub(super) fn read_sweep(root: &mut Section<'_>, layout: &Layout, p: &mut Proble
                 format!("a grid sweep has {derived} images (terminals × combinations × repeat); leave count out"),
             );
         }
-        return Some(Sweep { count: derived, seed, grid: Some(grid), ..random_defaults(count, seed) });
+        return Some(Sweep { count: derived, seed, mode: SweepMode::Grid(grid) });
     }
     if let Some(v) = s.get("grid") {
         p.invalid(s.key_path("grid"), show(v), "only with mode = \"grid\"");
@@ -214,7 +231,7 @@ pub(super) fn read_sweep(root: &mut Section<'_>, layout: &Layout, p: &mut Proble
     let min_tilt_deg = s.f64("min_tilt_deg", 0.0, 0.0, MAX_GRAD_DEG, p);
     let pins_path = s.key_path("pins");
     let pins = read_pins(&pins_path, s.get("pins"), layout, p);
-    let d0 = random_defaults(count, seed);
+    let d0 = random_defaults();
     let mut d = Section::child(&mut s, "dpos", p);
     let dpos = Dist3 {
         x: dist::read(&mut d, "x", d0.dpos.x, -MAX_DPOS, MAX_DPOS, p),
@@ -240,15 +257,13 @@ pub(super) fn read_sweep(root: &mut Section<'_>, layout: &Layout, p: &mut Proble
     }
     w.finish(p);
     s.finish(p);
-    let sweep = Sweep { count, seed, ok_fraction, pins, min_offset, min_tilt_deg, dpos, grad, weights, grid: None };
-    check_min_magnitudes(&sweep, p);
-    Some(sweep)
+    let random = RandomSweep { ok_fraction, pins, min_offset, min_tilt_deg, dpos, grad, weights };
+    check_min_magnitudes(&random, seed, p);
+    Some(Sweep { count, seed, mode: SweepMode::Random(random) })
 }
 
-fn random_defaults(count: u64, seed: u64) -> Sweep {
-    Sweep {
-        count,
-        seed,
+fn random_defaults() -> RandomSweep {
+    RandomSweep {
         ok_fraction: 0.2,
         pins: PinSelection::All,
         min_offset: 0.0,
@@ -256,19 +271,18 @@ fn random_defaults(count: u64, seed: u64) -> Sweep {
         dpos: Dist3 { x: Dist::Uniform([-0.2, 0.2]), y: Dist::Uniform([-0.2, 0.2]), z: Dist::Uniform([-0.5, 0.0]) },
         grad: Dist2 { x: Dist::Uniform([-20.0, 20.0]), y: Dist::Uniform([-20.0, 20.0]) },
         weights: DefectWeights { offset: 1.0, tilt: 1.0, offset_tilt: 1.0, missing: 0.5 },
-        grid: None,
     }
 }
 
 /// A minimum magnitude must be reachable, and reached often enough that redrawing (bounded, see
 /// [`super::draw::MAX_REDRAWS`]) cannot realistically run out: checked here on a fixed trial stream.
-fn check_min_magnitudes(sweep: &Sweep, p: &mut Problems) {
+fn check_min_magnitudes(sweep: &RandomSweep, seed: u64, p: &mut Problems) {
     use super::draw::{TRIAL_DRAWS, TRIAL_MIN_HITS, offset_trials, tilt_deg, tilt_trials};
     let w = &sweep.weights;
     if sweep.min_offset > 0.0 && w.offset + w.offset_tilt > 0.0 {
         let d = &sweep.dpos;
         let largest = (d.x.max_abs().powi(2) + d.y.max_abs().powi(2) + d.z.max_abs().powi(2)).sqrt();
-        let hits = offset_trials(sweep);
+        let hits = offset_trials(sweep, seed);
         if largest < sweep.min_offset {
             p.invalid(
                 "sweep.min_offset",
@@ -285,7 +299,7 @@ fn check_min_magnitudes(sweep: &Sweep, p: &mut Problems) {
     }
     if sweep.min_tilt_deg > 0.0 && w.tilt + w.offset_tilt > 0.0 {
         let largest = tilt_deg([sweep.grad.x.max_abs(), sweep.grad.y.max_abs()]);
-        let hits = tilt_trials(sweep);
+        let hits = tilt_trials(sweep, seed);
         if largest < sweep.min_tilt_deg {
             p.invalid(
                 "sweep.min_tilt_deg",
@@ -313,16 +327,8 @@ fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -
         ),
         Some(Value::Table(t)) => {
             let mut s = Section::of_table(path.to_string(), t);
-            let kind = s.choice(
-                "kind",
-                None,
-                &[
-                    ("square", Some(PinKind::Square)),
-                    ("round", Some(PinKind::Round)),
-                    ("triangle", Some(PinKind::Triangle)),
-                ],
-                p,
-            );
+            let choices: Vec<(&str, Option<PinKind>)> = PinKind::ALL.iter().map(|k| (k.name(), Some(*k))).collect();
+            let kind = s.choice("kind", None, &choices, p);
             let x = read_span(&mut s, "x", layout.columns, p);
             let y = read_span(&mut s, "y", layout.rows, p);
             s.finish(p);
@@ -366,13 +372,13 @@ fn read_grid(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<Gr
             .iter()
             .enumerate()
             .filter_map(|(i, v)| {
-                let t = v.as_str().and_then(|name| DefectType::ALL.into_iter().find(|t| t.as_str() == name));
+                let t = v.as_str().and_then(DefectType::from_name);
                 if t.is_none() {
                     p.push(
                         format!("{types_path}[{i}]"),
                         ProblemKind::BadChoice {
                             value: show(v),
-                            allowed: DefectType::ALL.iter().map(|t| format!("{:?}", t.as_str())).collect(),
+                            allowed: DefectType::ALL.iter().map(|t| format!("{:?}", t.name())).collect(),
                         },
                     );
                 }

@@ -9,7 +9,7 @@ mod grid;
 use crate::conventions::{DefectType, PinKind};
 use crate::seed;
 use crate::spec::draw;
-use crate::spec::{Case, DefectSpec, Scene, Sweep, sweep_id_width};
+use crate::spec::{Case, DefectSpec, RandomSweep, Scene, SweepMode, sweep_id_width};
 use rand::RngExt;
 
 /// One defective terminal, resolved.
@@ -59,9 +59,9 @@ pub fn draw(scene: &Scene, index: u64) -> Drawn {
         index,
         id: format!("{:0width$}", i, width = sweep_id_width(sweep.count)),
         seed: sweep.seed,
-        defect: match &sweep.grid {
-            Some(g) => grid::grid_defect(scene, g, i),
-            None => sweep_defect(scene, sweep, i),
+        defect: match &sweep.mode {
+            SweepMode::Grid(g) => grid::grid_defect(scene, g, i),
+            SweepMode::Random(r) => sweep_defect(scene, r, sweep.seed, i),
         },
     }
 }
@@ -81,11 +81,11 @@ pub fn sweep_is_ok(ok_fraction: f64, i: u64) -> bool {
     ((i + 1) as f64 * ok_fraction).floor() > (i as f64 * ok_fraction).floor()
 }
 
-fn sweep_defect(scene: &Scene, sweep: &Sweep, i: u64) -> Option<Defect> {
+fn sweep_defect(scene: &Scene, sweep: &RandomSweep, sweep_seed: u64, i: u64) -> Option<Defect> {
     if sweep_is_ok(sweep.ok_fraction, i) {
         return None;
     }
-    let mut rng = seed::image_stream(sweep.seed, i, seed::DEFECT);
+    let mut rng = seed::image_stream(sweep_seed, i, seed::DEFECT);
     // Draw order is part of the format: type, pin, then the components the type uses (offset before
     // tilt), each redrawn until it reaches its minimum magnitude.
     let w = &sweep.weights;
