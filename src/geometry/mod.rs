@@ -64,7 +64,8 @@ pub struct Object {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeshObject {
     pub mesh: std::sync::Arc<crate::meshfile::TriangleMesh>,
-    /// Rigid world transform (identity for a housing: its file holds world coordinates).
+    /// Rigid world transform (for a housing: its file holds world coordinates, so the identity unless
+    /// `[randomize] housing_offset` moves it).
     pub transform: DMat4,
     pub color: [f64; 3],
     pub label: u8,
@@ -124,6 +125,9 @@ impl PosedPin {
 /// Places every object of `scene` for the image described by `params`.
 pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
     let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
+    // A mesh housing holds world coordinates; randomize's housing_offset moves it by the change of
+    // housing.center, as it moves the box.
+    let nominal_housing_center = DVec3::from(scene.housing.center);
     let scene = randomized.as_ref().unwrap_or(scene);
     let l = &scene.layout;
     let c = &scene.camera;
@@ -156,7 +160,7 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
     let meshes: Vec<MeshObject> = match (&h.mesh, h.enabled) {
         (Some(m), true) => vec![MeshObject {
             mesh: m.mesh.clone(),
-            transform: DMat4::IDENTITY,
+            transform: DMat4::from_translation(DVec3::from(h.center) - nominal_housing_center),
             color: h.color,
             label: conventions::HOUSING_LABEL,
         }],
