@@ -93,6 +93,12 @@ pub fn valid_file_name(n: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// The WebDataset key of an image id: WebDataset splits a member name at its first dot, so dots become
+/// `_` (validation refuses two case names that would meet here).
+pub fn wds_key(id: &str) -> String {
+    id.replace('.', "_")
+}
+
 /// Rounds a manifest value to 1e-6 (px, scene units, colour): far below what matters, and keeps the
 /// manifest readable and stable. Recorded values are the values used.
 pub fn round6(v: f64) -> f64 {

@@ -58,6 +58,10 @@ pub enum Error {
     Augment(#[from] augment::AugmentError),
     #[error(transparent)]
     Score(#[from] score::ScoreError),
+    /// The run was cancelled ([`run::RunOptions::cancel`]); the journal holds the first `done` of the
+    /// `total` images of this run's work.
+    #[error("interrupted after {done} of {total} images; rerun with --resume")]
+    Interrupted { done: u64, total: u64 },
 }
 
 impl Error {
@@ -70,7 +74,7 @@ impl Error {
             }
             Error::Augment(e) => e.is_input_error(),
             Error::Score(e) => e.is_input_error(),
-            Error::Render(_) => false,
+            Error::Render(_) | Error::Interrupted { .. } => false,
         }
     }
 }

@@ -34,6 +34,11 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Finish an interrupted run in the output directory (see [`crate::shard::journal`]).
     pub resume: bool,
+    /// Set (by anyone, e.g. the CLI's Ctrl-C handler) to stop the run: no new image is started, the
+    /// ones in flight are finished and journalled in order, and the run returns
+    /// [`Error::Interrupted`] with the journal (`manifest.jsonl.partial`) consistent, so `resume`
+    /// finishes it. The library installs no signal handler.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl RunOptions {
@@ -75,7 +80,9 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, progress: &d
         dataset::write_frame(&dir, &frame)?;
         Ok(frame.record)
     };
-    let adapter = for_each_frame(makers, work, done, progress, write_files, in_order)?;
+    let never = AtomicBool::new(false);
+    let cancel = opts.cancel.as_deref().unwrap_or(&never);
+    let adapter = for_each_frame(makers, work, done, progress, cancel, write_files, in_order)?;
     for w in writers.iter_mut() {
         w.finish()?;
     }
@@ -95,12 +102,15 @@ pub fn open_renderers(scene: &Scene, workers: usize, batch: usize) -> Result<Vec
 
 /// Makes the frames of `work` from position `start` on, one worker thread per maker. `per_frame` runs
 /// on the workers; `in_order` runs on the calling thread, once per image, in index order. Returns the
-/// adapter description.
+/// adapter description. When `cancel` is set, workers take no new batch, the images in flight are
+/// finished and handed to `in_order` while they continue the index order, and the call returns
+/// [`Error::Interrupted`] (unless every image was done anyway).
 fn for_each_frame<P, S>(
     makers: Vec<FrameMaker>,
     work: Work,
     start: u64,
     progress: &dyn Progress,
+    cancel: &AtomicBool,
     per_frame: P,
     mut in_order: S,
 ) -> Result<String, Error>
@@ -131,8 +141,11 @@ where
                 'work: loop {
                     // Batches are consecutive positions of this run's work (a shard or a resume may
                     // start anywhere).
+                    if abort.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let first = next.fetch_add(batch, Ordering::Relaxed);
-                    if first >= total || abort.load(Ordering::Relaxed) {
+                    if first >= total {
                         break;
                     }
                     let positions = first..(first + batch).min(total);
@@ -181,6 +194,7 @@ where
         }
         match first_error {
             Some(e) => Err(e),
+            None if expected < total => Err(Error::Interrupted { done: expected, total }),
             None => Ok(adapter),
         }
     })

@@ -131,9 +131,16 @@ pub(crate) fn variant_path(rel: &str, suffix: &str, format: OutputFormat) -> Pat
     path.with_file_name(format!("{stem}{suffix}.{ext}"))
 }
 
-/// Reads and decodes one image; the format is sniffed from the content, not trusted from the name.
-pub(crate) fn read_image(path: &Path) -> Result<(Vec<u8>, DynamicImage), AugmentError> {
+/// Reads one image and checks it is complete and sound ([`super::integrity`]).
+pub(crate) fn read_checked(path: &Path) -> Result<Vec<u8>, AugmentError> {
     let bytes = fs::read(path).map_err(|source| AugmentError::Read { path: path.to_path_buf(), source })?;
+    super::integrity::check(&bytes).map_err(|reason| AugmentError::Corrupt { path: path.to_path_buf(), reason })?;
+    Ok(bytes)
+}
+
+/// Reads, checks and decodes one image; the format is sniffed from the content, not trusted from the name.
+pub(crate) fn read_image(path: &Path) -> Result<(Vec<u8>, DynamicImage), AugmentError> {
+    let bytes = read_checked(path)?;
     let decode = |source| AugmentError::Decode { path: path.to_path_buf(), source };
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()

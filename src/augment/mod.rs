@@ -12,6 +12,7 @@ pub mod bench;
 mod dataset;
 mod folder;
 mod geometric;
+pub mod integrity;
 mod io;
 mod photometric;
 mod plan;
@@ -39,6 +40,9 @@ pub enum AugmentError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot decode {path}: {source}")]
     Decode { path: PathBuf, source: image::ImageError },
+    /// A truncated or corrupt file (see [`integrity`]): nothing is derived from it.
+    #[error("{path}: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
     #[error("cannot encode {path}: {source}")]
     Encode { path: PathBuf, source: image::ImageError },
     #[error("invalid augmentation options in {origin}:\n{}", list(problems))]
@@ -63,7 +67,7 @@ pub enum AugmentError {
     OutInsideInput { out: PathBuf, input: PathBuf },
     #[error("{path} is not a folder")]
     NotAFolder { path: PathBuf },
-    #[error("image of {width}x{height} is too small for the plan/apply trim (needs both sides >= {min})")]
+    #[error("image of {width}x{height} is too small for the random trim toward square (needs both sides >= {min})")]
     TooSmallToTrim { width: u32, height: u32, min: u32 },
     #[error("crop {width}x{height} at ({x}, {y}) exceeds the {image_width}x{image_height} image")]
     CropOutOfBounds { x: u32, y: u32, width: u32, height: u32, image_width: u32, image_height: u32 },

@@ -2,7 +2,7 @@
 //! `reverse` and `plus90` in a CSV the user may edit; `apply` writes `<stem>(flip_lr)`,
 //! `<stem>(plus90)`, `<stem>(cut_A)` and `<stem>(cut_B)`, each through the seed's random `trim`.
 
-use super::io::{finish, list_images, prepare_out, read_image, variant_path, write_file, write_image};
+use super::io::{finish, list_images, prepare_out, read_checked, read_image, variant_path, write_file, write_image};
 use super::{AugmentError, Op, RunOptions, Sample, Skipped, Summary, apply_ops};
 use crate::progress::Progress;
 use crate::seed::path_stream;
@@ -45,15 +45,23 @@ pub fn plan(input: &Path, strict: bool) -> Result<(Vec<PlanRow>, Vec<Skipped>), 
     let mut skipped = Vec::new();
     for rel in list_images(input)? {
         let path = input.join(&rel);
-        match image::image_dimensions(&path) {
+        // Every file is read whole: a truncated one has a perfectly good header.
+        let size = read_checked(&path).and_then(|bytes| {
+            let decode = |source| AugmentError::Decode { path: path.clone(), source };
+            image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .map_err(|e| decode(image::ImageError::IoError(e)))?
+                .into_dimensions()
+                .map_err(decode)
+        });
+        match size {
             Ok((width, height)) => {
                 let cut = width > 600 && f64::from(width) > 1.5 * f64::from(height);
                 let (cut, other) = if cut { (YesNo::Yes, YesNo::No) } else { (YesNo::No, YesNo::Yes) };
                 let file = path.to_string_lossy().replace('\\', "/");
                 rows.push(PlanRow { file, height, width, cut, reverse: other, plus90: other });
             }
-            Err(source) => {
-                let error = AugmentError::Decode { path: path.clone(), source };
+            Err(error) => {
                 if strict {
                     return Err(error);
                 }

@@ -12,18 +12,23 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum AugmentCommand {
-    /// Step 1 of plan/apply: list every image with its size and propose cut / reverse / plus90 (CSV).
+    /// Cut/flip/turn plan, step 1: list every image with its size and propose what to write (a CSV
+    /// to review): wide images cut in two halves, all others flipped left-right and turned 90°.
     Plan {
         /// Folder of JPEG/PNG images (searched recursively).
         input: PathBuf,
         /// Where to write the plan (columns file,height,width,cut,reverse,plus90).
         #[arg(short, long, value_name = "CSV")]
         out: PathBuf,
-        /// Fail on an unreadable image instead of reporting and skipping it.
+        /// Fail on an unreadable or corrupt image instead of reporting and skipping it.
         #[arg(long)]
         strict: bool,
+        /// No progress output (the plan reads every image; accepted for one vocabulary across commands).
+        #[arg(long, short)]
+        quiet: bool,
     },
-    /// Step 2 of plan/apply: write <stem>(flip_lr|plus90|cut_A|cut_B).<ext>, each randomly trimmed.
+    /// Cut/flip/turn plan, step 2: write what a (reviewed) plan says — <stem>(flip_lr|plus90|cut_A|cut_B).<ext>,
+    /// each randomly trimmed toward square.
     Apply {
         /// A plan written by `augment plan` (possibly edited).
         plan: PathBuf,
@@ -64,8 +69,11 @@ pub enum AugmentCommand {
         #[arg(long, default_value = "640x480", value_parser = parse_size)]
         size: (u32, u32),
         /// Worker threads (default: all cores).
-        #[arg(short = 'j', long)]
-        threads: Option<usize>,
+        #[arg(short = 'j', long = "jobs", alias = "threads")] // --threads: the old name, hidden
+        jobs: Option<usize>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }
 
@@ -81,7 +89,7 @@ enum FormatArg {
 #[derive(Args)]
 pub struct CommonArgs {
     /// Output folder; mirrors the input's structure. Must be empty unless --overwrite.
-    #[arg(long)]
+    #[arg(long, short)]
     out: PathBuf,
     /// Seed of every random draw; each output depends only on (seed, source path, copy).
     #[arg(long, default_value_t = 0)]
@@ -102,8 +110,11 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     jpeg_quality: u8,
     /// Worker threads (default: all cores). Results are identical for any count.
-    #[arg(short = 'j', long)]
-    threads: Option<usize>,
+    #[arg(short = 'j', long = "jobs", alias = "threads")] // --threads: the old name, hidden
+    jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Keras ImageDataGenerator's options, same names with dashes.
@@ -192,8 +203,8 @@ fn lib_err(e: AugmentError) -> anyhow::Error {
     anyhow::Error::new(pinsynth::Error::from(e))
 }
 
-fn bar() -> Bar {
-    Bar::new(false)
+fn bar(quiet: bool) -> Bar {
+    Bar::new(quiet)
 }
 
 fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
@@ -240,7 +251,7 @@ fn print_summary(what: &str, s: &Summary, out: &std::path::Path) {
 
 pub fn run(cmd: AugmentCommand) -> anyhow::Result<()> {
     match cmd {
-        AugmentCommand::Plan { input, out, strict } => {
+        AugmentCommand::Plan { input, out, strict, quiet: _ } => {
             let (rows, skipped) = augment::plan(&input, strict).map_err(lib_err)?;
             for s in &skipped {
                 eprintln!("warning: skipped {}", s.error);
@@ -256,16 +267,16 @@ pub fn run(cmd: AugmentCommand) -> anyhow::Result<()> {
             );
         }
         AugmentCommand::Apply { plan, root, common } => {
-            set_threads(common.threads)?;
+            set_threads(common.jobs)?;
             let rows = augment::read_plan(&plan).map_err(lib_err)?;
             let opts = common.options(0, None);
-            let progress = bar();
+            let progress = bar(common.quiet);
             let summary = augment::apply_plan(&rows, root.as_deref(), &opts, &progress).map_err(lib_err)?;
             progress.0.finish_and_clear();
             print_summary("apply", &summary, &opts.out);
         }
         AugmentCommand::Run { input, config, ops, copies, balance, balance_ratio, common } => {
-            set_threads(common.threads)?;
+            set_threads(common.jobs)?;
             let (file_spec, problems, origin) = match &config {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
@@ -280,14 +291,14 @@ pub fn run(cmd: AugmentCommand) -> anyhow::Result<()> {
                 return Err(InputError(format!("--balance-ratio {balance_ratio} is out of range (0, 1]")).into());
             }
             let opts = common.options(copies, balance.then_some(BalanceOptions { ratio: balance_ratio }));
-            let progress = bar();
+            let progress = bar(common.quiet);
             let summary = augment::run(&input, &aug, &opts, &progress).map_err(lib_err)?;
             progress.0.finish_and_clear();
             print_summary("augment", &summary, &opts.out);
         }
-        AugmentCommand::Bench { count, size: (width, height), threads } => {
-            set_threads(threads)?;
-            let progress = bar();
+        AugmentCommand::Bench { count, size: (width, height), jobs, quiet } => {
+            set_threads(jobs)?;
+            let progress = bar(quiet);
             let report = augment::bench::bench(count, width, height, &progress).map_err(lib_err)?;
             progress.0.finish_and_clear();
             let threads = rayon::current_num_threads();

@@ -9,6 +9,8 @@ mod score;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
 #[command(
@@ -33,7 +35,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Show the GPU adapter pinsynth would use.
     Info,
-    /// Augment images (plan/apply, Keras-style random augmentation, class balancing).
+    /// Augment photos or datasets: a cut/flip/turn plan to review and apply, Keras-style random
+    /// augmentation, class balancing.
     #[command(subcommand)]
     Augment(Box<augment::AugmentCommand>),
     /// Score heat maps (Grad-CAM, attention) against the ground truth: pointing game, relevance mass, ….
@@ -72,8 +75,31 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Prints the error chain and picks the exit code: 1 when the input was at fault, 2 otherwise.
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, what a shell reports for a process it killed).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A flag Ctrl-C (SIGINT) sets, for [`pinsynth::run::RunOptions::cancel`]: the run finishes the images
+/// in flight, keeps its journal consistent and returns `Interrupted`. A second Ctrl-C exits at once.
+/// When SIGINT is already ignored (`nohup`, a background job without job control) the handler is not
+/// installed (ctrlc refuses to replace it) and the process keeps ignoring it, as its parent asked.
+pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }); // ok: see above; without a handler the flag simply stays false
+    flag
+}
+
+/// Prints the error chain and picks the exit code: 1 when the input was at fault, 2 otherwise; an
+/// interrupted run says how far it got and exits with 130.
 fn report(err: anyhow::Error) -> ExitCode {
+    if let Some(e @ pinsynth::Error::Interrupted { .. }) = err.downcast_ref::<pinsynth::Error>() {
+        eprintln!("{e}");
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
     // A closed pipe (`pinsynth validate x | head`) is not an error.
     if err
         .chain()
@@ -81,9 +107,16 @@ fn report(err: anyhow::Error) -> ExitCode {
     {
         return ExitCode::SUCCESS;
     }
-    eprintln!("error: {err}");
+    // A cause is printed only when it adds something: not when its text is already in what was said.
+    let mut said = err.to_string();
+    eprintln!("error: {said}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            eprintln!("  caused by: {text}");
+            said.push('\n');
+            said.push_str(&text);
+        }
     }
     let input = err
         .chain()

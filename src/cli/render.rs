@@ -140,11 +140,15 @@ pub fn render(a: RenderArgs) -> anyhow::Result<()> {
         dataset: DatasetOptions { overwrite: a.overwrite, preview: a.preview, layouts: a.layouts.options() },
         shard: a.shard,
         resume: a.resume,
+        cancel: None,
     };
     tune_software_rasteriser(opts.workers());
+    // After the environment is set: the handler runs on a thread of its own.
+    let opts = RunOptions { cancel: Some(super::cancel_on_ctrl_c()), ..opts };
     let bar = Bar::new(a.quiet);
-    let summary = render_dataset(&scene, &a.out, &opts, &bar).map_err(anyhow::Error::new)?;
+    let result = render_dataset(&scene, &a.out, &opts, &bar);
     bar.0.finish_and_clear();
+    let summary = result.map_err(anyhow::Error::new)?;
     print_summary(&summary, &a.out);
     Ok(())
 }

@@ -94,7 +94,10 @@ pub fn partial_name(path: &Path) -> PathBuf {
 /// Writes `bytes` to `path` through a temporary name and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let tmp = partial_name(path);
-    fs::write(&tmp, bytes).map_err(io_err("write", &tmp))?;
+    if let Err(e) = fs::write(&tmp, bytes) {
+        let _ = fs::remove_file(&tmp); // best effort (a full disk): the write error is what matters
+        return Err(io_err("write", &tmp)(e));
+    }
     fs::rename(&tmp, path).map_err(io_err("rename into place", path))
 }
 

@@ -43,15 +43,14 @@ pub fn shard_name(split: Split, n: u32) -> String {
     format!("{}-{n:06}.tar", split.as_str())
 }
 
-/// The WebDataset key of an id.
-pub fn key(id: &str) -> String {
-    id.replace('.', "_")
-}
+pub use crate::conventions::wds_key as key;
 
-/// One tar member with a deterministic header.
+/// One tar member with a deterministic header. A name that fits the ustar header (ids up to about 90
+/// characters) is written as it always was; a longer one (ids allow 128) gets a GNU long-name entry
+/// (`././@LongLink`, written by the tar crate's `Builder`) before its header, which Python's `tarfile`
+/// and so WebDataset read back in full.
 pub fn append_member(out: &mut impl std::io::Write, name: &str, data: &[u8]) -> std::io::Result<()> {
     let mut h = tar::Header::new_ustar();
-    h.set_path(name)?;
     h.set_size(data.len() as u64);
     h.set_mode(0o644);
     h.set_mtime(0);
@@ -60,6 +59,14 @@ pub fn append_member(out: &mut impl std::io::Write, name: &str, data: &[u8]) -> 
     h.set_username("pinsynth")?;
     h.set_groupname("pinsynth")?;
     h.set_entry_type(tar::EntryType::Regular);
+    if h.set_path(name).is_err() {
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.append_data(&mut h, name, data)?;
+        let mut bytes = builder.into_inner()?;
+        // into_inner ends the archive with two zero blocks; the shard writes its own end when it closes.
+        bytes.truncate(bytes.len().saturating_sub(1024));
+        return out.write_all(&bytes);
+    }
     h.set_cksum();
     out.write_all(h.as_bytes())?;
     out.write_all(data)?;
@@ -156,6 +163,27 @@ mod tests {
                 ("000001.cls".to_string(), 0, 0o644, 0, b"1".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn long_names_get_a_gnu_long_name_entry_and_read_back_in_full() {
+        let id = "x".repeat(128);
+        let names = [format!("{id}.png"), format!("{id}.mask.png"), "000001.cls".to_string()];
+        let mut buf = Vec::new();
+        for n in &names {
+            append_member(&mut buf, n, b"abc").unwrap();
+        }
+        buf.extend_from_slice(&[0u8; 1024]);
+        // Long member: long-name header + one block of name + header + data block; short: header + data.
+        assert_eq!(buf.len(), 2 * 4 * 512 + 2 * 512 + 1024);
+        let mut archive = tar::Archive::new(&buf[..]);
+        let got: Vec<String> =
+            archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(got, names);
+        // A short name's bytes do not change (the default dataset's shards stay as they were).
+        let mut short = Vec::new();
+        append_member(&mut short, "000001.cls", b"abc").unwrap();
+        assert_eq!(&buf[2 * 4 * 512..2 * 4 * 512 + 1024], &short[..]);
     }
 
     #[test]

@@ -29,6 +29,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &DatasetOptions, progress: &dyn
         let not_a_shard = || ShardError::NotAShard { dir: dir.clone() };
         let info = ShardFile::read(dir)?.filter(|f| f.shard < f.of).ok_or_else(not_a_shard)?;
         let scene = read_scene(dir)?.ok_or_else(not_a_shard)?;
+        // Records are replayed through this version's writers: a shard of another version would not
+        // merge into what either version writes.
+        let scene_file = dir.join("scene.resolved.toml");
+        let text =
+            fs::read(&scene_file).map_err(|source| WriteError::Io { action: "read", path: scene_file, source })?;
+        let found = super::resolved_by(&text);
+        if found != env!("CARGO_PKG_VERSION") {
+            return Err(ShardError::OtherVersion {
+                dir: dir.clone(),
+                found,
+                this: env!("CARGO_PKG_VERSION").to_string(),
+            }
+            .into());
+        }
         let (f_dir, f_info, f_scene) = first.get_or_insert_with(|| (dir.clone(), info, scene.clone()));
         if info.of != f_info.of {
             return Err(ShardError::ShardCountDiffers {

@@ -46,6 +46,20 @@ pub enum ShardError {
     Unfinished { dir: PathBuf },
     #[error("{path}: line {line}: {reason}")]
     BadManifest { path: PathBuf, line: u64, reason: String },
+    #[error(
+        "{dir} was rendered by pinsynth {found}, this is pinsynth {this}; render its shard again with this version (or merge with that one)"
+    )]
+    OtherVersion { dir: PathBuf, found: String, this: String },
+}
+
+/// The pinsynth version named in the header of a `scene.resolved.toml` ("unknown" if it has none).
+pub fn resolved_by(scene_toml: &[u8]) -> String {
+    let first = scene_toml.split(|b| *b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(first)
+        .strip_prefix("# Resolved by pinsynth ")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 fn list(v: &[u64]) -> String {

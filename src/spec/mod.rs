@@ -360,7 +360,8 @@ mod tests {
 
     #[test]
     fn empty_file_gives_the_blender_defaults() {
-        let s = parse("").unwrap();
+        // An empty file renders nothing (refused); one image is enough to see every default.
+        let s = parse("[[case]]\nname = \"a\"\n").unwrap();
         assert_eq!((s.image.width, s.image.height), (224, 224));
         assert_eq!(s.layout.kind, LayoutKind::Mixed);
         assert_eq!((s.layout.columns, s.layout.rows), (3, 9));
@@ -380,20 +381,30 @@ mod tests {
     fn split_fractions_must_sum_to_one() {
         let e = parse("[split]\ntrain = 0.8\nval = 0.3\n").unwrap_err().to_string();
         assert!(e.contains("split = train 0.8 + val 0.3 + test 0.15 = 1.25: the fractions must sum to 1"), "{e}");
-        let s = parse("[split]\ntrain = 0.6\nval = 0.2\ntest = 0.2\n").unwrap();
+        let s = parse("[split]\ntrain = 0.6\nval = 0.2\ntest = 0.2\n[sweep]\n").unwrap();
         assert_eq!(s.split, SplitSpec { train: 0.6, val: 0.2, test: 0.2 });
     }
 
     #[test]
     fn overrides_take_toml_values_or_bare_strings() {
-        let s = Scene::parse("", Path::new("t.toml"), &["image.width=512".into(), "layout.kind=round".into()]).unwrap();
+        let s = Scene::parse("[sweep]", Path::new("t.toml"), &["image.width=512".into(), "layout.kind=round".into()])
+            .unwrap();
         assert_eq!(s.image.width, 512);
         assert_eq!(s.layout.kind, LayoutKind::Round);
     }
 
     #[test]
+    fn a_scene_without_images_is_refused() {
+        let e = parse("[layout]\nkind = \"square\"\n").unwrap_err().to_string();
+        assert!(e.ends_with("- sweep.count: missing, expected images: the scene has no [sweep] and no [[case]], so it renders nothing; add [sweep] with count = N for N seeded random images (or --set sweep.count=100), or one [[case]] table per image"), "{e}");
+        let e = parse("[sweep]\ncount = 0\n").unwrap_err().to_string();
+        assert!(e.contains("sweep.count = 0: the scene renders no images"), "{e}");
+        assert_eq!(parse("[sweep]\ncount = 0\n[[case]]\nname = \"a\"\n").unwrap().image_count(), 1);
+    }
+
+    #[test]
     fn pattern_cells_select_kinds() {
-        let s = parse("[layout]\nkind = \"pattern\"\npattern = [\"SR.\"]\n").unwrap();
+        let s = parse("[layout]\nkind = \"pattern\"\npattern = [\"SR.\"]\n[sweep]\n").unwrap();
         let t: Vec<_> = s.layout.terminals().collect();
         assert_eq!(t, vec![(0, 0, PinKind::Square), (1, 0, PinKind::Round)]);
     }

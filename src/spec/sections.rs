@@ -122,6 +122,31 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
     }
     let randomize = randomize::read_randomize(&mut root, p);
     root.finish(p);
+    // Whole-scene checks on values that passed their own: the randomized camera, then the image count.
+    let clean = |p: &Problems, prefix: &str| !p.0.iter().any(|x| x.key.starts_with(prefix));
+    if clean(p, "camera") && clean(p, "randomize") {
+        randomize::check_view(&camera, &randomize, p);
+    }
+    if p.0.is_empty() && cases.is_empty() {
+        match &sweep {
+            None => p.push(
+                "sweep.count",
+                ProblemKind::Missing {
+                    expected: "images: the scene has no [sweep] and no [[case]], so it renders nothing; add \
+                               [sweep] with count = N for N seeded random images (or --set sweep.count=100), \
+                               or one [[case]] table per image"
+                        .into(),
+                },
+            ),
+            Some(sw) if sw.count == 0 => p.invalid(
+                "sweep.count",
+                0,
+                "the scene renders no images (no [[case]] either); set sweep.count to 1 or more \
+                 (e.g. --set sweep.count=100) or add [[case]] tables",
+            ),
+            Some(_) => {}
+        }
+    }
     Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize }
 }
 
@@ -254,11 +279,20 @@ fn read_camera(root: &mut Section<'_>, p: &mut Problems) -> CameraSpec {
     if cam.far <= cam.near {
         p.invalid(s.key_path("far"), cam.far, format!("must be greater than camera.near = {}", cam.near));
     }
-    let dir = glam::DVec3::from(cam.look_at) - glam::DVec3::from(cam.location);
+    // One rule with the randomized camera (`randomize::ViewExtremes`), here without jitter.
+    let d0 = [0, 1, 2].map(|i| cam.look_at[i] - cam.location[i]);
     let up = glam::DVec3::from(cam.up);
-    if dir.length() < 1e-9 {
-        p.invalid(s.key_path("look_at"), format!("{:?}", cam.look_at), "must differ from camera.location");
-    } else if up.length() < 1e-9 || dir.normalize().cross(up.normalize()).length() < 1e-6 {
+    let view = randomize::ViewExtremes::of_box(d0, [0.0; 3], if up.length() > 0.0 { cam.up } else { [0.0, 1.0, 0.0] });
+    if !view.distance_ok(cam.near) {
+        p.invalid(
+            s.key_path("look_at"),
+            format!("{:?}", cam.look_at),
+            format!(
+                "must be farther than camera.near = {} from camera.location (it lies on the optical axis)",
+                cam.near
+            ),
+        );
+    } else if up.length() < 1e-9 || !view.up_ok() {
         p.invalid(
             s.key_path("up"),
             format!("{:?}", cam.up),
@@ -310,6 +344,7 @@ fn read_cases(root: &mut Section<'_>, layout: &Layout, p: &mut Problems) -> Vec<
     };
     let mut cases = Vec::new();
     let mut names = std::collections::HashSet::new();
+    let mut keys: std::collections::HashMap<String, (usize, String)> = std::collections::HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let path = format!("case[{i}]");
         let Value::Table(t) = item else {
@@ -344,6 +379,22 @@ fn read_cases(root: &mut Section<'_>, layout: &Layout, p: &mut Problems) -> Vec<
         };
         if !name.is_empty() && !names.insert(name.clone()) {
             p.invalid(format!("{path}.name"), format!("{name:?}"), "another case has the same name");
+        } else if !name.is_empty() {
+            // WebDataset keys turn `.` into `_`: two names that meet there would share one key.
+            let key = crate::conventions::wds_key(&name);
+            match keys.get(&key) {
+                Some((j, other)) if other != &name => p.invalid(
+                    format!("{path}.name"),
+                    format!("{name:?}"),
+                    format!(
+                        "becomes the same WebDataset key {key:?} as case[{j}].name = {other:?} (`.` turns into `_`); \
+                         rename one of them"
+                    ),
+                ),
+                _ => {
+                    keys.entry(key).or_insert((i, name.clone()));
+                }
+            }
         }
         let defect = match s.get("defect") {
             None => None,
