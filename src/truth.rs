@@ -146,10 +146,7 @@ fn ghost_outline(posed: &Posed, pin: &PosedPin) -> Vec<[f64; 2]> {
         .map(|o| (o.rigid.transform_point3(DVec3::ZERO), o.half_extents))
         .filter(|(c, e)| (centre.x - c.x).abs() <= e.x && (centre.y - c.y).abs() <= e.y)
         .map_or(-h.z, |(c, e)| (c.z + e.z - centre.z).clamp(-h.z, h.z));
-    let ring: Vec<(f64, f64)> = match pin.kind {
-        PinKind::Square => vec![(-h.x, -h.y), (h.x, -h.y), (h.x, h.y), (-h.x, h.y)],
-        PinKind::Round => conventions::round_ring().map(|(c, s)| (h.x * c, h.y * s)).collect(),
-    };
+    let ring = pin.kind.outline();
     let pts: Vec<DVec2> = [h.z, low]
         .iter()
         .flat_map(|&z| ring.iter().map(move |&(x, y)| DVec3::new(x, y, z)))

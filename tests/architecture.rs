@@ -13,6 +13,7 @@ const ORDER: &[&str] = &[
     "conventions",
     "seed",
     "codec",
+    "meshfile",
     "progress",
     // scene spec -> resolved Scene
     "spec",

@@ -184,7 +184,7 @@ fn bad_override_is_reported_with_the_file_and_assignment() {
         pinsynth(&["validate", "scenes/default.toml", "--set", "image.width=9999", "--set", "layout.kind=hex"], &[]);
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "error: scenes/default.toml: invalid scene (2 problems)\n  - image.width = 9999: out of range, allowed 8..=4096\n  - layout.kind = \"hex\": not one of \"square\", \"round\", \"mixed\", \"pattern\"\n"
+        "error: scenes/default.toml: invalid scene (2 problems)\n  - image.width = 9999: out of range, allowed 8..=4096\n  - layout.kind = \"hex\": not one of \"square\", \"round\", \"triangle\", \"mixed\", \"pattern\"\n"
     );
 }
 

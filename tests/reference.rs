@@ -2,6 +2,10 @@
 //! * `blender::<case>`: every case of `tests/data/blender/refs.json` (Blender 3.4.1, 256², mixed layout):
 //!   the mask agrees with Blender's on >= 99.8 % of pixels, every terminal's projected top-face centre is
 //!   within 0.01 px of Blender's, and the mask label under it is that terminal's.
+//! * `blender_geometry::<set>::<case>`: every case of `tests/data/blender-geometry/<set>/refs.json`
+//!   (made by `tests/data/blender-geometry/make_refs.sh`: triangular terminals, the mixed rule with
+//!   triangles, a housing from an STL file; the default camera or the oblique one of the set's
+//!   `view.json`), with the same bounds, plus the defective terminal's projected bounding box.
 //! * `case::<name>`: every `tests/data/cases/<name>.toml` scene (one image) with `<name>.expect.toml`
 //!   (expectations worked out by hand from the closed-form defect rule, projected here with an
 //!   independent pinhole formula) and `<name>.mask.png` / `<name>.png` regression references.
@@ -47,6 +51,24 @@ fn main() {
         let name = case["name"].as_str().expect("name").to_string();
         trials.push(gpu_trial(format!("blender::{name}"), &gpu, move || blender_case(&case)));
     }
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(data("blender-geometry"))
+        .expect("tests/data/blender-geometry")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("refs.json").is_file())
+        .collect();
+    sets.sort();
+    for dir in sets {
+        let set = dir.file_name().expect("set name").to_string_lossy().to_string();
+        let refs: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("refs.json")).expect("refs.json"))
+            .expect("refs.json parses");
+        for case in refs["cases"].as_array().expect("cases").iter().cloned() {
+            let name = case["name"].as_str().expect("name").to_string();
+            let dir = dir.clone();
+            trials
+                .push(gpu_trial(format!("blender_geometry::{set}::{name}"), &gpu, move || geometry_case(&dir, &case)));
+        }
+    }
+    trials.push(gpu_trial("mesh_housing_equal_to_the_box_gives_the_box_mask".into(), &gpu, mesh_housing_equals_box));
     let semantics: Value =
         serde_json::from_str(&std::fs::read_to_string(data("blender/semantics.json")).expect("semantics.json"))
             .expect("semantics.json parses");
@@ -90,9 +112,59 @@ fn f64s(v: &Value) -> Vec<f64> {
 }
 
 fn blender_case(case: &Value) -> Result<(), Failed> {
+    let toml = "[image]\nwidth = 256\nheight = 256\n[layout]\nkind = \"mixed\"\n";
+    compare_with_blender(case, toml, &data("blender"), Path::new("blender-case.toml"), "blender")
+}
+
+/// A case of a `tests/data/blender-geometry/<set>`: the scene is made from the set's `geometry.json`
+/// (layout, STL housing) and `view.json` (camera).
+fn geometry_case(dir: &Path, case: &Value) -> Result<(), Failed> {
+    let geometry: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("geometry.json"))?)?;
+    let mut toml = String::from("[image]\nwidth = 256\nheight = 256\n[layout]\n");
+    match geometry["layout"].as_str().unwrap_or_default() {
+        // The original's mixed rule with triangles in place of the cylinders.
+        "tri-mixed" => {
+            let rows: Vec<String> = (0..9)
+                .map(|y| {
+                    (0..3)
+                        .map(|x| match pinsynth::conventions::mixed_kind(x, y) {
+                            pinsynth::conventions::PinKind::Round => 'T',
+                            _ => 'S',
+                        })
+                        .collect()
+                })
+                .collect();
+            toml += &format!("kind = \"pattern\"\npattern = {rows:?}\n");
+        }
+        other => toml += &format!("kind = \"{other}\"\n"),
+    }
+    if let Some(stl) = geometry["housing_stl"].as_str() {
+        toml += &format!("[housing]\nmesh = \"meshes/{stl}\"\n");
+    }
+    if let Ok(view) = std::fs::read_to_string(dir.join("view.json")) {
+        let view: Value = serde_json::from_str(&view)?;
+        let c = &view["camera"];
+        toml += &format!(
+            "[camera]\nlocation = {}\nlook_at = {}\nup = {}\nfov_y_deg = {}\n",
+            c["location"], c["look_at"], c["up"], c["fov_y_deg"]
+        );
+    }
+    // The scene "file" sits in tests/data, so the mesh path is relative to it.
+    let set = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+    compare_with_blender(case, &toml, dir, &data("geometry-case.toml"), &format!("geometry-{set}"))
+}
+
+/// Renders `scene_toml` with the case's defect and compares mask, top-face centres and the defective
+/// terminal's projected bounding box with Blender's.
+fn compare_with_blender(
+    case: &Value,
+    scene_toml: &str,
+    dir: &Path,
+    scene_path: &Path,
+    diff_prefix: &str,
+) -> Result<(), Failed> {
     let name = case["name"].as_str().unwrap_or_default();
-    let mut toml =
-        String::from("[image]\nwidth = 256\nheight = 256\n[layout]\nkind = \"mixed\"\n[[case]]\nname = \"c\"\n");
+    let mut toml = format!("{scene_toml}[[case]]\nname = \"c\"\n");
     if let Some(d) = case["defect"].as_object() {
         let g = |k: &str| d[k].as_f64().unwrap_or(0.0);
         toml += &format!(
@@ -106,15 +178,15 @@ fn blender_case(case: &Value) -> Result<(), Failed> {
             g("gradY")
         );
     }
-    let scene = Scene::parse(&toml, Path::new("blender-case.toml"), &[])?;
+    let scene = Scene::parse(&toml, scene_path, &[])?;
     let out = FrameMaker::new(&scene)?.frame(0)?;
-    let reference = image::open(data(&format!("blender/{}", case["mask_png"].as_str().unwrap_or_default())))?.to_rgb8();
+    let reference = image::open(dir.join(case["mask_png"].as_str().unwrap_or_default()))?.to_rgb8();
     let blender_mask: Vec<u8> = reference.pixels().map(|p| p[0]).collect();
     let agree = agreement(&out.pixels.mask, &blender_mask);
     let mut problems = Vec::new();
     if agree < BLENDER_MASK_AGREEMENT {
         write_diff(
-            &format!("blender-{name}-mask"),
+            &format!("{diff_prefix}-{name}-mask"),
             256,
             256,
             &labels_to_rgb(&blender_mask),
@@ -127,6 +199,7 @@ fn blender_case(case: &Value) -> Result<(), Failed> {
         ));
     }
     let pins = case["pins"].as_array().expect("pins");
+    let mut worst_px = 0.0f64;
     if pins.len() != out.record.pins.len() {
         problems.push(format!("{} terminals, Blender has {}", out.record.pins.len(), pins.len()));
     }
@@ -138,6 +211,7 @@ fn blender_case(case: &Value) -> Result<(), Failed> {
         };
         let t = f64s(&bp["top_centre_px"]);
         let d = (ours.top_px[0] - t[0]).abs().max((ours.top_px[1] - t[1]).abs());
+        worst_px = worst_px.max(d);
         if d > TOP_CENTRE_TOLERANCE_PX {
             problems.push(format!("({x}, {y}) top centre {:?} vs Blender {t:?} ({d:.4} px)", ours.top_px));
         }
@@ -145,8 +219,64 @@ fn blender_case(case: &Value) -> Result<(), Failed> {
         if under as u64 != bp["label"].as_u64().unwrap_or(0) || ours.label != under {
             problems.push(format!("({x}, {y}): label {under} under the top centre, expected {}", bp["label"]));
         }
+        if ours.kind.as_str()
+            != bp["kind"]
+                .as_str()
+                .map(|k| {
+                    if k == "cylinder" {
+                        "round"
+                    } else if k == "cube" {
+                        "square"
+                    } else {
+                        k
+                    }
+                })
+                .unwrap_or_default()
+        {
+            problems.push(format!("({x}, {y}) is {:?}, Blender's is {}", ours.kind, bp["kind"]));
+        }
+        // The defect's box: our projected bound_box corners against Blender's.
+        if let Some(d) = out.record.defect.as_ref().filter(|d| d.pin == [x, y]) {
+            let b = f64s(&bp["bbox_corners_px_aabb"]);
+            let ours = [d.bbox_px[0], d.bbox_px[1], d.bbox_px[0] + d.bbox_px[2], d.bbox_px[1] + d.bbox_px[3]];
+            let err = ours.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            if err > TOP_CENTRE_TOLERANCE_PX {
+                problems.push(format!("({x}, {y}) defect box corners {ours:?}, Blender's {b:?} ({err:.4} px)"));
+            }
+        }
+    }
+    if std::env::var_os("REF_STATS").is_some() {
+        eprintln!(
+            "{diff_prefix}/{name}: mask agreement {:.4} %, worst top-centre error {worst_px:.6} px",
+            agree * 100.0
+        );
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+}
+
+/// A mesh housing with the default box's corners (an OBJ, faces wound inward) gives exactly the box
+/// housing's mask and terminal ground truth, from an oblique camera with a tilted terminal.
+fn mesh_housing_equals_box() -> Result<(), Failed> {
+    let common = "[image]\nwidth = 160\nheight = 120\n[camera]\nlocation = [5, -7, 9]\nup = [0, 0, 1]\n\
+                  [[case]]\nname = \"c\"\ndefect = { pin = [2, 1], grad = [0, 25] }\n";
+    let box_scene = Scene::parse(common, &data("box.toml"), &[])?;
+    let mesh_scene =
+        Scene::parse(&format!("{common}[housing]\nmesh = \"meshes/box_inward.obj\"\n"), &data("mesh.toml"), &[])?;
+    let a = FrameMaker::new(&box_scene)?.frame(0)?;
+    let b = FrameMaker::new(&mesh_scene)?.frame(0)?;
+    let housing = a.pixels.mask.iter().filter(|&&l| l == 255).count();
+    if housing < 1000 {
+        return Err(format!("only {housing} housing pixels: the test view misses the housing").into());
+    }
+    let differ = a.pixels.mask.iter().zip(&b.pixels.mask).filter(|(x, y)| x != y).count();
+    if differ > 0 {
+        write_diff("mesh-box-mask", 160, 120, &labels_to_rgb(&a.pixels.mask), &labels_to_rgb(&b.pixels.mask));
+        return Err(format!("{differ} mask pixels differ between the box and the same box as a mesh").into());
+    }
+    if a.record.pins != b.record.pins {
+        return Err("the terminals' ground truth differs".into());
+    }
+    Ok(())
 }
 
 /// Blender's state after the five defect operators (`semantics.json`): the closed form in

@@ -1,6 +1,6 @@
-//! The two unit meshes every object is drawn with, flat shaded (each face has its own vertices and
-//! normal), indexed so that a face's corners are shaded once: a box ±1 and a 32-segment cylinder of
-//! radius 1 spanning z in [-1, 1]. Vertex work dominates on software rasterisers, so this matters.
+//! The unit meshes every object is drawn with, flat shaded (each face has its own vertices and
+//! normal), indexed so that a face's corners are shaded once: a box ±1, a 32-segment cylinder of
+//! radius 1 spanning z in [-1, 1] and prisms over other polygons. Vertex work dominates on software rasterisers, so this matters.
 
 use crate::conventions::{ROUND_SEGMENTS, round_ring};
 use bytemuck::{Pod, Zeroable};
@@ -107,6 +107,54 @@ pub fn unit_cylinder() -> Mesh {
     m
 }
 
+/// A unit prism over a convex polygon (corners counter-clockwise on the unit circle, local x, y),
+/// z in [-1, 1]: flat side quads (normal perpendicular to the edge) plus the top and bottom polygons.
+pub fn unit_prism(ring: &[(f64, f64)]) -> Mesh {
+    let n = ring.len();
+    let mut m = Mesh::default();
+    for i in 0..n {
+        let (p, q) = (ring[i], ring[(i + 1) % n]);
+        let (ex, ey) = (q.0 - p.0, q.1 - p.1);
+        let len = ex.hypot(ey);
+        let normal = [(ey / len) as f32, (-ex / len) as f32, 0.0];
+        let (p, q) = ([p.0 as f32, p.1 as f32], [q.0 as f32, q.1 as f32]);
+        m.polygon(&[[p[0], p[1], -1.0], [q[0], q[1], -1.0], [q[0], q[1], 1.0], [p[0], p[1], 1.0]], normal);
+    }
+    let top: Vec<[f32; 3]> = ring.iter().map(|p| [p.0 as f32, p.1 as f32, 1.0]).collect();
+    m.polygon(&top, [0.0, 0.0, 1.0]);
+    let bottom: Vec<[f32; 3]> = ring.iter().rev().map(|p| [p.0 as f32, p.1 as f32, -1.0]).collect();
+    m.polygon(&bottom, [0.0, 0.0, -1.0]);
+    m
+}
+
+/// A mesh file's triangles for drawing: each triangle twice, once per side, with its flat normal (a
+/// file's winding is not trusted, and Blender draws both sides too), so back-face culling keeps
+/// exactly the side facing the camera. Corners with the same position and normal (neighbours in one
+/// plane) share a vertex, so a finely tessellated CAD face is shaded once per corner, not per triangle.
+pub fn double_sided(m: &crate::meshfile::TriangleMesh) -> (Vec<Vertex>, Vec<u32>) {
+    let mut vertices: Vec<Vertex> = Vec::new();
+    let mut indices: Vec<u32> = Vec::with_capacity(m.triangles.len() * 6);
+    let mut seen: std::collections::HashMap<[u32; 6], u32> = std::collections::HashMap::new();
+    let mut corner = |position: [f32; 3], normal: [f32; 3]| {
+        let key = [position, normal].concat();
+        let key: [u32; 6] = std::array::from_fn(|i| key[i].to_bits());
+        *seen.entry(key).or_insert_with(|| {
+            vertices.push(Vertex { position, normal });
+            vertices.len() as u32 - 1
+        })
+    };
+    for [a, b, c] in &m.triangles {
+        let (va, vb, vc) = (glam::Vec3::from(*a), glam::Vec3::from(*b), glam::Vec3::from(*c));
+        let n = (vb - va).cross(vc - va).normalize_or_zero().to_array();
+        let back = [-n[0], -n[1], -n[2]];
+        for (p, normal) in [(*a, n), (*b, n), (*c, n), (*a, back), (*c, back), (*b, back)] {
+            let i = corner(p, normal);
+            indices.push(i);
+        }
+    }
+    (vertices, indices)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +182,8 @@ mod tests {
         let c = unit_cylinder();
         assert_eq!((c.vertices.len(), c.indices.len() / 3), (32 * 4 + 64, 32 * 2 + 2 * 30));
         check_winding(&c);
+        let t = unit_prism(&crate::conventions::triangle_ring());
+        assert_eq!((t.vertices.len(), t.indices.len() / 3), (3 * 4 + 6, 3 * 2 + 2));
+        check_winding(&t);
     }
 }

@@ -18,16 +18,20 @@ pub enum Shape {
     Cylinder,
     /// The unit box with finely divided top and bottom faces (the housing).
     Slab,
+    /// The unit triangular prism: corners on the unit circle from (0, 1), z in [-1, 1].
+    Prism3,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 3] = [Shape::Box, Shape::Cylinder, Shape::Slab];
+    /// Every shape, in the renderer's draw order (new shapes go last: the others keep their place).
+    pub const ALL: [Shape; 4] = [Shape::Box, Shape::Cylinder, Shape::Slab, Shape::Prism3];
 
     pub fn mesh(self) -> mesh::Mesh {
         match self {
             Shape::Box => mesh::unit_box(),
             Shape::Cylinder => mesh::unit_cylinder(),
             Shape::Slab => mesh::unit_slab(8),
+            Shape::Prism3 => mesh::unit_prism(&conventions::triangle_ring()),
         }
     }
 }
@@ -56,6 +60,17 @@ pub struct Object {
     pub label: u8,
 }
 
+/// An object drawn with a mesh from a file (a housing), its triangles placed by `transform`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeshObject {
+    pub mesh: std::sync::Arc<crate::meshfile::TriangleMesh>,
+    /// Rigid world transform (for a housing: its file holds world coordinates, so the identity unless
+    /// `[randomize] housing_offset` moves it).
+    pub transform: DMat4,
+    pub color: [f64; 3],
+    pub label: u8,
+}
+
 /// The world of one image.
 #[derive(Clone, Debug)]
 pub struct Posed {
@@ -67,6 +82,8 @@ pub struct Posed {
     /// Where the defective terminal would stand without its defect, for NG images.
     pub nominal_defect_pin: Option<PosedPin>,
     pub housing: Option<Object>,
+    /// Objects drawn with meshes from files, after the others (a housing from `[housing] mesh`).
+    pub meshes: Vec<MeshObject>,
     /// Background colour, linear RGB.
     pub background: [f64; 3],
     /// Terminal colour, linear RGB.
@@ -77,28 +94,29 @@ pub struct Posed {
 impl PosedPin {
     /// Top- and bottom-face centres in world space.
     pub fn face_centres(&self) -> (DVec3, DVec3) {
-        conventions::face_centres(&self.transform)
+        conventions::face_centres_of(self.kind, &self.transform)
     }
 
     pub fn object(&self, color: [f64; 3]) -> Object {
         let shape = match self.kind {
             PinKind::Square => Shape::Box,
             PinKind::Round => Shape::Cylinder,
+            PinKind::Triangle => Shape::Prism3,
         };
         Object { shape, rigid: self.transform, half_extents: self.kind.half_extents(), color, label: self.label }
     }
 
-    /// The 8 corners of the terminal's bounding box in world space.
+    /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space.
     pub fn corners(&self) -> [DVec3; 8] {
-        let h = self.kind.half_extents();
+        let (min, max) = self.kind.bounds();
         let mut out = [DVec3::ZERO; 8];
         for (i, c) in out.iter_mut().enumerate() {
             let s = DVec3::new(
-                if i & 4 != 0 { 1.0 } else { -1.0 },
-                if i & 2 != 0 { 1.0 } else { -1.0 },
-                if i & 1 != 0 { 1.0 } else { -1.0 },
+                if i & 4 != 0 { max.x } else { min.x },
+                if i & 2 != 0 { max.y } else { min.y },
+                if i & 1 != 0 { max.z } else { min.z },
             );
-            *c = self.transform.transform_point3(s * h);
+            *c = self.transform.transform_point3(s);
         }
         out
     }
@@ -107,6 +125,9 @@ impl PosedPin {
 /// Places every object of `scene` for the image described by `params`.
 pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
     let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
+    // A mesh housing holds world coordinates; randomize's housing_offset moves it by the change of
+    // housing.center, as it moves the box.
+    let nominal_housing_center = DVec3::from(scene.housing.center);
     let scene = randomized.as_ref().unwrap_or(scene);
     let l = &scene.layout;
     let c = &scene.camera;
@@ -136,7 +157,16 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
         }
     }
     let h = &scene.housing;
-    let housing = h.enabled.then(|| Object {
+    let meshes: Vec<MeshObject> = match (&h.mesh, h.enabled) {
+        (Some(m), true) => vec![MeshObject {
+            mesh: m.mesh.clone(),
+            transform: DMat4::from_translation(DVec3::from(h.center) - nominal_housing_center),
+            color: h.color,
+            label: conventions::HOUSING_LABEL,
+        }],
+        _ => Vec::new(),
+    };
+    let housing = (h.enabled && h.mesh.is_none()).then(|| Object {
         shape: Shape::Slab,
         rigid: DMat4::from_translation(h.center.into()),
         half_extents: DVec3::from(h.size) / 2.0,
@@ -149,6 +179,7 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
         pins,
         nominal_defect_pin,
         housing,
+        meshes,
         background: scene.image.background,
         pin_color: scene.pin.color,
         light: scene.light.clone(),

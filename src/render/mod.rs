@@ -17,13 +17,15 @@ pub mod fxaa;
 mod pipelines;
 mod readback;
 
-use crate::geometry::{Object, Posed, Shape, mesh};
+use crate::geometry::{MeshObject, Object, Posed, Shape, mesh};
+use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
 use pipelines::Pipelines;
 use readback::Readback;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Errors from the GPU side.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +150,10 @@ pub struct Renderer {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
-    mesh_indices: [Range<u32>; 3],
+    mesh_indices: [Range<u32>; Shape::ALL.len()],
+    /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
+    /// vertex and 32-bit index buffers ([`mesh::double_sided`]) and its index count.
+    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
     frames: wgpu::Buffer,
     frame_bind: wgpu::BindGroup,
     instances: wgpu::Buffer,
@@ -215,6 +220,7 @@ impl Renderer {
             vertices,
             indices: index_buffer,
             mesh_indices,
+            file_meshes: Vec::new(),
             frames,
             frame_bind,
             instances,
@@ -347,7 +353,7 @@ impl Renderer {
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
     fn draw(&mut self, posed: &[Posed]) -> Result<(), RenderError> {
-        let ranges = self.upload(posed);
+        let (ranges, file_draws) = self.upload(posed);
         let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: called after ensure_targets
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
@@ -394,10 +400,18 @@ impl Renderer {
                 pass.set_viewport(x as f32, y as f32, (t.width * scale) as f32, (t.height * scale) as f32, 0.0, 1.0);
                 pass.set_scissor_rect(x, y, t.width * scale, t.height * scale);
                 pass.set_bind_group(0, &self.frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
+                pass.set_vertex_buffer(0, self.vertices.slice(..));
                 for (mesh, instances) in self.mesh_indices.iter().zip(shapes) {
                     if !instances.is_empty() {
                         pass.draw_indexed(mesh.clone(), 0, instances.clone());
                     }
+                }
+                for (file_mesh, instances) in &file_draws[tile] {
+                    let (_, vertices, indices, count) = &self.file_meshes[*file_mesh];
+                    pass.set_vertex_buffer(0, vertices.slice(..));
+                    pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                    pass.draw_indexed(0..*count, 0, instances.clone());
+                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
                 }
             }
         };
@@ -447,10 +461,12 @@ impl Renderer {
     }
 
     /// Writes each image's frame uniform slot and its instances grouped by shape; returns each image's
-    /// instance range per shape.
-    fn upload(&mut self, posed: &[Posed]) -> Vec<[Range<u32>; 3]> {
+    /// instance range per shape, and per image the file meshes to draw (index into `file_meshes`, instances).
+    #[allow(clippy::type_complexity)]
+    fn upload(&mut self, posed: &[Posed]) -> (Vec<[Range<u32>; Shape::ALL.len()]>, Vec<Vec<(usize, Range<u32>)>>) {
         self.instance_scratch.clear();
         let mut ranges = Vec::with_capacity(posed.len());
+        let mut file_draws = Vec::with_capacity(posed.len());
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
@@ -473,17 +489,55 @@ impl Renderer {
                 self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
                 start..self.instance_scratch.len() as u32
             }));
+            let mut draws = Vec::with_capacity(p.meshes.len());
+            for m in &p.meshes {
+                let start = self.instance_scratch.len() as u32;
+                self.instance_scratch.push(mesh_instance(m));
+                draws.push((self.file_mesh(&m.mesh), start..start + 1));
+            }
+            file_draws.push(draws);
         }
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
-        ranges
+        (ranges, file_draws)
+    }
+
+    /// The index of `mesh` in `file_meshes`, uploading it the first time.
+    fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>) -> usize {
+        if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
+            return i;
+        }
+        let (vertices, indices) = mesh::double_sided(mesh);
+        let upload = |label: &str, usage: wgpu::BufferUsages, bytes: &[u8]| {
+            let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.len() as u64,
+                usage: usage | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.gpu.queue.write_buffer(&buffer, 0, bytes);
+            buffer
+        };
+        let v = upload("file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
+        let i = upload("file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
+        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32));
+        self.file_meshes.len() - 1
     }
 }
 
 /// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.
 fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32) {
     ((tile as u32 % columns) * width, (tile as u32 / columns) * height)
+}
+
+fn mesh_instance(m: &MeshObject) -> Instance {
+    Instance {
+        model: m.transform.as_mat4().to_cols_array_2d(),
+        rotation: DMat3::from_mat4(m.transform).as_mat3().to_cols_array_2d(),
+        color: [m.color[0] as f32, m.color[1] as f32, m.color[2] as f32, 1.0],
+        label: m.label as u32,
+    }
 }
 
 fn instance(o: &Object) -> Instance {

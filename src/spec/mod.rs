@@ -73,11 +73,13 @@ impl Named for Antialias {
 }
 
 impl Named for LayoutKind {
-    const ALL: &'static [LayoutKind] = &[LayoutKind::Square, LayoutKind::Round, LayoutKind::Mixed, LayoutKind::Pattern];
+    const ALL: &'static [LayoutKind] =
+        &[LayoutKind::Square, LayoutKind::Round, LayoutKind::Triangle, LayoutKind::Mixed, LayoutKind::Pattern];
     fn name(self) -> &'static str {
         match self {
             LayoutKind::Square => "square",
             LayoutKind::Round => "round",
+            LayoutKind::Triangle => "triangle",
             LayoutKind::Mixed => "mixed",
             LayoutKind::Pattern => "pattern",
         }
@@ -101,6 +103,7 @@ impl Antialias {
 pub enum LayoutKind {
     Square,
     Round,
+    Triangle,
     Mixed,
     Pattern,
 }
@@ -120,7 +123,7 @@ pub struct Layout {
     pub columns: u32,
     pub rows: u32,
     pub pitch: f64,
-    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `.`); string index = y.
+    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `T`, `.`); string index = y.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<Vec<String>>,
 }
@@ -131,12 +134,14 @@ impl Layout {
         match self.kind {
             LayoutKind::Square => Some(PinKind::Square),
             LayoutKind::Round => Some(PinKind::Round),
+            LayoutKind::Triangle => Some(PinKind::Triangle),
             LayoutKind::Mixed => Some(conventions::mixed_kind(x, y)),
             LayoutKind::Pattern => {
                 let row = self.pattern.as_ref()?.get(y as usize)?;
                 match row.as_bytes().get(x as usize)? {
                     b'S' => Some(PinKind::Square),
                     b'R' => Some(PinKind::Round),
+                    b'T' => Some(PinKind::Triangle),
                     _ => None,
                 }
             }
@@ -155,12 +160,58 @@ pub struct PinStyle {
     pub color: [f64; 3],
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Housing {
     pub enabled: bool,
     pub size: [f64; 3],
     pub center: [f64; 3],
     pub color: [f64; 3],
+    /// A housing from a mesh file in place of the box (`size` and `center` are then not used).
+    pub mesh: Option<MeshFile>,
+}
+
+/// As the input schema: `size` and `center` only for the box, `mesh` only when set (the reader
+/// refuses both together).
+impl Serialize for Housing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Housing", 4)?;
+        st.serialize_field("enabled", &self.enabled)?;
+        match &self.mesh {
+            None => {
+                st.serialize_field("size", &self.size)?;
+                st.serialize_field("center", &self.center)?;
+            }
+            Some(m) => st.serialize_field("mesh", m)?,
+        }
+        st.serialize_field("color", &self.color)?;
+        st.end()
+    }
+}
+
+/// A mesh file named in the scene, read once when the scene is resolved. Two are equal when they
+/// read the same file with the same triangles (however the path was written).
+#[derive(Clone, Debug, Serialize)]
+#[serde(into = "PathBuf")]
+pub struct MeshFile {
+    /// The path as written in the scene (relative to the scene file's folder, or absolute).
+    pub written: String,
+    /// The path read (absolute): the resolved scene names it, so it loads again from anywhere.
+    pub resolved: PathBuf,
+    /// The triangles, in scene units, as stored in the file.
+    pub mesh: std::sync::Arc<crate::meshfile::TriangleMesh>,
+}
+
+impl PartialEq for MeshFile {
+    fn eq(&self, other: &MeshFile) -> bool {
+        self.resolved == other.resolved && self.mesh == other.mesh
+    }
+}
+
+impl From<MeshFile> for PathBuf {
+    fn from(m: MeshFile) -> PathBuf {
+        m.resolved
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -270,7 +321,7 @@ impl Scene {
             })?;
         }
         let mut problems = Problems::default();
-        let scene = read_scene(&table, &mut problems);
+        let scene = read_scene(&table, path.parent().unwrap_or(Path::new("")), &mut problems);
         if problems.0.is_empty() {
             Ok(scene)
         } else {

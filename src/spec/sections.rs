@@ -33,7 +33,8 @@ pub(super) fn apply_override(table: &mut Table, assignment: &str) -> Result<(), 
 
 const COLOR_RANGE: (f64, f64) = (0.0, 1.0);
 
-pub(super) fn read_scene(table: &Table, p: &mut Problems) -> Scene {
+/// `scene_dir` is the scene file's folder: mesh paths are relative to it.
+pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> Scene {
     let mut root = Section::root(table);
 
     let mut s = Section::child(&mut root, "image", p);
@@ -52,11 +53,24 @@ pub(super) fn read_scene(table: &Table, p: &mut Problems) -> Scene {
     s.finish(p);
 
     let mut s = Section::child(&mut root, "housing", p);
+    let mesh = read_mesh_file(&mut s, "mesh", scene_dir, p);
+    if mesh.is_some() {
+        for key in ["size", "center"] {
+            if let Some(v) = s.get(key) {
+                p.invalid(
+                    s.key_path(key),
+                    show(v),
+                    "not used with housing.mesh (the mesh file holds world coordinates)",
+                );
+            }
+        }
+    }
     let housing = Housing {
         enabled: s.bool("enabled", true, p),
         size: s.floats("size", [3.5, 9.5, 0.5], 0.01, 1000.0, p),
         center: s.floats("center", [0.0, 0.0, -1.0], -1000.0, 1000.0, p),
         color: s.floats("color", [0.15, 0.15, 0.15], COLOR_RANGE.0, COLOR_RANGE.1, p),
+        mesh,
     };
     s.finish(p);
 
@@ -136,6 +150,35 @@ pub(super) fn read_scene(table: &Table, p: &mut Problems) -> Scene {
     Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize }
 }
 
+/// Reads the mesh file named by `key` (a path relative to the scene file's folder): any problem with
+/// the file is a problem of the key, so it is reported, with the file, before anything is rendered.
+fn read_mesh_file(s: &mut Section<'_>, key: &'static str, scene_dir: &Path, p: &mut Problems) -> Option<MeshFile> {
+    let key_path = s.key_path(key);
+    match s.get(key)? {
+        Value::String(written) => {
+            let path = scene_dir.join(written);
+            match crate::meshfile::load(&path) {
+                Ok(mesh) => Some(MeshFile {
+                    written: written.clone(),
+                    resolved: std::path::absolute(&path).unwrap_or(path),
+                    mesh: std::sync::Arc::new(mesh),
+                }),
+                Err(e) => {
+                    p.invalid(key_path, format!("{written:?}"), e.to_string());
+                    None
+                }
+            }
+        }
+        other => {
+            p.push(
+                key_path,
+                ProblemKind::WrongType { expected: "a path to an .stl, .obj or .glb file".into(), found: found(other) },
+            );
+            None
+        }
+    }
+}
+
 /// Digits in a sweep image id: at least 6, more for very large sweeps.
 pub fn sweep_id_width(count: u64) -> usize {
     count.saturating_sub(1).to_string().len().max(6)
@@ -152,14 +195,14 @@ fn read_layout(root: &mut Section<'_>, p: &mut Problems) -> Layout {
             for (i, r) in rows.iter().enumerate() {
                 match r {
                     Value::String(text)
-                        if text.bytes().all(|b| matches!(b, b'S' | b'R' | b'.')) && !text.is_empty() =>
+                        if text.bytes().all(|b| matches!(b, b'S' | b'R' | b'T' | b'.')) && !text.is_empty() =>
                     {
                         out.push(text.clone())
                     }
                     Value::String(text) => p.invalid(
                         format!("{pattern_path}[{i}]"),
                         format!("{text:?}"),
-                        "use only `S` (square), `R` (round) and `.` (none)",
+                        "use only `S` (square), `R` (round), `T` (triangle) and `.` (none)",
                     ),
                     other => p.push(
                         format!("{pattern_path}[{i}]"),
@@ -195,7 +238,7 @@ fn read_layout(root: &mut Section<'_>, p: &mut Problems) -> Layout {
         (LayoutKind::Pattern, None) => p.push(
             &pattern_path,
             ProblemKind::Missing {
-                expected: "rows strings of columns characters (`S`, `R`, `.`) for kind = \"pattern\"".into(),
+                expected: "rows strings of columns characters (`S`, `R`, `T`, `.`) for kind = \"pattern\"".into(),
             },
         ),
         (LayoutKind::Pattern, Some(pat)) => {
