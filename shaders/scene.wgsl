@@ -1,24 +1,50 @@
-// Draws terminals and the housing: instanced unit meshes, flat shaded (Lambert sun + ambient +
-// Blinn-Phong highlight) into a linear-light colour target the hardware encodes to sRGB, and/or
-// the instance label into an 8-bit integer target (the mask: one sample per pixel, nearest wins).
-//
-// Light is computed per vertex: with a directional sun and one normal per face, the diffuse and
-// ambient terms are exactly constant over a face; only the highlight varies, smoothly, and the
-// housing's large top face is a fine grid (`unit_slab`) so interpolating it is accurate. On a
-// software rasteriser this halves the cost of a frame compared with lighting every fragment.
+// Draws terminals and the housing the way Blender's Cycles lights a material without a node tree:
+// a pure diffuse (Lambert) surface of the material's colour, lit by
+// * the sun: irradiance `strength` on a perpendicular surface, so radiance = albedo · E · cos θ / π,
+//   blocked by every other object (a shadow ray per fragment, tested against each object's exact
+//   shape: boxes as boxes, cylinders as cylinders), with a penumbra as wide as the sun's disc;
+// * the world: a uniform environment of the world colour, seen through the sky visibility of the
+//   point (the cosine-weighted share of the hemisphere no object hides);
+// * bounce light: what the other surfaces reflect towards the point.
+// The last two are view independent and change slowly over a face: they are baked per scene into
+// every vertex of finely divided meshes (`render::bake`) and interpolated.
+// Output: linear light into a target the hardware encodes to sRGB, and/or the instance label into an
+// 8-bit integer target (the mask: one sample per pixel, nearest wins).
 
 struct Frame {
     clip_from_world: mat4x4<f32>,
     camera_position: vec4<f32>,
-    // Unit vector from a surface toward the sun.
+    // xyz: unit vector from a surface toward the sun; w: tan of the sun's angular radius.
     to_sun: vec4<f32>,
-    // x: sun diffuse scale (strength / pi), y: ambient, z: specular weight, w: shininess.
+    // x: sun irradiance / pi, y: extra uniform ambient (not Blender's), z: 1 = cast shadows.
     light: vec4<f32>,
+    // World (environment) colour, linear; w: 1 = the world lights the scene.
+    world: vec4<f32>,
+    // Terminal and housing colours, for the baked bounce light.
+    pin_color: vec4<f32>,
+    housing_color: vec4<f32>,
+    // x: first occluder of this image, y: their count.
+    occluders: vec4<u32>,
+};
+
+// An object as a shadow caster: local = M · world, where the unit shape is the box ±1 or the
+// cylinder of radius 1, z in ±1.
+struct Occluder {
+    row0: vec4<f32>,
+    row1: vec4<f32>,
+    row2: vec4<f32>,
+    // x: 1 = cylinder, y: label.
+    info: vec4<u32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
+@group(0) @binding(1) var<storage, read> occluders: array<Occluder>;
+// Per baked vertex: xyz sky visibility of the point times ... see render::bake: x sky visibility,
+// y irradiance from terminals per unit terminal colour, z the same from the housing, w unused.
+@group(0) @binding(2) var<storage, read> baked: array<vec4<f32>>;
 
 struct VertexIn {
+    @builtin(vertex_index) index: u32,
     @location(0) position: vec3<f32>,
     @location(1) normal: vec3<f32>,
 };
@@ -35,14 +61,18 @@ struct InstanceIn {
     @location(7) rot_1: vec3<f32>,
     @location(8) rot_2: vec3<f32>,
     @location(9) color: vec4<f32>,
-    @location(10) label: u32,
+    // x: label, y: offset of this object's baked vertices minus its mesh's first vertex.
+    @location(10) label: vec2<u32>,
 };
 
 struct VertexOut {
     @builtin(position) clip: vec4<f32>,
-    // Lit colour, linear.
-    @location(0) color: vec3<f32>,
-    @location(1) @interpolate(flat) label: u32,
+    // Albedo times the light that does not depend on the sun (world + bounce), linear.
+    @location(0) ambient: vec3<f32>,
+    // Albedo times the sun's radiance factor (E cos θ / π) before shadowing.
+    @location(1) @interpolate(flat) sunlit: vec3<f32>,
+    @location(2) world: vec3<f32>,
+    @location(3) @interpolate(flat) label: u32,
 };
 
 @vertex
@@ -50,26 +80,91 @@ fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
     let rot = mat3x3<f32>(i.rot_0, i.rot_1, i.rot_2);
     let world = model * vec4<f32>(v.position, 1.0);
+    let n = normalize(rot * v.normal);
+    let b = baked[v.index + i.label.y];
+    let albedo = i.color.rgb;
     var out: VertexOut;
     out.clip = frame.clip_from_world * world;
-    out.color = shade(world.xyz, rot * v.normal, i.color.rgb);
-    out.label = i.label;
+    let env = frame.world.rgb * frame.world.w * b.x + frame.pin_color.rgb * b.y + frame.housing_color.rgb * b.z;
+    out.ambient = albedo * (env + vec3<f32>(frame.light.y));
+    out.sunlit = albedo * (frame.light.x * max(dot(n, frame.to_sun.xyz), 0.0));
+    out.world = world.xyz;
+    out.label = i.label.x;
     return out;
 }
 
-fn shade(world: vec3<f32>, normal: vec3<f32>, color: vec3<f32>) -> vec3<f32> {
-    let n = normalize(normal);
-    let l = frame.to_sun.xyz;
-    let ndl = max(dot(n, l), 0.0);
-    let view = normalize(frame.camera_position.xyz - world);
-    let h = normalize(l + view);
-    let highlight = select(0.0, pow(max(dot(n, h), 0.0), frame.light.w), ndl > 0.0);
-    return color * (frame.light.y + frame.light.x * ndl) + vec3<f32>(frame.light.z * frame.light.x * highlight);
+// Share of the sun's disc that `occluder` leaves visible from `p` (1 = not in its shadow).
+fn occluder_visibility(o: Occluder, p: vec3<f32>) -> f32 {
+    let d = frame.to_sun.xyz;
+    let lo = vec3<f32>(dot(o.row0.xyz, p) + o.row0.w, dot(o.row1.xyz, p) + o.row1.w, dot(o.row2.xyz, p) + o.row2.w);
+    let ld = vec3<f32>(dot(o.row0.xyz, d), dot(o.row1.xyz, d), dot(o.row2.xyz, d));
+    // The ray p + t·d (t in world units, the same in local space) against the z slab ...
+    let inv = 1.0 / ld;
+    let tz0 = (-1.0 - lo.z) * inv.z;
+    let tz1 = (1.0 - lo.z) * inv.z;
+    var t_near = min(tz0, tz1);
+    var t_far = max(tz0, tz1);
+    if o.info.x == 1u {
+        // ... and the infinite cylinder x² + y² = 1.
+        let a = dot(ld.xy, ld.xy);
+        let bh = dot(lo.xy, ld.xy);
+        let c = dot(lo.xy, lo.xy) - 1.0;
+        if a < 1e-12 {
+            if c > 0.0 {
+                return 1.0;
+            }
+        } else {
+            let disc = bh * bh - a * c;
+            if disc < 0.0 {
+                return 1.0;
+            }
+            let s = sqrt(disc);
+            t_near = max(t_near, (-bh - s) / a);
+            t_far = min(t_far, (-bh + s) / a);
+        }
+    } else {
+        // ... and the x and y slabs.
+        let tx0 = (-1.0 - lo.x) * inv.x;
+        let tx1 = (1.0 - lo.x) * inv.x;
+        let ty0 = (-1.0 - lo.y) * inv.y;
+        let ty1 = (1.0 - lo.y) * inv.y;
+        t_near = max(t_near, max(min(tx0, tx1), min(ty0, ty1)));
+        t_far = min(t_far, min(max(tx0, tx1), max(ty0, ty1)));
+    }
+    t_near = max(t_near, 0.0);
+    // Length of the ray inside the object; the penumbra (sun disc of angular radius r seen past an
+    // edge at distance t) is about 2·t·tan r wide across the ray.
+    let inside = t_far - t_near;
+    let width = 2.0 * max(t_near, 1e-3) * frame.to_sun.w;
+    if width <= 1e-6 {
+        return select(1.0, 0.0, inside > 0.0);
+    }
+    return clamp(0.5 - inside / width, 0.0, 1.0);
+}
+
+fn sun_visibility(p: vec3<f32>, label: u32) -> f32 {
+    var v = 1.0;
+    let end = frame.occluders.x + frame.occluders.y;
+    for (var k = frame.occluders.x; k < end; k++) {
+        let o = occluders[k];
+        if o.info.y != label {
+            v = min(v, occluder_visibility(o, p));
+        }
+    }
+    return v;
+}
+
+fn shade(in: VertexOut) -> vec3<f32> {
+    var sun = in.sunlit;
+    if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {
+        sun *= sun_visibility(in.world, in.label);
+    }
+    return in.ambient + sun;
 }
 
 @fragment
 fn fs_color(in: VertexOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(in.color, 1.0);
+    return vec4<f32>(shade(in), 1.0);
 }
 
 @fragment
@@ -84,5 +179,5 @@ struct BothOut {
 
 @fragment
 fn fs_both(in: VertexOut) -> BothOut {
-    return BothOut(vec4<f32>(in.color, 1.0), in.label);
+    return BothOut(vec4<f32>(shade(in), 1.0), in.label);
 }

@@ -72,6 +72,35 @@ pub struct Posed {
     /// Terminal colour, linear RGB.
     pub pin_color: [f64; 3],
     pub light: Light,
+    /// The scene without this image's defect and randomization (what baked light depends on).
+    pub nominal: std::sync::Arc<Nominal>,
+}
+
+/// Every object of a scene in its nominal place (no defect), and the scene's own light and colours.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Nominal {
+    pub objects: Vec<Object>,
+    /// Direction sunlight travels (unit).
+    pub sun_direction: DVec3,
+    pub light: Light,
+    pub background: [f64; 3],
+    pub pin_color: [f64; 3],
+    pub housing_color: [f64; 3],
+}
+
+impl Nominal {
+    pub fn of(scene: &Scene) -> Nominal {
+        let params = ImageParams { index: 0, id: String::new(), seed: 0, defect: None, randomize: None };
+        let posed = pose_only(scene, &params);
+        Nominal {
+            objects: posed.pins.iter().map(|p| p.object(scene.pin.color)).chain(posed.housing).collect(),
+            sun_direction: posed.sun_direction,
+            light: scene.light.clone(),
+            background: scene.image.background,
+            pin_color: scene.pin.color,
+            housing_color: scene.housing.color,
+        }
+    }
 }
 
 impl PosedPin {
@@ -106,6 +135,10 @@ impl PosedPin {
 
 /// Places every object of `scene` for the image described by `params`.
 pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
+    Posed { nominal: std::sync::Arc::new(Nominal::of(scene)), ..pose_only(scene, params) }
+}
+
+fn pose_only(scene: &Scene, params: &ImageParams) -> Posed {
     let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
     let scene = randomized.as_ref().unwrap_or(scene);
     let l = &scene.layout;
@@ -152,5 +185,6 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
         background: scene.image.background,
         pin_color: scene.pin.color,
         light: scene.light.clone(),
+        nominal: Default::default(),
     }
 }

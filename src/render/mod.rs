@@ -13,11 +13,15 @@
 //!
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.
 
+pub mod bake;
 pub mod fxaa;
+pub mod meshes;
 mod pipelines;
 mod readback;
 
-use crate::geometry::{Object, Posed, Shape, mesh};
+use crate::geometry::{Nominal, Object, Posed, Shape, mesh};
+use bake::{Bake, BakeInputs};
+use std::sync::{Arc, Mutex};
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
@@ -97,6 +101,18 @@ struct FrameUniform {
     camera_position: [f32; 4],
     to_sun: [f32; 4],
     light: [f32; 4],
+    world: [f32; 4],
+    pin_color: [f32; 4],
+    housing_color: [f32; 4],
+    occluders: [u32; 4],
+}
+
+/// An object as a shadow caster (see `shaders/scene.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Occluder {
+    rows: [[f32; 4]; 3],
+    info: [u32; 4],
 }
 
 /// Per-instance vertex data.
@@ -106,7 +122,8 @@ struct Instance {
     model: [[f32; 4]; 4],
     rotation: [[f32; 3]; 3],
     color: [f32; 4],
-    label: u32,
+    /// Label, and the offset from this object's mesh's vertices to its baked light.
+    label: [u32; 2],
 }
 
 /// At most 254 terminals + the housing per image.
@@ -149,8 +166,12 @@ pub struct Renderer {
     indices: wgpu::Buffer,
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; 3],
+    /// First vertex of each [`Shape`]'s mesh in the shared vertex buffer.
+    mesh_base: [u32; 3],
     frames: wgpu::Buffer,
-    frame_bind: wgpu::BindGroup,
+    occluders: wgpu::Buffer,
+    /// Baked light of the current scene, its GPU copy and the bind group that uses it.
+    bake: Option<(Arc<Bake>, wgpu::Buffer, wgpu::BindGroup)>,
     instances: wgpu::Buffer,
     targets: Option<Targets>,
     frame_scratch: Vec<u8>,
@@ -170,8 +191,10 @@ impl Renderer {
         // All meshes in one vertex and one index buffer (indices rebased onto the shared vertices).
         let mut all: Vec<mesh::Vertex> = Vec::new();
         let mut indices: Vec<u16> = Vec::new();
+        let mut mesh_base = [0u32; 3];
         let mesh_indices = Shape::ALL.map(|shape| {
-            let m = shape.mesh();
+            let m = meshes::of(shape);
+            mesh_base[Shape::ALL.iter().position(|s| *s == shape).unwrap_or(0)] = all.len() as u32;
             let (base, start) = (all.len() as u16, indices.len() as u32);
             all.extend(&m.vertices);
             indices.extend(m.indices.iter().map(|i| i + base));
@@ -196,19 +219,12 @@ impl Renderer {
         let frames = buffer("frames", wgpu::BufferUsages::UNIFORM, FRAME_SLOT * batch as u64);
         let instances =
             buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
-        let frame_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("frame"),
-            layout: &pipelines.frame_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: &frames,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
-                }),
-            }],
-        });
+        let occluders =
+            buffer("occluders", wgpu::BufferUsages::STORAGE, (batch * MAX_INSTANCES * size_of::<Occluder>()) as u64);
         Renderer {
+            mesh_base,
+            occluders,
+            bake: None,
             antialias,
             batch,
             pipelines,
@@ -216,7 +232,6 @@ impl Renderer {
             indices: index_buffer,
             mesh_indices,
             frames,
-            frame_bind,
             instances,
             targets: None,
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
@@ -326,7 +341,12 @@ impl Renderer {
         let (width, height) = (first.camera.width, first.camera.height);
         self.ensure_targets(width, height)?;
         // Images of another size or background than the first go in their own batches.
-        let same = |p: &Posed| p.camera.width == width && p.camera.height == height && p.background == first.background;
+        let same = |p: &Posed| {
+            p.camera.width == width
+                && p.camera.height == height
+                && p.background == first.background
+                && (Arc::ptr_eq(&p.nominal, &first.nominal) || p.nominal == first.nominal)
+        };
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
         self.draw(&posed[..n])?;
         let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: set just above
@@ -347,8 +367,10 @@ impl Renderer {
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
     fn draw(&mut self, posed: &[Posed]) -> Result<(), RenderError> {
+        self.ensure_bake(&posed[0].nominal);
         let ranges = self.upload(posed);
         let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: called after ensure_targets
+        let frame_bind = &self.bake.as_ref().expect("ensure_bake made it").2; // ok: set just above
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
         let clear = wgpu::Color { r, g, b, a: 1.0 };
@@ -393,7 +415,7 @@ impl Renderer {
                 let (x, y) = tile_origin(tile, t.columns, t.width * scale, t.height * scale);
                 pass.set_viewport(x as f32, y as f32, (t.width * scale) as f32, (t.height * scale) as f32, 0.0, 1.0);
                 pass.set_scissor_rect(x, y, t.width * scale, t.height * scale);
-                pass.set_bind_group(0, &self.frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
+                pass.set_bind_group(0, frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
                 for (mesh, instances) in self.mesh_indices.iter().zip(shapes) {
                     if !instances.is_empty() {
                         pass.draw_indexed(mesh.clone(), 0, instances.clone());
@@ -450,35 +472,126 @@ impl Renderer {
     /// instance range per shape.
     fn upload(&mut self, posed: &[Posed]) -> Vec<[Range<u32>; 3]> {
         self.instance_scratch.clear();
+        let mut occluders: Vec<Occluder> = Vec::with_capacity(posed.len() * MAX_INSTANCES);
+        let bake = &self.bake.as_ref().expect("ensure_bake runs first").0; // ok: draw calls ensure_bake first
         let mut ranges = Vec::with_capacity(posed.len());
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
+            let nominal_sun = p.nominal.light.sun_strength;
+            // Baked bounce light scales with this image's sun (the bake used the scene's own).
+            let bounce = if nominal_sun > 0.0 { light.sun_strength / nominal_sun } else { 1.0 } as f32;
+            let rgb = |c: [f64; 3], k: f32| [c[0] as f32 * k, c[1] as f32 * k, c[2] as f32 * k, 0.0];
+            let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
+            let first = occluders.len() as u32;
+            occluders.extend(objects.iter().map(occluder));
             let uniform = FrameUniform {
                 clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
                 camera_position: cam.position().as_vec3().extend(1.0).to_array(),
-                to_sun: (-p.sun_direction).as_vec3().extend(0.0).to_array(),
+                to_sun: (-p.sun_direction)
+                    .as_vec3()
+                    .extend((light.sun_angle_deg.to_radians() / 2.0).tan() as f32)
+                    .to_array(),
                 light: [
                     (light.sun_strength / std::f64::consts::PI) as f32,
                     light.ambient as f32,
-                    light.specular as f32,
-                    light.shininess as f32,
+                    if light.shadows { 1.0 } else { 0.0 },
+                    0.0,
                 ],
+                world: {
+                    let mut w = rgb(p.background, 1.0);
+                    w[3] = if light.world_light { 1.0 } else { 0.0 };
+                    w
+                },
+                pin_color: rgb(p.pin_color, bounce),
+                housing_color: rgb(p.housing.map_or([0.0; 3], |h| h.color), bounce),
+                occluders: [first, objects.len() as u32, 0, 0],
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
-            let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
+            // Each object's baked light: the nominal object with its label (a defective terminal keeps
+            // the light of its place).
+            let base = |o: &Object| {
+                let offset = bake.offset_of(o.label).unwrap_or(bake.fallback);
+                let shape = Shape::ALL.iter().position(|s| *s == o.shape).unwrap_or(0);
+                offset.wrapping_sub(self.mesh_base[shape])
+            };
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
+                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, base(o))));
                 start..self.instance_scratch.len() as u32
             }));
         }
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
+        queue.write_buffer(&self.occluders, 0, bytemuck::cast_slice(&occluders));
         ranges
     }
+
+    /// Makes sure the baked light of `nominal`'s scene is on the GPU (baked once per process and scene).
+    fn ensure_bake(&mut self, nominal: &Nominal) {
+        let inputs = bake_inputs(nominal);
+        if self.bake.as_ref().is_some_and(|(b, _, _)| b.inputs == inputs) {
+            return;
+        }
+        let bake = baked(inputs);
+        let device = &self.gpu.device;
+        let data = bake.gpu_data();
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("baked light"),
+            size: (data.len() * 16).max(16) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.gpu.queue.write_buffer(&buffer, 0, bytemuck::cast_slice(&data));
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("frame"),
+            layout: &self.pipelines.frame_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.frames,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
+                    }),
+                },
+                wgpu::BindGroupEntry { binding: 1, resource: self.occluders.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: buffer.as_entire_binding() },
+            ],
+        });
+        self.bake = Some((bake, buffer, bind));
+    }
+}
+
+fn bake_inputs(n: &Nominal) -> BakeInputs {
+    let l = &n.light;
+    BakeInputs {
+        objects: n.objects.clone(),
+        to_sun: -n.sun_direction,
+        sun: l.sun_strength / std::f64::consts::PI,
+        world: if l.world_light { n.background } else { [0.0; 3] },
+        pin_color: n.pin_color,
+        housing_color: n.housing_color,
+        shadows: l.shadows,
+        bounce: l.bounce,
+    }
+}
+
+/// Bakes are shared by every renderer of the process (each worker has its own), made once per scene.
+fn baked(inputs: BakeInputs) -> Arc<Bake> {
+    static CACHE: Mutex<Vec<Arc<Bake>>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = cache.iter().find(|b| b.inputs == inputs) {
+        return b.clone();
+    }
+    let b = Arc::new(Bake::new(inputs));
+    if cache.len() >= 4 {
+        cache.remove(0);
+    }
+    cache.push(b.clone());
+    b
 }
 
 /// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.
@@ -486,12 +599,18 @@ fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32)
     ((tile as u32 % columns) * width, (tile as u32 / columns) * height)
 }
 
-fn instance(o: &Object) -> Instance {
+fn occluder(o: &Object) -> Occluder {
+    let local = (o.rigid * DMat4::from_scale(o.half_extents)).inverse().as_mat4();
+    let r = local.transpose().to_cols_array_2d(); // rows of `local`
+    Occluder { rows: [r[0], r[1], r[2]], info: [(o.shape == Shape::Cylinder) as u32, o.label as u32, 0, 0] }
+}
+
+fn instance(o: &Object, bake_offset: u32) -> Instance {
     let model = o.rigid * DMat4::from_scale(o.half_extents);
     Instance {
         model: model.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(o.rigid).as_mat3().to_cols_array_2d(),
         color: [o.color[0] as f32, o.color[1] as f32, o.color[2] as f32, 1.0],
-        label: o.label as u32,
+        label: [o.label as u32, bake_offset],
     }
 }
