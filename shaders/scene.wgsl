@@ -23,8 +23,14 @@ struct Frame {
     // Terminal and housing colours, for the baked bounce light.
     pin_color: vec4<f32>,
     housing_color: vec4<f32>,
-    // x: first occluder of this image, y: their count.
+    // x: first occluder of this image, y: their count, z: where this image's shadow grid starts in
+    // `grid`, w: cells per side.
     occluders: vec4<u32>,
+    // The shadow grid: cells over the plane across the sun's rays (axes grid_u, grid_v); each lists
+    // the objects whose shadow can fall on a point projecting into it. x, y: origin, z, w: cells per unit.
+    grid: vec4<f32>,
+    grid_u: vec4<f32>,
+    grid_v: vec4<f32>,
 };
 
 // An object as a shadow caster: local = M · world, where the unit shape is the box ±1 or the
@@ -42,6 +48,8 @@ struct Occluder {
 // Per baked vertex: xyz sky visibility of the point times ... see render::bake: x sky visibility,
 // y irradiance from terminals per unit terminal colour, z the same from the housing, w unused.
 @group(0) @binding(2) var<storage, read> baked: array<vec4<f32>>;
+// Per cell: first entry and count (into this same array), then the entries (occluder indices).
+@group(0) @binding(3) var<storage, read> grid: array<u32>;
 
 struct VertexIn {
     @builtin(vertex_index) index: u32,
@@ -143,10 +151,18 @@ fn occluder_visibility(o: Occluder, p: vec3<f32>) -> f32 {
 }
 
 fn sun_visibility(p: vec3<f32>, label: u32) -> f32 {
+    let n = frame.occluders.w;
+    let gu = (dot(p, frame.grid_u.xyz) - frame.grid.x) * frame.grid.z;
+    let gv = (dot(p, frame.grid_v.xyz) - frame.grid.y) * frame.grid.w;
+    if gu < 0.0 || gv < 0.0 || gu >= f32(n) || gv >= f32(n) {
+        return 1.0;
+    }
+    let cell = frame.occluders.z + 2u * (u32(gv) * n + u32(gu));
+    let start = grid[cell];
+    let end = start + grid[cell + 1u];
     var v = 1.0;
-    let end = frame.occluders.x + frame.occluders.y;
-    for (var k = frame.occluders.x; k < end; k++) {
-        let o = occluders[k];
+    for (var k = start; k < end; k++) {
+        let o = occluders[grid[k]];
         if o.info.y != label {
             v = min(v, occluder_visibility(o, p));
         }

@@ -19,11 +19,11 @@ use crate::geometry::{Object, Shape};
 use glam::{DMat4, DVec3};
 
 /// Rays per baked vertex.
-const RAYS: usize = 96;
+const RAYS: usize = 64;
 /// Sky visibility assumed at a hit point in the first pass.
 const FIRST_PASS_SKY: f64 = 0.5;
 /// 1: one bounce; 2: two.
-const PASSES: usize = 1;
+const PASSES: usize = 2;
 
 /// What a bake depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +57,9 @@ pub struct Bake {
 
 /// A shape as a ray target: its inverse transform to the unit shape.
 struct Target {
+    /// Bounding sphere (centre, radius²) for a quick rejection.
+    centre: DVec3,
+    radius2: f64,
     local: DMat4,
     world: DMat4,
     cylinder: bool,
@@ -66,11 +69,30 @@ struct Target {
 impl Target {
     fn of(o: &Object) -> Target {
         let world = o.rigid * DMat4::from_scale(o.half_extents);
-        Target { local: world.inverse(), world, cylinder: o.shape == Shape::Cylinder, pin: o.shape != Shape::Slab }
+        Target {
+            centre: world.transform_point3(DVec3::ZERO),
+            radius2: o.half_extents.length_squared() * (1.0 + 1e-9),
+            local: world.inverse(),
+            world,
+            cylinder: o.shape == Shape::Cylinder,
+            pin: o.shape != Shape::Slab,
+        }
+    }
+
+    /// Whether `p` lies strictly inside the shape.
+    fn contains(&self, p: DVec3) -> bool {
+        let l = self.local.transform_point3(p);
+        let e = 1.0 - 1e-6;
+        l.z.abs() < e && if self.cylinder { l.x * l.x + l.y * l.y < e * e } else { l.x.abs() < e && l.y.abs() < e }
     }
 
     /// Entry and exit distances of the ray `p + t·d` (d unit), if it meets the shape at t > 0.
     fn hit(&self, p: DVec3, d: DVec3) -> Option<(f64, f64)> {
+        let c = self.centre - p;
+        let along = c.dot(d);
+        if c.length_squared() - along * along > self.radius2 || (along < 0.0 && c.length_squared() > self.radius2) {
+            return None;
+        }
         let lo = self.local.transform_point3(p);
         let ld = self.local.transform_vector3(d);
         let slab = |o: f64, d: f64| {
@@ -165,8 +187,7 @@ impl Bake {
         let mut first: Vec<[f64; 3]> = Vec::new();
         let mut result: Vec<[f32; 4]> = Vec::with_capacity(points.len());
         for pass in 0..PASSES {
-            let mut out = Vec::with_capacity(points.len());
-            for pt in &points {
+            let one = |pt: &Point| {
                 let frame = tangent_frame(pt.normal);
                 let origin = pt.position + pt.normal * 1e-5;
                 let (mut sky, mut from_pins, mut from_housing) = (0.0, 0.0f64, 0.0f64);
@@ -185,7 +206,7 @@ impl Bake {
                     let (sky_q, bounce_q) = if pass == 0 {
                         (FIRST_PASS_SKY, 0.0)
                     } else {
-                        let f = first[nearest_vertex(n, q, &points, &ranges[k])];
+                        let f = first[nearest_vertex(&targets[k], n, q, &points, &ranges[k])];
                         (f[0], f[1] * mean(pin_color) + f[2] * mean(housing_color))
                     };
                     let radiance = sun + mean(world) * sky_q + bounce_q;
@@ -196,13 +217,45 @@ impl Bake {
                     }
                 }
                 let n = dirs.len() as f64;
-                out.push([sky / n, from_pins / n, from_housing / n]);
-            }
+                [sky / n, from_pins / n, from_housing / n]
+            };
+            let one = &one;
+            // Every vertex is independent: split them over the cores (the result does not depend on it).
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+            let chunk = points.len().div_ceil(threads).max(1);
+            let out: Vec<[f64; 3]> = std::thread::scope(|s| {
+                let handles: Vec<_> =
+                    points.chunks(chunk).map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<_>>())).collect();
+                handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+            });
             result = out.iter().map(|v| [v[0] as f32, v[1] as f32, v[2] as f32, 0.0]).collect();
             first = out;
         }
         if !inputs.bounce {
             result.iter_mut().for_each(|v| (v[1], v[2]) = (0.0, 0.0));
+        }
+        // A vertex inside another object (the housing's grid under a terminal, a terminal's foot in the
+        // housing) is never seen, but colours the faces around it through interpolation: give it the
+        // values of the nearest vertex of its object that is outside.
+        let inside: Vec<bool> = points
+            .iter()
+            .map(|pt| targets.iter().enumerate().any(|(k, t)| k != pt.object && t.contains(pt.position)))
+            .collect();
+        for r in &ranges {
+            for i in r.clone().filter(|&i| inside[i]) {
+                let p = &points[i];
+                let nearest =
+                    r.clone().filter(|&j| !inside[j] && points[j].normal.dot(p.normal) > 0.9).min_by(|&a, &b| {
+                        let (da, db) = (
+                            points[a].position.distance_squared(p.position),
+                            points[b].position.distance_squared(p.position),
+                        );
+                        da.total_cmp(&db)
+                    });
+                if let Some(j) = nearest {
+                    result[i] = result[j];
+                }
+            }
         }
         let per_object: Vec<Vec<[f32; 4]>> = ranges.into_iter().map(|r| result[r].to_vec()).collect();
         let mut offsets = Vec::with_capacity(per_object.len());
@@ -254,7 +307,17 @@ fn surface_normal(t: &Target, q: DVec3) -> DVec3 {
 }
 
 /// The baked vertex nearest to `q` among those of `range` whose normal agrees with `n`.
-fn nearest_vertex(n: DVec3, q: DVec3, points: &[Point], range: &std::ops::Range<usize>) -> usize {
+fn nearest_vertex(t: &Target, n: DVec3, q: DVec3, points: &[Point], range: &std::ops::Range<usize>) -> usize {
+    if !t.pin {
+        // The housing's top grid comes first in its mesh (see meshes::housing_slab).
+        let l = t.local.transform_point3(q);
+        if l.z > 1.0 - 1e-6 {
+            let (nx, ny) = meshes::SLAB_GRID;
+            let i = (((l.x + 1.0) / 2.0 * nx as f64).round() as i64).clamp(0, nx as i64) as usize;
+            let j = (((l.y + 1.0) / 2.0 * ny as f64).round() as i64).clamp(0, ny as i64) as usize;
+            return range.start + j * (nx as usize + 1) + i;
+        }
+    }
     let mut best = (f64::INFINITY, range.start);
     for i in range.clone() {
         let p = &points[i];

@@ -12,7 +12,7 @@ use crate::geometry::mesh::{Mesh, Vertex};
 const BOX_LEVELS: [f32; 7] = [-1.0, -0.75, -0.6, -0.4, -0.15, 0.25, 1.0];
 const CYLINDER_LEVELS: [f32; 5] = [-1.0, -0.75, -0.45, 0.0, 1.0];
 /// Cells of the housing top along x and y.
-const SLAB_GRID: (u32, u32) = (24, 64);
+pub const SLAB_GRID: (u32, u32) = (12, 32);
 
 fn quad(m: &mut Mesh, corners: [[f32; 3]; 4], normal: [f32; 3]) {
     let base = m.vertices.len() as u16;
@@ -46,7 +46,7 @@ pub fn terminal_box() -> Mesh {
     let c = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
     let normals = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]];
     for i in 0..4 {
-        side(&mut m, c[i], c[(i + 1) % 4], normals[i], &BOX_LEVELS, 2);
+        side(&mut m, c[i], c[(i + 1) % 4], normals[i], &BOX_LEVELS, 1);
     }
     quad(&mut m, [[-1.0, -1.0, 1.0], [1.0, -1.0, 1.0], [1.0, 1.0, 1.0], [-1.0, 1.0, 1.0]], [0.0, 0.0, 1.0]);
     quad(&mut m, [[-1.0, -1.0, -1.0], [-1.0, 1.0, -1.0], [1.0, 1.0, -1.0], [1.0, -1.0, -1.0]], [0.0, 0.0, -1.0]);

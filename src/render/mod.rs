@@ -20,14 +20,14 @@ mod pipelines;
 mod readback;
 
 use crate::geometry::{Nominal, Object, Posed, Shape, mesh};
-use bake::{Bake, BakeInputs};
-use std::sync::{Arc, Mutex};
 use crate::spec::Antialias;
+use bake::{Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
 use pipelines::Pipelines;
 use readback::Readback;
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 /// Errors from the GPU side.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,15 @@ struct FrameUniform {
     pin_color: [f32; 4],
     housing_color: [f32; 4],
     occluders: [u32; 4],
+    grid: [f32; 4],
+    grid_u: [f32; 4],
+    grid_v: [f32; 4],
 }
+
+/// Cells per side of an image's shadow grid.
+const GRID_CELLS: u32 = 16;
+/// u32 words of one image's shadow grid: cell headers, then at worst every object in every cell.
+const GRID_WORDS: usize = (2 * GRID_CELLS * GRID_CELLS) as usize * (1 + MAX_INSTANCES / 2);
 
 /// An object as a shadow caster (see `shaders/scene.wgsl`).
 #[repr(C)]
@@ -170,6 +178,8 @@ pub struct Renderer {
     mesh_base: [u32; 3],
     frames: wgpu::Buffer,
     occluders: wgpu::Buffer,
+    grid: wgpu::Buffer,
+    grid_scratch: Vec<u32>,
     /// Baked light of the current scene, its GPU copy and the bind group that uses it.
     bake: Option<(Arc<Bake>, wgpu::Buffer, wgpu::BindGroup)>,
     instances: wgpu::Buffer,
@@ -221,9 +231,12 @@ impl Renderer {
             buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
         let occluders =
             buffer("occluders", wgpu::BufferUsages::STORAGE, (batch * MAX_INSTANCES * size_of::<Occluder>()) as u64);
+        let grid = buffer("shadow grid", wgpu::BufferUsages::STORAGE, (batch * GRID_WORDS * 4) as u64);
         Renderer {
             mesh_base,
             occluders,
+            grid,
+            grid_scratch: Vec::new(),
             bake: None,
             antialias,
             batch,
@@ -473,6 +486,7 @@ impl Renderer {
     fn upload(&mut self, posed: &[Posed]) -> Vec<[Range<u32>; 3]> {
         self.instance_scratch.clear();
         let mut occluders: Vec<Occluder> = Vec::with_capacity(posed.len() * MAX_INSTANCES);
+        self.grid_scratch.clear();
         let bake = &self.bake.as_ref().expect("ensure_bake runs first").0; // ok: draw calls ensure_bake first
         let mut ranges = Vec::with_capacity(posed.len());
         for (tile, p) in posed.iter().enumerate() {
@@ -485,6 +499,9 @@ impl Renderer {
             let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
             let first = occluders.len() as u32;
             occluders.extend(objects.iter().map(occluder));
+            let to_sun = -p.sun_direction;
+            let tan_r = (light.sun_angle_deg.to_radians() / 2.0).tan();
+            let grid = shadow_grid(&objects, to_sun, tan_r, first, &mut self.grid_scratch);
             let uniform = FrameUniform {
                 clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
                 camera_position: cam.position().as_vec3().extend(1.0).to_array(),
@@ -505,7 +522,10 @@ impl Renderer {
                 },
                 pin_color: rgb(p.pin_color, bounce),
                 housing_color: rgb(p.housing.map_or([0.0; 3], |h| h.color), bounce),
-                occluders: [first, objects.len() as u32, 0, 0],
+                occluders: [first, objects.len() as u32, grid.start, GRID_CELLS],
+                grid: grid.origin_scale,
+                grid_u: grid.u,
+                grid_v: grid.v,
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
@@ -526,6 +546,7 @@ impl Renderer {
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
         queue.write_buffer(&self.occluders, 0, bytemuck::cast_slice(&occluders));
+        queue.write_buffer(&self.grid, 0, bytemuck::cast_slice(&self.grid_scratch));
         ranges
     }
 
@@ -559,6 +580,7 @@ impl Renderer {
                 },
                 wgpu::BindGroupEntry { binding: 1, resource: self.occluders.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 2, resource: buffer.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: self.grid.as_entire_binding() },
             ],
         });
         self.bake = Some((bake, buffer, bind));
@@ -597,6 +619,79 @@ fn baked(inputs: BakeInputs) -> Arc<Bake> {
 /// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.
 fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32) {
     ((tile as u32 % columns) * width, (tile as u32 / columns) * height)
+}
+
+/// Where an image's shadow grid is and how it maps world points to cells.
+struct Grid {
+    start: u32,
+    origin_scale: [f32; 4],
+    u: [f32; 4],
+    v: [f32; 4],
+}
+
+/// Appends an image's shadow grid to `out`: a [`GRID_CELLS`]² grid over the plane across the sun's
+/// rays, each cell listing the objects (as indices from `first`) whose projection along the rays
+/// (grown by their penumbra) overlaps it. A point can only be shadowed by an object whose projection
+/// contains its own, so the shader tests just the objects of its cell.
+fn shadow_grid(objects: &[Object], to_sun: glam::DVec3, tan_r: f64, first: u32, out: &mut Vec<u32>) -> Grid {
+    let u = to_sun.any_orthonormal_vector();
+    let v = to_sun.cross(u);
+    let boxes: Vec<[f64; 4]> = objects
+        .iter()
+        .map(|o| {
+            let m = o.rigid * DMat4::from_scale(o.half_extents);
+            let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+            for i in 0..8 {
+                let c = glam::DVec3::new(
+                    if i & 1 == 0 { -1.0 } else { 1.0 },
+                    if i & 2 == 0 { -1.0 } else { 1.0 },
+                    if i & 4 == 0 { -1.0 } else { 1.0 },
+                );
+                let w = m.transform_point3(c);
+                let (a, bb) = (w.dot(u), w.dot(v));
+                b = [b[0].min(a), b[1].min(bb), b[2].max(a), b[3].max(bb)];
+            }
+            // The penumbra reaches 2·t·tan r past the edge, t at most the object's own size plus the
+            // scene's (bounded here by the grid's extent, measured below, times a safe factor).
+            b
+        })
+        .collect();
+    let mut all = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    for b in &boxes {
+        all = [all[0].min(b[0]), all[1].min(b[1]), all[2].max(b[2]), all[3].max(b[3])];
+    }
+    let extent = (all[2] - all[0]).max(all[3] - all[1]).max(1e-6);
+    let margin = 1e-4 * extent + 4.0 * tan_r * extent;
+    let all = [all[0] - margin, all[1] - margin, all[2] + margin, all[3] + margin];
+    let n = GRID_CELLS as usize;
+    let scale = [n as f64 / (all[2] - all[0]), n as f64 / (all[3] - all[1])];
+    let start = out.len();
+    out.resize(start + 2 * n * n, 0);
+    let cell_range = |lo: f64, hi: f64, origin: f64, k: f64| {
+        let a = (((lo - margin - origin) * k).floor().max(0.0) as usize).min(n - 1);
+        let b = (((hi + margin - origin) * k).floor().max(0.0) as usize).min(n - 1);
+        a..=b
+    };
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n * n];
+    for (i, b) in boxes.iter().enumerate() {
+        for y in cell_range(b[1], b[3], all[1], scale[1]) {
+            for x in cell_range(b[0], b[2], all[0], scale[0]) {
+                lists[y * n + x].push(first + i as u32);
+            }
+        }
+    }
+    for (c, list) in lists.iter().enumerate() {
+        out[start + 2 * c] = out.len() as u32;
+        out[start + 2 * c + 1] = list.len() as u32;
+        out.extend(list);
+    }
+    let f = |x: glam::DVec3| [x.x as f32, x.y as f32, x.z as f32, 0.0];
+    Grid {
+        start: start as u32,
+        origin_scale: [all[0] as f32, all[1] as f32, scale[0] as f32, scale[1] as f32],
+        u: f(u),
+        v: f(v),
+    }
 }
 
 fn occluder(o: &Object) -> Occluder {

@@ -119,6 +119,7 @@ impl Pipelines {
                 },
                 storage_entry(1, wgpu::ShaderStages::FRAGMENT),
                 storage_entry(2, wgpu::ShaderStages::VERTEX),
+                storage_entry(3, wgpu::ShaderStages::FRAGMENT),
             ],
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
