@@ -101,8 +101,9 @@ fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     return out;
 }
 
-// Share of the sun's disc that `occluder` leaves visible from `p` (1 = not in its shadow).
-fn occluder_visibility(o: Occluder, p: vec3<f32>) -> f32 {
+// How deep the ray from `p` towards the sun runs through `o` (world units; negative: it passes by, the
+// amount grows with the distance from the shadow's edge) and the distance to `o` along the ray.
+fn depth_in(o: Occluder, p: vec3<f32>) -> vec2<f32> {
     let d = frame.to_sun.xyz;
     let lo = vec3<f32>(dot(o.row0.xyz, p) + o.row0.w, dot(o.row1.xyz, p) + o.row1.w, dot(o.row2.xyz, p) + o.row2.w);
     let ld = vec3<f32>(dot(o.row0.xyz, d), dot(o.row1.xyz, d), dot(o.row2.xyz, d));
@@ -113,23 +114,25 @@ fn occluder_visibility(o: Occluder, p: vec3<f32>) -> f32 {
     var t_near = min(tz0, tz1);
     var t_far = max(tz0, tz1);
     if o.info.x == 1u {
-        // ... and the infinite cylinder x² + y² = 1.
+        // ... and the infinite cylinder x² + y² = 1. Across its side the measure is the distance
+        // (world units) by which the ray's closest approach to the axis stays inside the radius:
+        // linear across the shadow's edge, unlike the chord's length.
         let a = dot(ld.xy, ld.xy);
         let bh = dot(lo.xy, ld.xy);
-        let c = dot(lo.xy, lo.xy) - 1.0;
-        if a < 1e-12 {
-            if c > 0.0 {
-                return 1.0;
+        let t_close = select(max(-bh / a, 0.0), 0.0, a < 1e-12);
+        let closest = length(lo.xy + t_close * ld.xy);
+        let radius = 1.0 / length(o.row0.xyz);
+        let side = (1.0 - closest) * radius;
+        if side > 0.0 {
+            let c = dot(lo.xy, lo.xy) - 1.0;
+            let s = sqrt(max(bh * bh - a * c, 0.0));
+            if a > 1e-12 {
+                t_near = max(t_near, (-bh - s) / a);
+                t_far = min(t_far, (-bh + s) / a);
             }
-        } else {
-            let disc = bh * bh - a * c;
-            if disc < 0.0 {
-                return 1.0;
-            }
-            let s = sqrt(disc);
-            t_near = max(t_near, (-bh - s) / a);
-            t_far = min(t_far, (-bh + s) / a);
         }
+        t_near = max(t_near, 0.0);
+        return vec2<f32>(min(side, t_far - t_near), t_near);
     } else {
         // ... and the x and y slabs.
         let tx0 = (-1.0 - lo.x) * inv.x;
@@ -140,17 +143,27 @@ fn occluder_visibility(o: Occluder, p: vec3<f32>) -> f32 {
         t_far = min(t_far, min(max(tx0, tx1), max(ty0, ty1)));
     }
     t_near = max(t_near, 0.0);
-    // Length of the ray inside the object; the penumbra (sun disc of angular radius r seen past an
-    // edge at distance t) is about 2·t·tan r wide across the ray.
-    let inside = t_far - t_near;
-    let width = 2.0 * max(t_near, 1e-3) * frame.to_sun.w;
-    if width <= 1e-6 {
-        return select(1.0, 0.0, inside > 0.0);
-    }
-    return clamp(0.5 - inside / width, 0.0, 1.0);
+    return vec2<f32>(t_far - t_near, t_near);
 }
 
-fn sun_visibility(p: vec3<f32>, label: u32) -> f32 {
+// Share of the sun's disc that `o` leaves visible from the pixel around `p` (1 = not in its shadow):
+// the depth of the ray through `o` is about linear across the shadow's edge; it is turned into
+// coverage over the penumbra (the sun's disc of angular radius r seen past an edge at distance t is
+// about 2·t·tan r wide) or over the pixel (its change to the neighbouring pixels), whichever is wider.
+fn occluder_visibility(o: Occluder, p: vec3<f32>, dx: vec3<f32>, dy: vec3<f32>) -> f32 {
+    let here = depth_in(o, p);
+    if here.x < -1.0 {
+        return 1.0;
+    }
+    let pixel = abs(depth_in(o, p + dx).x - here.x) + abs(depth_in(o, p + dy).x - here.x);
+    let width = max(2.0 * here.y * frame.to_sun.w, pixel);
+    if width <= 1e-6 {
+        return select(1.0, 0.0, here.x > 0.0);
+    }
+    return clamp(0.5 - here.x / width, 0.0, 1.0);
+}
+
+fn sun_visibility(p: vec3<f32>, dx: vec3<f32>, dy: vec3<f32>, label: u32) -> f32 {
     let n = frame.occluders.w;
     let gu = (dot(p, frame.grid_u.xyz) - frame.grid.x) * frame.grid.z;
     let gv = (dot(p, frame.grid_v.xyz) - frame.grid.y) * frame.grid.w;
@@ -164,16 +177,19 @@ fn sun_visibility(p: vec3<f32>, label: u32) -> f32 {
     for (var k = start; k < end; k++) {
         let o = occluders[grid[k]];
         if o.info.y != label {
-            v = min(v, occluder_visibility(o, p));
+            v = min(v, occluder_visibility(o, p, dx, dy));
         }
     }
     return v;
 }
 
 fn shade(in: VertexOut) -> vec3<f32> {
+    // The world-space step to the next pixel (taken here, in uniform control flow).
+    let dx = dpdx(in.world);
+    let dy = dpdy(in.world);
     var sun = in.sunlit;
     if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {
-        sun *= sun_visibility(in.world, in.label);
+        sun *= sun_visibility(in.world, dx, dy, in.label);
     }
     return in.ambient + sun;
 }
