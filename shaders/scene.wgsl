@@ -152,8 +152,13 @@ fn depth_in(o: Occluder, p: vec3<f32>) -> vec2<f32> {
 // about 2·t·tan r wide) or over the pixel (its change to the neighbouring pixels), whichever is wider.
 fn occluder_visibility(o: Occluder, p: vec3<f32>, dx: vec3<f32>, dy: vec3<f32>) -> f32 {
     let here = depth_in(o, p);
-    if here.x < -1.0 {
+    // Far from the edge (beyond a generous bound on the ramp's half width) the answer is plain.
+    let reach = 8.0 * (length(dx) + length(dy)) + 2.0 * here.y * frame.to_sun.w;
+    if here.x < -reach {
         return 1.0;
+    }
+    if here.x > reach {
+        return 0.0;
     }
     let pixel = abs(depth_in(o, p + dx).x - here.x) + abs(depth_in(o, p + dy).x - here.x);
     let width = max(2.0 * here.y * frame.to_sun.w, pixel);

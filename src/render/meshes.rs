@@ -9,8 +9,8 @@ use crate::geometry::Shape;
 use crate::geometry::mesh::{Mesh, Vertex};
 
 /// Heights (local z, -1 = foot, 1 = tip) at which terminal sides are cut.
-const BOX_LEVELS: [f32; 7] = [-1.0, -0.7, -0.55, -0.35, -0.1, 0.3, 1.0];
-const CYLINDER_LEVELS: [f32; 5] = [-1.0, -0.7, -0.4, 0.05, 1.0];
+const BOX_LEVELS: [f32; 4] = [-1.0, -0.7, -0.35, 1.0];
+const CYLINDER_LEVELS: [f32; 3] = [-1.0, -0.7, 1.0];
 /// Cells of the housing top along x and y.
 pub const SLAB_GRID: (u32, u32) = (12, 32);
 

@@ -186,6 +186,20 @@ pub struct Renderer {
     targets: Option<Targets>,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
+    times: StageTimes,
+}
+
+/// Where this renderer's time went so far (wall clock, summed over images).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimes {
+    /// Baking the scenes' light (once per scene and process; zero when another renderer did it).
+    pub bake: std::time::Duration,
+    /// Uploading, drawing and waiting for the GPU (msaa4's and ssaa3's anti-aliasing happen here).
+    pub render: std::time::Duration,
+    /// Copying pixels out of the mapped readback buffers.
+    pub readback: std::time::Duration,
+    /// CPU anti-aliasing (fxaa).
+    pub antialias: std::time::Duration,
 }
 
 impl Renderer {
@@ -249,8 +263,14 @@ impl Renderer {
             targets: None,
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
+            times: StageTimes::default(),
             gpu,
         }
+    }
+
+    /// Time spent per stage so far.
+    pub fn stage_times(&self) -> StageTimes {
+        self.times
     }
 
     pub fn gpu(&self) -> &Gpu {
@@ -361,12 +381,17 @@ impl Renderer {
                 && (Arc::ptr_eq(&p.nominal, &first.nominal) || p.nominal == first.nominal)
         };
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
+        let (start, baked_before) = (std::time::Instant::now(), self.times.bake);
         self.draw(&posed[..n])?;
+        let drawn = std::time::Instant::now();
         let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: set just above
         let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
         let size = (width, height);
         t.color_readback.read_tiles(3, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.rgb)))?;
         t.label_readback.read_tiles(1, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.mask)))?;
+        let read = std::time::Instant::now();
+        self.times.render += (drawn - start).saturating_sub(self.times.bake - baked_before);
+        self.times.readback += read - drawn;
         for px in out[..n].iter_mut() {
             px.width = width;
             px.height = height;
@@ -374,6 +399,7 @@ impl Renderer {
                 fxaa::apply(&mut px.rgb, width, height);
             }
         }
+        self.times.antialias += read.elapsed();
         if n < posed.len() { self.render_batch(&posed[n..], &mut out[n..]) } else { Ok(()) }
     }
 
@@ -556,7 +582,9 @@ impl Renderer {
         if self.bake.as_ref().is_some_and(|(b, _, _)| b.inputs == inputs) {
             return;
         }
+        let start = std::time::Instant::now();
         let bake = baked(inputs);
+        self.times.bake += start.elapsed();
         let device = &self.gpu.device;
         let data = bake.gpu_data();
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
@@ -587,7 +615,8 @@ impl Renderer {
     }
 }
 
-fn bake_inputs(n: &Nominal) -> BakeInputs {
+/// What the bake of `n`'s scene depends on.
+pub fn bake_inputs(n: &Nominal) -> BakeInputs {
     let l = &n.light;
     BakeInputs {
         objects: n.objects.clone(),
