@@ -204,8 +204,20 @@ fn fs_color(in: VertexOut) -> @location(0) vec4<f32> {
     return vec4<f32>(shade(in), 1.0);
 }
 
+struct LabelOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) label: u32,
+};
+
+// msaa4's separate mask pass: position and label only.
+@vertex
+fn vs_label(v: VertexIn, i: InstanceIn) -> LabelOut {
+    let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
+    return LabelOut(frame.clip_from_world * (model * vec4<f32>(v.position, 1.0)), i.label.x);
+}
+
 @fragment
-fn fs_label(in: VertexOut) -> @location(0) u32 {
+fn fs_label(in: LabelOut) -> @location(0) u32 {
     return in.label;
 }
 

@@ -127,13 +127,13 @@ impl Pipelines {
             bind_group_layouts: &[Some(&frame_layout)],
             ..Default::default()
         });
-        let geometry = |entry: &str, targets: &[Option<wgpu::ColorTargetState>], samples: u32| {
+        let geometry = |vertex: &str, entry: &str, targets: &[Option<wgpu::ColorTargetState>], samples: u32| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(entry),
                 layout: Some(&layout),
                 vertex: wgpu::VertexState {
                     module: &shader,
-                    entry_point: Some("vs_main"),
+                    entry_point: Some(vertex),
                     compilation_options: Default::default(),
                     buffers: &vertex_layouts(),
                 },
@@ -159,13 +159,13 @@ impl Pipelines {
         let target = |f: wgpu::TextureFormat| Some(wgpu::ColorTargetState::from(f));
         let both = [target(COLOR_FORMAT), target(LABEL_FORMAT)];
         let (geometry, label, resolve) = match antialias {
-            Antialias::None | Antialias::Fxaa => (geometry("fs_both", &both, 1), None, None),
+            Antialias::None | Antialias::Fxaa => (geometry("vs_main", "fs_both", &both, 1), None, None),
             Antialias::Msaa4 => (
-                geometry("fs_color", &[target(COLOR_FORMAT)], 4),
-                Some(geometry("fs_label", &[target(LABEL_FORMAT)], 1)),
+                geometry("vs_main", "fs_color", &[target(COLOR_FORMAT)], 4),
+                Some(geometry("vs_label", "fs_label", &[target(LABEL_FORMAT)], 1)),
                 None,
             ),
-            Antialias::Ssaa3 => (geometry("fs_both", &both, 1), None, Some(ssaa3_resolve(device))),
+            Antialias::Ssaa3 => (geometry("vs_main", "fs_both", &both, 1), None, Some(ssaa3_resolve(device))),
         };
         Pipelines { frame_layout, geometry, label, resolve }
     }
