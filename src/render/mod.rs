@@ -209,7 +209,12 @@ impl Renderer {
     }
 
     pub fn with_gpu(gpu: Gpu, antialias: Antialias, batch: usize) -> Renderer {
-        let batch = batch.max(1);
+        // Images are drawn one per submission whatever `batch` asks: side by side in an atlas, the
+        // interpolated world positions the shadow rays start from round differently at a tile's offset,
+        // and the output bytes would depend on the batch size (measured). The atlas code stays for a
+        // future per-layer target.
+        let _ = batch;
+        let batch = 1;
         let device = &gpu.device;
         let pipelines = Pipelines::new(device, antialias);
         // All meshes in one vertex and one index buffer (indices rebased onto the shared vertices).
