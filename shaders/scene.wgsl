@@ -45,7 +45,7 @@ struct Occluder {
 
 @group(0) @binding(0) var<uniform> frame: Frame;
 @group(0) @binding(1) var<storage, read> occluders: array<Occluder>;
-// Per baked vertex: xyz sky visibility of the point times ... see render::bake: x sky visibility,
+// Per baked vertex (render::bake): x sky visibility,
 // y irradiance from terminals per unit terminal colour, z the same from the housing, w unused.
 @group(0) @binding(2) var<storage, read> baked: array<vec4<f32>>;
 // Per cell: first entry and count (into this same array), then the entries (occluder indices).
