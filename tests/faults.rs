@@ -7,23 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{ok, tree};
-
-fn pinsynth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pinsynth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run pinsynth")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{ok, path_str as s, run as pinsynth, stderr, tree};
 
 /// Runs `script` (sh) in a private mount namespace with `$PINSYNTH` set; panics, saying why, if no
 /// namespace can be made (a test that cannot run must not pass).

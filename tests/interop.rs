@@ -11,29 +11,10 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::{python, python_problem, repo};
+
 const PACKAGES: &str = "numpy, PIL, pycocotools, webdataset, datasets";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("PINSYNTH_PYTHON").map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from)
-}
-
-/// Why the Python side cannot run, if it cannot.
-fn python_problem(python: &Path) -> Option<String> {
-    let out = Command::new(python).args(["-c", &format!("import {PACKAGES}")]).output();
-    match out {
-        Err(e) => Some(format!("cannot run {}: {e}", python.display())),
-        Ok(o) if !o.status.success() => Some(format!(
-            "{} cannot import {PACKAGES}: {}",
-            python.display(),
-            String::from_utf8_lossy(&o.stderr).trim().lines().last().unwrap_or("")
-        )),
-        Ok(_) => None,
-    }
-}
 
 /// Renders the dataset every check reads: 80 images at 96², every format, small shards (several per
 /// split), 1 OK per 2 NG from 25 % OK so that some images are excluded; seed 1 puts all four defect
@@ -106,7 +87,7 @@ fn main() {
     let args = Arguments::from_args();
     let python = python();
     let scripts = scripts();
-    let problem = python_problem(&python);
+    let problem = python_problem(&python, PACKAGES);
     let tmp = tempfile::tempdir().expect("temp dir");
     let dataset = tmp.path().join("dataset");
     // Render once, only if something will run (not for --list, nor when every test is filtered out).

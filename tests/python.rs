@@ -12,16 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+mod common;
+use common::{python, repo};
+
 /// The suite takes under a minute; a hang must not eat the CI budget.
 const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("PINSYNTH_PYTHON").map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from)
-}
 
 /// The installed extension module's file, or why the suite cannot run.
 fn installed_extension(python: &Path) -> Result<PathBuf, String> {

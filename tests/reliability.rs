@@ -1,28 +1,12 @@
-//! Issue 9, every input a user can give: the exact messages for long and colliding ids, corrupt images,
+//! Every input a user can give: the exact messages for long and colliding ids, corrupt images,
 //! Ctrl-C and error causes, and one option vocabulary across subcommands. (Bad scene files with their
 //! exact text live in tests/data/bad/, run by tests/errors.rs.)
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 mod common;
-use common::{ok, tree};
-
-fn pinsynth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pinsynth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run pinsynth")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{ok, path_str as s, run as pinsynth, stderr, tree};
 
 // ---- 3: ids of every allowed length in WebDataset shards ------------------------------------------
 

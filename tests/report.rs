@@ -11,19 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pinsynth() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pinsynth"));
-    c.current_dir(repo());
-    c
-}
-
-fn check(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond { Ok(()) } else { Err(msg.into().into()) }
-}
+mod common;
+use common::{check, pinsynth};
 
 fn run(mut c: Command) -> Result<String, String> {
     let o = c.output().map_err(|e| e.to_string())?;

@@ -11,19 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pinsynth() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pinsynth"));
-    c.current_dir(repo());
-    c
-}
-
-fn check(cond: bool, msg: impl Into<String>) -> Result<(), Failed> {
-    if cond { Ok(()) } else { Err(msg.into().into()) }
-}
+mod common;
+use common::{check, pinsynth, python, repo};
 
 fn run_ok(mut c: Command) -> Result<String, Failed> {
     let o = c.output().map_err(|e| format!("cannot run pinsynth: {e}"))?;
@@ -382,23 +371,7 @@ fn deterministic(f: &Fixture, maps: &Path) -> Result<(), Failed> {
     check(sheet.pixels().any(|p| p.0 == [0, 255, 255]) && sheet.pixels().any(|p| p.0 == [255, 255, 255]), "sheet marks")
 }
 
-fn python() -> PathBuf {
-    std::env::var_os("PINSYNTH_PYTHON").map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from)
-}
-
 const PACKAGES: &str = "numpy, PIL, scipy, cv2, sklearn, quantus";
-
-fn python_problem(python: &Path) -> Option<String> {
-    match Command::new(python).args(["-c", &format!("import {PACKAGES}")]).output() {
-        Err(e) => Some(format!("cannot run {}: {e}", python.display())),
-        Ok(o) if !o.status.success() => Some(format!(
-            "{} cannot import {PACKAGES}: {}",
-            python.display(),
-            String::from_utf8_lossy(&o.stderr).trim().lines().last().unwrap_or("")
-        )),
-        Ok(_) => None,
-    }
-}
 
 /// Quantus and scikit-learn on the same maps, read and resampled on the Python side.
 fn interop(f: &Fixture, maps: &Path) -> Result<(), Failed> {
@@ -447,7 +420,7 @@ fn main() {
     }));
     let python = python();
     let name = "interop_quantus_sklearn";
-    trials.push(match python_problem(&python) {
+    trials.push(match common::python_problem(&python, PACKAGES) {
         Some(p) if std::env::var_os("CI").is_some() => {
             let msg = format!("{p}; run scripts/setup-python.sh (or set PINSYNTH_PYTHON) before the tests");
             Trial::test(name, move || Err(msg.into()))

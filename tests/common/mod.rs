@@ -65,3 +65,42 @@ pub fn frame_maker(scene: &pinsynth::spec::Scene) -> pinsynth::pipeline::FrameMa
         Err(e) => panic!("no Vulkan adapter — install mesa-vulkan-drivers (or a GPU driver): {e}"),
     }
 }
+
+/// The repository root (the crate's manifest directory).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path as `&str`, for command-line arguments (test paths are UTF-8).
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The stderr of a run, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A libtest-mimic check: `Err(msg)` when `cond` is false.
+pub fn check(cond: bool, msg: impl Into<String>) -> Result<(), libtest_mimic::Failed> {
+    if cond { Ok(()) } else { Err(msg.into().into()) }
+}
+
+/// The Python interpreter of the Python-side tests: `PINSYNTH_PYTHON`, else the repository's `.venv`
+/// (made by scripts/setup-python.sh).
+pub fn python() -> PathBuf {
+    std::env::var_os("PINSYNTH_PYTHON").map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from)
+}
+
+/// Why `python` cannot import `packages` (a comma-separated import list), if it cannot.
+pub fn python_problem(python: &Path, packages: &str) -> Option<String> {
+    match Command::new(python).args(["-c", &format!("import {packages}")]).output() {
+        Err(e) => Some(format!("cannot run {}: {e}", python.display())),
+        Ok(o) if !o.status.success() => Some(format!(
+            "{} cannot import {packages}: {}",
+            python.display(),
+            String::from_utf8_lossy(&o.stderr).trim().lines().last().unwrap_or("")
+        )),
+        Ok(_) => None,
+    }
+}
