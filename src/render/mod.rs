@@ -16,8 +16,9 @@
 pub mod fxaa;
 mod pipelines;
 mod readback;
+mod vertex;
 
-use crate::geometry::{MeshObject, Object, Posed, Shape, mesh};
+use crate::geometry::{MeshObject, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
@@ -26,6 +27,7 @@ use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use std::ops::Range;
 use std::sync::Arc;
+use vertex::GpuVertex;
 use wgpu::util::DeviceExt;
 
 /// Errors from the GPU side. Each keeps wgpu's error as its source.
@@ -183,7 +185,7 @@ pub struct Renderer {
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
-    /// vertex and 32-bit index buffers ([`mesh::double_sided`]) and its index count.
+    /// vertex and 32-bit index buffers ([`vertex::double_sided`]) and its index count.
     file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
     frames: wgpu::Buffer,
     frame_bind: wgpu::BindGroup,
@@ -204,12 +206,12 @@ impl Renderer {
         let device = &gpu.device;
         let pipelines = Pipelines::new(device, antialias);
         // All meshes in one vertex and one index buffer (indices rebased onto the shared vertices).
-        let mut all: Vec<mesh::Vertex> = Vec::new();
+        let mut all: Vec<GpuVertex> = Vec::new();
         let mut indices: Vec<u16> = Vec::new();
         let mesh_indices = Shape::ALL.map(|shape| {
             let m = shape.mesh();
             let (base, start) = (all.len() as u16, indices.len() as u32);
-            all.extend(&m.vertices);
+            all.extend(m.vertices.iter().map(|&v| GpuVertex::from(v)));
             indices.extend(m.indices.iter().map(|i| i + base));
             start..indices.len() as u32
         });
@@ -529,7 +531,7 @@ impl Renderer {
         if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
             return i;
         }
-        let (vertices, indices) = mesh::double_sided(mesh);
+        let (vertices, indices) = vertex::double_sided(mesh);
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));

@@ -1,8 +1,8 @@
 //! Render pipelines per anti-aliasing mode: the geometry pass (instanced unit meshes) and, for ssaa3, the
 //! full-screen resolve pass.
 
+use super::vertex::GpuVertex;
 use super::{COLOR_FORMAT, DEPTH_FORMAT, FrameUniform, Instance, LABEL_FORMAT};
-use crate::geometry::mesh;
 use crate::spec::Antialias;
 
 /// The pipelines of one anti-aliasing mode.
@@ -33,7 +33,7 @@ fn vertex_layouts() -> [Option<wgpu::VertexBufferLayout<'static>>; 2] {
     ];
     [
         Some(wgpu::VertexBufferLayout {
-            array_stride: size_of::<mesh::Vertex>() as u64,
+            array_stride: size_of::<GpuVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &VERTEX,
         }),
