@@ -3,10 +3,9 @@
 //! radius 1 spanning z in [-1, 1] and prisms over other polygons. Vertex work dominates on software rasterisers, so this matters.
 
 use crate::conventions::{ROUND_SEGMENTS, round_ring};
-use bytemuck::{Pod, Zeroable};
 
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable, PartialEq)]
+/// A corner of a flat-shaded face (CPU side; the GPU's vertex layout is `render`'s).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Vertex {
     pub position: [f32; 3],
     pub normal: [f32; 3],
@@ -125,34 +124,6 @@ pub fn unit_prism(ring: &[(f64, f64)]) -> Mesh {
     let bottom: Vec<[f32; 3]> = ring.iter().rev().map(|p| [p.0 as f32, p.1 as f32, -1.0]).collect();
     m.polygon(&bottom, [0.0, 0.0, -1.0]);
     m
-}
-
-/// A mesh file's triangles for drawing: each triangle twice, once per side, with its flat normal (a
-/// file's winding is not trusted, and Blender draws both sides too), so back-face culling keeps
-/// exactly the side facing the camera. Corners with the same position and normal (neighbours in one
-/// plane) share a vertex, so a finely tessellated CAD face is shaded once per corner, not per triangle.
-pub fn double_sided(m: &crate::meshfile::TriangleMesh) -> (Vec<Vertex>, Vec<u32>) {
-    let mut vertices: Vec<Vertex> = Vec::new();
-    let mut indices: Vec<u32> = Vec::with_capacity(m.triangles.len() * 6);
-    let mut seen: std::collections::HashMap<[u32; 6], u32> = std::collections::HashMap::new();
-    let mut corner = |position: [f32; 3], normal: [f32; 3]| {
-        let key = [position, normal].concat();
-        let key: [u32; 6] = std::array::from_fn(|i| key[i].to_bits());
-        *seen.entry(key).or_insert_with(|| {
-            vertices.push(Vertex { position, normal });
-            vertices.len() as u32 - 1
-        })
-    };
-    for [a, b, c] in &m.triangles {
-        let (va, vb, vc) = (glam::Vec3::from(*a), glam::Vec3::from(*b), glam::Vec3::from(*c));
-        let n = (vb - va).cross(vc - va).normalize_or_zero().to_array();
-        let back = [-n[0], -n[1], -n[2]];
-        for (p, normal) in [(*a, n), (*b, n), (*c, n), (*a, back), (*c, back), (*b, back)] {
-            let i = corner(p, normal);
-            indices.push(i);
-        }
-    }
-    (vertices, indices)
 }
 
 #[cfg(test)]

@@ -16,28 +16,44 @@
 pub mod fxaa;
 mod pipelines;
 mod readback;
+mod vertex;
 
-use crate::geometry::{MeshObject, Object, Posed, Shape, mesh};
+use crate::geometry::{MeshObject, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
-use pipelines::Pipelines;
+use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use std::ops::Range;
 use std::sync::Arc;
+use vertex::GpuVertex;
+use wgpu::util::DeviceExt;
 
-/// Errors from the GPU side.
+/// Errors from the GPU side. Each keeps wgpu's error as its source.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "no GPU adapter found ({details}).\n  pinsynth renders with Vulkan (Metal on macOS, DX12 on Windows) and needs a driver even without a GPU.\n  On Debian/Ubuntu install the software Vulkan driver: `sudo apt-get install mesa-vulkan-drivers` (check with `vulkaninfo --summary` from vulkan-tools)."
+        "no GPU adapter found ({source}).\n  pinsynth renders with Vulkan (Metal on macOS, DX12 on Windows) and needs a driver even without a GPU.\n  On Debian/Ubuntu install the software Vulkan driver: `sudo apt-get install mesa-vulkan-drivers` (check with `vulkaninfo --summary` from vulkan-tools)."
     )]
-    NoAdapter { details: String },
-    #[error("the GPU adapter {adapter} refused to create a device: {message}")]
-    Device { adapter: String, message: String },
-    #[error("reading the rendered image back failed: {0}")]
-    Readback(String),
+    NoAdapter {
+        #[source]
+        source: wgpu::RequestAdapterError,
+    },
+    #[error("the GPU adapter {adapter} refused to create a device: {source}")]
+    Device {
+        adapter: String,
+        #[source]
+        source: wgpu::RequestDeviceError,
+    },
+    #[error("reading the rendered image back failed: waiting for the GPU: {0}")]
+    Poll(#[from] wgpu::PollError),
+    #[error("reading the rendered image back failed: mapping the readback buffer: {0}")]
+    Map(#[from] wgpu::BufferAsyncError),
+    #[error("reading the rendered image back failed: the readback buffer's mapped range: {0}")]
+    MappedRange(#[from] wgpu::MapRangeError),
+    #[error("reading the rendered image back failed: wgpu dropped the map callback without calling it")]
+    MapCallbackDropped(#[from] std::sync::mpsc::RecvError),
     #[error(
         "image {width}×{height} with antialias = {antialias} needs a {needed}-pixel texture; this adapter allows {limit}"
     )]
@@ -63,7 +79,7 @@ impl Gpu {
             power_preference: wgpu::PowerPreference::HighPerformance,
             ..Default::default()
         }))
-        .map_err(|e| RenderError::NoAdapter { details: e.to_string() })?;
+        .map_err(|source| RenderError::NoAdapter { source })?;
         let info = adapter.get_info();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("pinsynth"),
@@ -71,7 +87,7 @@ impl Gpu {
             required_limits: wgpu::Limits::default(),
             ..Default::default()
         }))
-        .map_err(|e| RenderError::Device { adapter: info.name.clone(), message: e.to_string() })?;
+        .map_err(|source| RenderError::Device { adapter: info.name.clone(), source })?;
         let limits = device.limits();
         Ok(Gpu { device, queue, info, limits })
     }
@@ -129,15 +145,32 @@ struct Targets {
     label_texture: wgpu::Texture,
     color: wgpu::TextureView,
     label: wgpu::TextureView,
-    /// What the geometry pass draws into where that is not the final target.
-    color_draw: Option<wgpu::TextureView>,
-    label_draw: Option<wgpu::TextureView>,
-    depth: wgpu::TextureView,
-    /// msaa4's one-sample depth for the label pass.
-    depth_label: Option<wgpu::TextureView>,
-    resolve_bind: Option<wgpu::BindGroup>,
     color_readback: Readback,
     label_readback: Readback,
+    /// What only this anti-aliasing mode draws with.
+    mode: ModeTargets,
+}
+
+/// Per anti-aliasing mode: the targets (and pipelines) the geometry pass draws with besides the
+/// one-sample colour and label atlases.
+enum ModeTargets {
+    /// `none` and `fxaa`: one pass writes colour and label straight into the atlases.
+    Direct { depth: wgpu::TextureView },
+    /// A 4-sample colour pass resolved into the colour atlas, then a one-sample label pass.
+    Msaa4 {
+        color: wgpu::TextureView,
+        depth: wgpu::TextureView,
+        label_pipeline: wgpu::RenderPipeline,
+        label_depth: wgpu::TextureView,
+    },
+    /// One pass into 3× atlases, then a full-screen resolve into the one-sample atlases.
+    Ssaa3 {
+        color: wgpu::TextureView,
+        label: wgpu::TextureView,
+        depth: wgpu::TextureView,
+        resolve: wgpu::RenderPipeline,
+        resolve_bind: wgpu::BindGroup,
+    },
 }
 
 /// A reusable renderer bound to one device.
@@ -152,7 +185,7 @@ pub struct Renderer {
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
-    /// vertex and 32-bit index buffers ([`mesh::double_sided`]) and its index count.
+    /// vertex and 32-bit index buffers ([`vertex::double_sided`]) and its index count.
     file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
     frames: wgpu::Buffer,
     frame_bind: wgpu::BindGroup,
@@ -173,18 +206,15 @@ impl Renderer {
         let device = &gpu.device;
         let pipelines = Pipelines::new(device, antialias);
         // All meshes in one vertex and one index buffer (indices rebased onto the shared vertices).
-        let mut all: Vec<mesh::Vertex> = Vec::new();
+        let mut all: Vec<GpuVertex> = Vec::new();
         let mut indices: Vec<u16> = Vec::new();
         let mesh_indices = Shape::ALL.map(|shape| {
             let m = shape.mesh();
             let (base, start) = (all.len() as u16, indices.len() as u32);
-            all.extend(&m.vertices);
+            all.extend(m.vertices.iter().map(|&v| GpuVertex::from(v)));
             indices.extend(m.indices.iter().map(|i| i + base));
             start..indices.len() as u32
         });
-        if indices.len() % 2 == 1 {
-            indices.push(0); // buffer writes are whole 4-byte words; the pad index is never drawn
-        }
         let buffer = |label: &str, usage: wgpu::BufferUsages, size: u64| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -193,11 +223,9 @@ impl Renderer {
                 mapped_at_creation: false,
             })
         };
-        let vertices =
-            buffer("mesh vertices", wgpu::BufferUsages::VERTEX, (all.len() * size_of::<mesh::Vertex>()) as u64);
-        gpu.queue.write_buffer(&vertices, 0, bytemuck::cast_slice(&all));
-        let index_buffer = buffer("mesh indices", wgpu::BufferUsages::INDEX, indices.len() as u64 * 2);
-        gpu.queue.write_buffer(&index_buffer, 0, bytemuck::cast_slice(&indices));
+        // Written once: created with their contents (padded to whole 4-byte words by wgpu).
+        let vertices = upload(device, "mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&all));
+        let index_buffer = upload(device, "mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
         let frames = buffer("frames", wgpu::BufferUsages::UNIFORM, FRAME_SLOT * batch as u64);
         let instances =
             buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
@@ -240,10 +268,8 @@ impl Renderer {
         self.batch
     }
 
-    fn ensure_targets(&mut self, width: u32, height: u32) -> Result<(), RenderError> {
-        if self.targets.as_ref().is_some_and(|t| t.width == width && t.height == height) {
-            return Ok(());
-        }
+    /// Makes the atlas targets for images of `width × height`; may lower `batch` to what fits.
+    fn make_targets(&mut self, width: u32, height: u32) -> Result<Targets, RenderError> {
         let factor = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
         let limit = self.gpu.limits.max_texture_dimension_2d;
         let needed = width.max(height) * factor;
@@ -273,34 +299,33 @@ impl Renderer {
         let color_texture = texture("color", COLOR_FORMAT, size, 1, attach | wgpu::TextureUsages::COPY_SRC);
         let label_texture = texture("label", LABEL_FORMAT, size, 1, attach | wgpu::TextureUsages::COPY_SRC);
         let depth1 = || view(&texture("depth", DEPTH_FORMAT, size, 1, attach));
-        let (color_draw, label_draw, depth, depth_label, resolve_bind) = match self.antialias {
-            Antialias::None | Antialias::Fxaa => (None, None, depth1(), None, None),
-            Antialias::Msaa4 => (
-                Some(view(&texture("color msaa", COLOR_FORMAT, size, 4, attach))),
-                None,
-                view(&texture("depth msaa", DEPTH_FORMAT, size, 4, attach)),
-                Some(depth1()),
-                None,
-            ),
-            Antialias::Ssaa3 => {
+        let mode = match &self.pipelines.mode {
+            ModePipelines::Direct => ModeTargets::Direct { depth: depth1() },
+            ModePipelines::Msaa4 { label } => ModeTargets::Msaa4 {
+                color: view(&texture("color msaa", COLOR_FORMAT, size, 4, attach)),
+                depth: view(&texture("depth msaa", DEPTH_FORMAT, size, 4, attach)),
+                label_pipeline: label.clone(),
+                label_depth: depth1(),
+            },
+            ModePipelines::Ssaa3 { resolve, resolve_layout } => {
                 let big = (size.0 * 3, size.1 * 3);
                 let sampled = attach | wgpu::TextureUsages::TEXTURE_BINDING;
-                let c = view(&texture("color 3x", COLOR_FORMAT, big, 1, sampled));
-                let l = view(&texture("label 3x", LABEL_FORMAT, big, 1, sampled));
-                let (_, layout) = self.pipelines.resolve.as_ref().expect("ssaa3 has a resolve pipeline"); // ok: Pipelines::new makes it for Ssaa3
+                let color = view(&texture("color 3x", COLOR_FORMAT, big, 1, sampled));
+                let label = view(&texture("label 3x", LABEL_FORMAT, big, 1, sampled));
                 let tex = |binding, view| wgpu::BindGroupEntry {
                     binding,
                     resource: wgpu::BindingResource::TextureView(view),
                 };
-                let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                let resolve_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("resolve ssaa3"),
-                    layout,
-                    entries: &[tex(0, &c), tex(1, &l)],
+                    layout: resolve_layout,
+                    entries: &[tex(0, &color), tex(1, &label)],
                 });
-                (Some(c), Some(l), view(&texture("depth 3x", DEPTH_FORMAT, big, 1, attach)), None, Some(bind))
+                let depth = view(&texture("depth 3x", DEPTH_FORMAT, big, 1, attach));
+                ModeTargets::Ssaa3 { color, label, depth, resolve: resolve.clone(), resolve_bind }
             }
         };
-        self.targets = Some(Targets {
+        Ok(Targets {
             width,
             height,
             columns,
@@ -310,13 +335,8 @@ impl Renderer {
             label_readback: Readback::new(device, size.0, size.1, 1, "label readback"),
             color_texture,
             label_texture,
-            color_draw,
-            label_draw,
-            depth,
-            depth_label,
-            resolve_bind,
-        });
-        Ok(())
+            mode,
+        })
     }
 
     /// Renders one image into `out`.
@@ -330,16 +350,26 @@ impl Renderer {
         assert_eq!(posed.len(), out.len(), "one output per posed image");
         let Some(first) = posed.first() else { return Ok(()) };
         let (width, height) = (first.camera.width, first.camera.height);
-        self.ensure_targets(width, height)?;
+        // The targets are taken out while drawing and put back afterwards, even on an error.
+        let t = match self.targets.take() {
+            Some(t) if t.width == width && t.height == height => t,
+            _ => self.make_targets(width, height)?,
+        };
         // Images of another size or background than the first go in their own batches.
         let same = |p: &Posed| p.camera.width == width && p.camera.height == height && p.background == first.background;
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
-        self.draw(&posed[..n])?;
-        let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: set just above
-        let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
-        let size = (width, height);
-        t.color_readback.read_tiles(3, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.rgb)))?;
-        t.label_readback.read_tiles(1, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.mask)))?;
+        let drawn = self.draw(&t, &posed[..n]).and_then(|()| {
+            let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
+            let size = (width, height);
+            t.color_readback.read_tiles(
+                3,
+                size,
+                origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.rgb)),
+            )?;
+            t.label_readback.read_tiles(1, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.mask)))
+        });
+        self.targets = Some(t);
+        drawn?;
         for px in out[..n].iter_mut() {
             px.width = width;
             px.height = height;
@@ -352,9 +382,8 @@ impl Renderer {
 
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
-    fn draw(&mut self, posed: &[Posed]) -> Result<(), RenderError> {
+    fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
         let (ranges, file_draws) = self.upload(posed);
-        let t = self.targets.as_ref().expect("ensure_targets made them"); // ok: called after ensure_targets
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
         let clear = wgpu::Color { r, g, b, a: 1.0 };
@@ -416,41 +445,35 @@ impl Renderer {
             }
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        // Each mode's draw targets were made for it in ensure_targets.
-        let missing = "target made by ensure_targets for this mode";
-        match self.antialias {
-            Antialias::None | Antialias::Fxaa => geometry_pass(
+        match &t.mode {
+            ModeTargets::Direct { depth } => geometry_pass(
                 &mut encoder,
                 &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
-                &t.depth,
+                depth,
                 &p.geometry,
             ),
-            Antialias::Msaa4 => {
-                let msaa = t.color_draw.as_ref().expect(missing); // ok: ensure_targets made this mode's targets
+            ModeTargets::Msaa4 { color, depth, label_pipeline, label_depth } => {
                 geometry_pass(
                     &mut encoder,
-                    &[color_att(msaa, Some(&t.color), wgpu::StoreOp::Discard)],
-                    &t.depth,
+                    &[color_att(color, Some(&t.color), wgpu::StoreOp::Discard)],
+                    depth,
                     &p.geometry,
                 );
-                let label = p.label.as_ref().expect(missing); // ok: ensure_targets made this mode's targets
-                geometry_pass(&mut encoder, &[label_att(&t.label)], t.depth_label.as_ref().expect(missing), label); // ok: ensure_targets made this mode's targets
+                geometry_pass(&mut encoder, &[label_att(&t.label)], label_depth, label_pipeline);
             }
-            Antialias::Ssaa3 => {
-                let (c, l) = (t.color_draw.as_ref().expect(missing), t.label_draw.as_ref().expect(missing)); // ok: ensure_targets made this mode's targets
+            ModeTargets::Ssaa3 { color, label, depth, resolve, resolve_bind } => {
                 geometry_pass(
                     &mut encoder,
-                    &[color_att(c, None, wgpu::StoreOp::Store), label_att(l)],
-                    &t.depth,
+                    &[color_att(color, None, wgpu::StoreOp::Store), label_att(label)],
+                    depth,
                     &p.geometry,
                 );
-                let (pipeline, _) = p.resolve.as_ref().expect(missing); // ok: ensure_targets made this mode's targets
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     color_attachments: &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
                     ..Default::default()
                 });
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, t.resolve_bind.as_ref(), &[]);
+                pass.set_pipeline(resolve);
+                pass.set_bind_group(0, resolve_bind, &[]);
                 pass.draw(0..3, 0..1);
             }
         }
@@ -508,22 +531,18 @@ impl Renderer {
         if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
             return i;
         }
-        let (vertices, indices) = mesh::double_sided(mesh);
-        let upload = |label: &str, usage: wgpu::BufferUsages, bytes: &[u8]| {
-            let buffer = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes.len() as u64,
-                usage: usage | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            self.gpu.queue.write_buffer(&buffer, 0, bytes);
-            buffer
-        };
-        let v = upload("file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
-        let i = upload("file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
+        let (vertices, indices) = vertex::double_sided(mesh);
+        let device = &self.gpu.device;
+        let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
+        let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
         self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32));
         self.file_meshes.len() - 1
     }
+}
+
+/// A buffer created holding `contents`, for data written once.
+fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, contents: &[u8]) -> wgpu::Buffer {
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
 }
 
 /// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.

@@ -1,8 +1,8 @@
 //! Render pipelines per anti-aliasing mode: the geometry pass (instanced unit meshes) and, for ssaa3, the
 //! full-screen resolve pass.
 
+use super::vertex::GpuVertex;
 use super::{COLOR_FORMAT, DEPTH_FORMAT, FrameUniform, Instance, LABEL_FORMAT};
-use crate::geometry::mesh;
 use crate::spec::Antialias;
 
 /// The pipelines of one anti-aliasing mode.
@@ -11,10 +11,18 @@ pub struct Pipelines {
     pub frame_layout: wgpu::BindGroupLayout,
     /// Geometry pass (for msaa4: colour only, 4 samples).
     pub geometry: wgpu::RenderPipeline,
+    /// What only this mode has.
+    pub mode: ModePipelines,
+}
+
+/// The pipelines only one anti-aliasing mode uses.
+pub enum ModePipelines {
+    /// `none` and `fxaa`: the geometry pass writes colour and label; nothing more.
+    Direct,
     /// msaa4's separate one-sample label pass.
-    pub label: Option<wgpu::RenderPipeline>,
+    Msaa4 { label: wgpu::RenderPipeline },
     /// ssaa3's full-screen resolve and the layout of its bind group.
-    pub resolve: Option<(wgpu::RenderPipeline, wgpu::BindGroupLayout)>,
+    Ssaa3 { resolve: wgpu::RenderPipeline, resolve_layout: wgpu::BindGroupLayout },
 }
 
 fn vertex_layouts() -> [Option<wgpu::VertexBufferLayout<'static>>; 2] {
@@ -25,7 +33,7 @@ fn vertex_layouts() -> [Option<wgpu::VertexBufferLayout<'static>>; 2] {
     ];
     [
         Some(wgpu::VertexBufferLayout {
-            array_stride: size_of::<mesh::Vertex>() as u64,
+            array_stride: size_of::<GpuVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &VERTEX,
         }),
@@ -140,15 +148,17 @@ impl Pipelines {
         };
         let target = |f: wgpu::TextureFormat| Some(wgpu::ColorTargetState::from(f));
         let both = [target(COLOR_FORMAT), target(LABEL_FORMAT)];
-        let (geometry, label, resolve) = match antialias {
-            Antialias::None | Antialias::Fxaa => (geometry("fs_both", &both, 1), None, None),
+        let (geometry, mode) = match antialias {
+            Antialias::None | Antialias::Fxaa => (geometry("fs_both", &both, 1), ModePipelines::Direct),
             Antialias::Msaa4 => (
                 geometry("fs_color", &[target(COLOR_FORMAT)], 4),
-                Some(geometry("fs_label", &[target(LABEL_FORMAT)], 1)),
-                None,
+                ModePipelines::Msaa4 { label: geometry("fs_label", &[target(LABEL_FORMAT)], 1) },
             ),
-            Antialias::Ssaa3 => (geometry("fs_both", &both, 1), None, Some(ssaa3_resolve(device))),
+            Antialias::Ssaa3 => {
+                let (resolve, resolve_layout) = ssaa3_resolve(device);
+                (geometry("fs_both", &both, 1), ModePipelines::Ssaa3 { resolve, resolve_layout })
+            }
         };
-        Pipelines { frame_layout, geometry, label, resolve }
+        Pipelines { frame_layout, geometry, mode }
     }
 }

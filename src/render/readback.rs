@@ -62,7 +62,7 @@ impl Readback {
     ) -> Result<(), RenderError> {
         let (w, bpp, obpp) = (width as usize, self.bytes_per_pixel as usize, out_bytes_per_pixel as usize);
         {
-            let view = self.buffer.get_mapped_range(..).map_err(|e| RenderError::Readback(e.to_string()))?;
+            let view = self.buffer.get_mapped_range(..)?;
             for ((x0, y0), out) in tiles {
                 out.resize(w * height as usize * obpp, 0);
                 let rows = view.chunks_exact(self.padded_row as usize).skip(y0 as usize);
@@ -90,11 +90,9 @@ pub fn map_all(device: &wgpu::Device, buffers: &[&Readback]) -> Result<(), Rende
         b.request_map(tx.clone());
     }
     drop(tx);
-    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
+    device.poll(wgpu::PollType::wait_indefinitely())?;
     for _ in buffers {
-        rx.recv()
-            .map_err(|e| RenderError::Readback(e.to_string()))?
-            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        rx.recv()??;
     }
     Ok(())
 }
