@@ -78,3 +78,20 @@ impl Error {
         }
     }
 }
+
+/// An error as people read it (the CLI after `error: `, the Python package in its exceptions): the
+/// message, then each cause on its own `  caused by:` line, but only a cause that adds something — one
+/// whose text is not already in what was said (an I/O error is usually in its context's message).
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut said = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !said.contains(&text) {
+            said.push_str("\n  caused by: ");
+            said.push_str(&text);
+        }
+        cause = c.source();
+    }
+    said
+}

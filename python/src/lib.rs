@@ -18,25 +18,13 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// The error's message as the CLI prints it after `error: `: the error, then each cause.
-fn message(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        let _ = write!(s, "\n  caused by: {c}");
-        cause = c.source();
-    }
-    s
-}
 
 /// Library errors as Python exceptions: bad input is a `ValueError` (an unreadable scene file an
 /// `OSError`, a non-empty output directory a `FileExistsError`), anything else a `RuntimeError`.
 fn to_py(err: Error) -> PyErr {
-    let msg = message(&err);
+    let msg = pinsynth::describe(&err);
     match &err {
         Error::Spec(SpecError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             PyFileNotFoundError::new_err(msg)
@@ -288,7 +276,7 @@ impl PyRenderer {
         let (rendered, line) = py
             .detach(|| {
                 let mut maker = self.maker.lock().map_err(|_| "a render panicked on this renderer".to_string())?;
-                let out = maker.frame(index).map_err(|e| message(&e))?;
+                let out = maker.frame(index).map_err(|e| pinsynth::describe(&e))?;
                 let line = out.record.to_json().map_err(|e| e.to_string())?;
                 Ok::<_, String>((out, line))
             })

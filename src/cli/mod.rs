@@ -107,17 +107,8 @@ fn report(err: anyhow::Error) -> ExitCode {
     {
         return ExitCode::SUCCESS;
     }
-    // A cause is printed only when it adds something: not when its text is already in what was said.
-    let mut said = err.to_string();
-    eprintln!("error: {said}");
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !said.contains(&text) {
-            eprintln!("  caused by: {text}");
-            said.push('\n');
-            said.push_str(&text);
-        }
-    }
+    // A cause is printed only when it adds something (the library's one rule, shared with Python).
+    eprintln!("error: {}", pinsynth::describe(err.as_ref()));
     let input = err
         .chain()
         .any(|c| c.is::<InputError>() || c.downcast_ref::<pinsynth::Error>().is_some_and(|e| e.is_input_error()));
