@@ -67,11 +67,8 @@ def _item(transform, sample):
     return (transform or default_item)(image, mask, record)
 
 
-class SyntheticDataset(IterableDataset):
-    """Streams the scene's images (or `indices`) in order. DataLoader worker K of N takes the indices
-    with index mod N == K, each worker rendering with its own renderer; items are
-    `transform(image, mask, record)` (NumPy uint8 HxWx3, uint8 HxW, manifest record dict), by default
-    `default_item`: `(image tensor 3xHxW, class index)`."""
+class _SceneIndices:
+    """What both datasets hold: the scene, its per-process renderer, the transform and the indices."""
 
     def __init__(self, scene, transform=None, indices=None):
         self._renderer = _PerProcessRenderer(scene)
@@ -81,6 +78,13 @@ class SyntheticDataset(IterableDataset):
 
     def __len__(self):
         return len(self.indices)
+
+
+class SyntheticDataset(_SceneIndices, IterableDataset):
+    """Streams the scene's images (or `indices`) in order. DataLoader worker K of N takes the indices
+    with index mod N == K, each worker rendering with its own renderer; items are
+    `transform(image, mask, record)` (NumPy uint8 HxWx3, uint8 HxW, manifest record dict), by default
+    `default_item`: `(image tensor 3xHxW, class index)`."""
 
     def _mine(self):
         info = get_worker_info()
@@ -94,18 +98,9 @@ class SyntheticDataset(IterableDataset):
             yield _item(self.transform, renderer.sample(i))
 
 
-class SyntheticMapDataset(Dataset):
+class SyntheticMapDataset(_SceneIndices, Dataset):
     """Random access: `dataset[k]` renders the k-th image of the scene (or of `indices`), as
     `transform(image, mask, record)` (default `default_item`). Works with any sampler and worker count."""
-
-    def __init__(self, scene, transform=None, indices=None):
-        self._renderer = _PerProcessRenderer(scene)
-        self.scene = scene
-        self.transform = transform
-        self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
-
-    def __len__(self):
-        return len(self.indices)
 
     def __getitem__(self, k):
         if not -len(self.indices) <= k < len(self.indices):
