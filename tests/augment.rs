@@ -581,9 +581,9 @@ fn cli_unknown_op_in_toml_exits_1_with_suggestion() {
     assert_eq!(
         err,
         format!(
-            "error: invalid augmentation options in {} and the command line:\n  \
-             - unknown option `rotaton_range` (did you mean `rotation_range`?)\n  \
-             - `fill_mode` = \"mirror\" is not one of constant, nearest, reflect, wrap, grid-wrap\n",
+            "error: invalid augmentation options in {} and the command line (2 problems)\n  \
+             - rotaton_range: unknown key; did you mean `rotation_range`?\n  \
+             - fill_mode = \"mirror\": not one of \"constant\", \"nearest\", \"reflect\", \"wrap\", \"grid-wrap\"\n",
             ops.display()
         )
     );
@@ -608,9 +608,10 @@ fn cli_out_of_range_parameters_are_all_reported() {
     assert_eq!(code, 1);
     assert_eq!(
         err,
-        "error: invalid augmentation options in the command line:\n  - `shear_range` = 95 is out of range [0, 89]\n  \
-         - `zoom_range` = 1.5 is out of range [0, 0.99]\n  \
-         - `fill_mode` = \"mirror\" is not one of constant, nearest, reflect, wrap, grid-wrap\n"
+        "error: invalid augmentation options in the command line (3 problems)\n  \
+         - shear_range = 95: out of range, allowed 0..=89\n  \
+         - zoom_range = 1.5: out of range, allowed 0..=0.99\n  \
+         - fill_mode = \"mirror\": not one of \"constant\", \"nearest\", \"reflect\", \"wrap\", \"grid-wrap\"\n"
     );
 }
 

@@ -39,7 +39,7 @@ fn scene_property(text: &str, sets: &[String]) -> bool {
 }
 
 fn augment_property(text: &str) {
-    let (spec, problems) = AugmentSpec::parse_toml(text);
+    let Ok((spec, problems)) = AugmentSpec::parse_toml(text, "fuzz.toml") else { return };
     if let Ok(aug) = spec.validate_with("fuzz.toml", problems) {
         let mut rng = ChaCha8Rng::seed_from_u64(text.len() as u64);
         for (w, h) in [(1, 1), (19, 40), (640, 480)] {

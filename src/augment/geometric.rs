@@ -8,6 +8,7 @@
 //! with `order=1`, pixel centres at integer indices and `mode=fill_mode`.
 
 use super::{AugmentError, Channel, Sample, per_buffer};
+use glam::{DAffine2, DVec2};
 use image::{DynamicImage, GrayImage, ImageBuffer, Luma, Pixel, imageops};
 use serde::{Deserialize, Serialize};
 
@@ -69,52 +70,40 @@ pub struct Affine {
     pub cval: f64,
 }
 
-type M3 = [[f64; 3]; 3];
-
-fn mul(a: &M3, b: &M3) -> M3 {
-    let mut out = [[0.0; 3]; 3];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = (0..3).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
+/// A Keras matrix written as its two top rows, in (row, col) index order: `[[a00, a01, b0], [a10, a11, b1]]`.
+fn rows(m: [[f64; 3]; 2]) -> DAffine2 {
+    DAffine2::from_cols(DVec2::new(m[0][0], m[1][0]), DVec2::new(m[0][1], m[1][1]), DVec2::new(m[0][2], m[1][2]))
 }
 
 /// `input_index = a · output_index + b`, indices as (row, col) with pixel centres at integers.
+/// (glam's products sum in numpy's order, so the matrices are bit for bit the ones Keras builds.)
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Mapping {
-    a: [[f64; 2]; 2],
-    b: [f64; 2],
-}
+pub(crate) struct Mapping(DAffine2);
 
 impl Affine {
     /// Builds the matrix exactly as Keras does: `rotation · shift · shear · zoom`, each factor only
     /// when it is not the identity, then `transform_matrix_offset_center` around
     /// (h/2 - 0.5, w/2 - 0.5).
     pub(crate) fn mapping(&self, width: u32, height: u32) -> Mapping {
-        let mut m: Option<M3> = None;
-        let mut push = |f: M3| m = Some(m.map_or(f, |acc| mul(&acc, &f)));
+        let mut m: Option<DAffine2> = None;
+        let mut push = |f: DAffine2| m = Some(m.map_or(f, |acc| acc * f));
         if self.theta != 0.0 {
             let t = self.theta.to_radians();
-            push([[t.cos(), -t.sin(), 0.0], [t.sin(), t.cos(), 0.0], [0.0, 0.0, 1.0]]);
+            push(rows([[t.cos(), -t.sin(), 0.0], [t.sin(), t.cos(), 0.0]]));
         }
         if self.shift_y != 0.0 || self.shift_x != 0.0 {
-            push([[1.0, 0.0, self.shift_y], [0.0, 1.0, self.shift_x], [0.0, 0.0, 1.0]]);
+            push(rows([[1.0, 0.0, self.shift_y], [0.0, 1.0, self.shift_x]]));
         }
         if self.shear != 0.0 {
             let s = self.shear.to_radians();
-            push([[1.0, -s.sin(), 0.0], [0.0, s.cos(), 0.0], [0.0, 0.0, 1.0]]);
+            push(rows([[1.0, -s.sin(), 0.0], [0.0, s.cos(), 0.0]]));
         }
         if self.zoom_y != 1.0 || self.zoom_x != 1.0 {
-            push([[self.zoom_y, 0.0, 0.0], [0.0, self.zoom_x, 0.0], [0.0, 0.0, 1.0]]);
+            push(rows([[self.zoom_y, 0.0, 0.0], [0.0, self.zoom_x, 0.0]]));
         }
-        let m = m.unwrap_or([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
-        let (oy, ox) = (f64::from(height) / 2.0 - 0.5, f64::from(width) / 2.0 - 0.5);
-        let offset = [[1.0, 0.0, oy], [0.0, 1.0, ox], [0.0, 0.0, 1.0]];
-        let reset = [[1.0, 0.0, -oy], [0.0, 1.0, -ox], [0.0, 0.0, 1.0]];
-        let m = mul(&mul(&offset, &m), &reset);
-        Mapping { a: [[m[0][0], m[0][1]], [m[1][0], m[1][1]]], b: [m[0][2], m[1][2]] }
+        let m = m.unwrap_or(DAffine2::IDENTITY);
+        let centre = DVec2::new(f64::from(height) / 2.0 - 0.5, f64::from(width) / 2.0 - 0.5);
+        Mapping(DAffine2::from_translation(centre) * m * DAffine2::from_translation(-centre))
     }
 
     pub(crate) fn apply(&self, sample: Sample) -> Sample {
@@ -130,13 +119,15 @@ impl Affine {
 
 impl Mapping {
     fn input_of(&self, row: f64, col: f64) -> (f64, f64) {
-        (self.a[0][0] * row + self.a[0][1] * col + self.b[0], self.a[1][0] * row + self.a[1][1] * col + self.b[1])
+        let p = self.0.transform_point2(DVec2::new(row, col));
+        (p.x, p.y)
     }
 
     /// Where a keypoint `[u, v]` (continuous, corner origin) lands: invert the output→input map.
     fn forward_point(&self, [u, v]: [f64; 2]) -> [f64; 2] {
-        let (r, c) = (v - 0.5 - self.b[0], u - 0.5 - self.b[1]);
-        let [[a, b], [c2, d]] = self.a;
+        let (m, t) = (self.0.matrix2, self.0.translation);
+        let (r, c) = (v - 0.5 - t.x, u - 0.5 - t.y);
+        let [a, c2, b, d] = m.to_cols_array();
         let det = a * d - b * c2;
         let row = (d * r - b * c) / det;
         let col = (-c2 * r + a * c) / det;

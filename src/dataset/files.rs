@@ -146,11 +146,7 @@ impl PartialFile {
         Ok(())
     }
 
-    /// The temporary path (for writers that hand the stream to another encoder).
-    pub fn inner(&mut self) -> &mut io::BufWriter<fs::File> {
-        &mut self.out
-    }
-
+    /// The temporary path.
     pub fn tmp(&self) -> &Path {
         &self.tmp
     }
@@ -168,6 +164,17 @@ impl PartialFile {
         out.into_inner().map_err(|e| WriteError::Io { action: "write", path: tmp.clone(), source: e.into_error() })?;
         fs::rename(&tmp, &path).map_err(io_err("rename into place", &path))?;
         Ok(path)
+    }
+}
+
+/// A partial file is a byte sink for encoders that stream into it (the tar crate's `Builder`).
+impl io::Write for PartialFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        io::Write::write(&mut self.out, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::Write::flush(&mut self.out)
     }
 }
 

@@ -9,8 +9,10 @@ use super::files::{PartialFile, create_dir, io_err};
 use super::{LayoutWriter, Sample, Split, WriteError};
 use std::path::{Path, PathBuf};
 
+/// An open shard: the tar crate's `Builder` owns the partial file for the shard's life, so member
+/// padding and the archive's end blocks are the crate's.
 struct Shard {
-    file: PartialFile,
+    tar: tar::Builder<PartialFile>,
     samples: usize,
 }
 
@@ -29,10 +31,10 @@ impl WebDataset {
     }
 
     fn close(&mut self, split: Split) -> Result<(), WriteError> {
-        if let Some(mut shard) = self.open[split as usize].take() {
-            // The end of a tar archive: two zero blocks.
-            shard.file.write(&[0u8; 1024])?;
-            shard.file.commit()?;
+        if let Some(shard) = self.open[split as usize].take() {
+            let tmp = shard.tar.get_ref().tmp().to_path_buf();
+            // `into_inner` ends the archive (two zero blocks) and hands the file back to be renamed.
+            shard.tar.into_inner().map_err(io_err("write", &tmp))?.commit()?;
         }
         Ok(())
     }
@@ -45,11 +47,11 @@ pub fn shard_name(split: Split, n: u32) -> String {
 
 pub use crate::conventions::wds_key as key;
 
-/// One tar member with a deterministic header. A name that fits the ustar header (ids up to about 90
-/// characters) is written as it always was; a longer one (ids allow 128) gets a GNU long-name entry
-/// (`././@LongLink`, written by the tar crate's `Builder`) before its header, which Python's `tarfile`
-/// and so WebDataset read back in full.
-pub fn append_member(out: &mut impl std::io::Write, name: &str, data: &[u8]) -> std::io::Result<()> {
+/// One tar member with a deterministic header (ustar, mtime 0, uid/gid 0, mode 0644, owner
+/// `pinsynth`). A name longer than the ustar header holds (ids allow 128 characters) gets a GNU
+/// long-name entry (`././@LongLink`) before its header, which Python's `tarfile` and so WebDataset read
+/// back in full; the `Builder` writes both, the checksum and the padding.
+pub fn append_member<W: std::io::Write>(tar: &mut tar::Builder<W>, name: &str, data: &[u8]) -> std::io::Result<()> {
     let mut h = tar::Header::new_ustar();
     h.set_size(data.len() as u64);
     h.set_mode(0o644);
@@ -59,19 +61,7 @@ pub fn append_member(out: &mut impl std::io::Write, name: &str, data: &[u8]) -> 
     h.set_username("pinsynth")?;
     h.set_groupname("pinsynth")?;
     h.set_entry_type(tar::EntryType::Regular);
-    if h.set_path(name).is_err() {
-        let mut builder = tar::Builder::new(Vec::new());
-        builder.append_data(&mut h, name, data)?;
-        let mut bytes = builder.into_inner()?;
-        // into_inner ends the archive with two zero blocks; the shard writes its own end when it closes.
-        bytes.truncate(bytes.len().saturating_sub(1024));
-        return out.write_all(&bytes);
-    }
-    h.set_cksum();
-    out.write_all(h.as_bytes())?;
-    out.write_all(data)?;
-    let pad = (512 - data.len() % 512) % 512;
-    out.write_all(&[0u8; 512][..pad])
+    tar.append_data(&mut h, name, data)
 }
 
 /// The members of one sample, in order: image, mask, record, class.
@@ -104,13 +94,12 @@ impl LayoutWriter for WebDataset {
         if self.open[slot].is_none() {
             let path = self.dir.join(shard_name(split, self.next[slot]));
             self.next[slot] += 1;
-            self.open[slot] = Some(Shard { file: PartialFile::create(&path)?, samples: 0 });
+            self.open[slot] = Some(Shard { tar: tar::Builder::new(PartialFile::create(&path)?), samples: 0 });
         }
         let members = members(sample)?;
         let shard = self.open[slot].as_mut().expect("opened above"); // ok: set above
         for (name, data) in &members {
-            let tmp = shard.file.tmp().to_path_buf();
-            append_member(shard.file.inner(), name, data).map_err(io_err("write", &tmp))?;
+            append_member(&mut shard.tar, name, data).map_err(|e| io_err("write", shard.tar.get_ref().tmp())(e))?;
         }
         shard.samples += 1;
         if shard.samples >= self.shard_size {
@@ -128,16 +117,25 @@ impl LayoutWriter for WebDataset {
 mod tests {
     use super::*;
 
+    /// The bytes of an archive holding `members`, ended as a shard is.
+    fn archive(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            append_member(&mut tar, name, data).unwrap();
+        }
+        tar.into_inner().unwrap()
+    }
+
     #[test]
     fn members_are_deterministic_ustar_blocks_the_tar_crate_reads_back() {
-        let mut buf = Vec::new();
-        append_member(&mut buf, "000001.png", b"abc").unwrap();
-        append_member(&mut buf, "000001.cls", b"1").unwrap();
-        buf.extend_from_slice(&[0u8; 1024]);
+        let buf = archive(&[("000001.png", b"abc"), ("000001.cls", b"1")]);
         assert_eq!(buf.len(), 4 * 512 + 1024, "header + padded data per member, then the end blocks");
-        let mut again = Vec::new();
-        append_member(&mut again, "000001.png", b"abc").unwrap();
-        assert_eq!(buf[..1024], again[..], "byte-identical headers");
+        assert_eq!(buf[..1024], archive(&[("000001.png", b"abc")])[..1024], "byte-identical headers");
+        // The header as pinsynth always wrote it: ustar, mode 0644, uid/gid 0, owner pinsynth.
+        assert_eq!(&buf[257..263], b"ustar\0");
+        assert_eq!(&buf[100..107], b"0000644");
+        assert_eq!(&buf[265..273], b"pinsynth");
+        assert!(buf[515..1024].iter().all(|b| *b == 0), "data padded with zeros to the block");
         let mut archive = tar::Archive::new(&buf[..]);
         let got: Vec<(String, u64, u32, u64, Vec<u8>)> = archive
             .entries()
@@ -169,21 +167,16 @@ mod tests {
     fn long_names_get_a_gnu_long_name_entry_and_read_back_in_full() {
         let id = "x".repeat(128);
         let names = [format!("{id}.png"), format!("{id}.mask.png"), "000001.cls".to_string()];
-        let mut buf = Vec::new();
-        for n in &names {
-            append_member(&mut buf, n, b"abc").unwrap();
-        }
-        buf.extend_from_slice(&[0u8; 1024]);
+        let buf = archive(&names.iter().map(|n| (n.as_str(), &b"abc"[..])).collect::<Vec<_>>());
         // Long member: long-name header + one block of name + header + data block; short: header + data.
         assert_eq!(buf.len(), 2 * 4 * 512 + 2 * 512 + 1024);
-        let mut archive = tar::Archive::new(&buf[..]);
+        let mut archive_ = tar::Archive::new(&buf[..]);
         let got: Vec<String> =
-            archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+            archive_.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(got, names);
-        // A short name's bytes do not change (the default dataset's shards stay as they were).
-        let mut short = Vec::new();
-        append_member(&mut short, "000001.cls", b"abc").unwrap();
-        assert_eq!(&buf[2 * 4 * 512..2 * 4 * 512 + 1024], &short[..]);
+        // A short name's bytes do not depend on the long members before it.
+        let short = archive(&[("000001.cls", b"abc")]);
+        assert_eq!(&buf[2 * 4 * 512..2 * 4 * 512 + 1024], &short[..1024]);
     }
 
     #[test]
