@@ -6,7 +6,7 @@ use rand::SeedableRng;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let (spec, problems) = AugmentSpec::parse_toml(text);
+    let Ok((spec, problems)) = AugmentSpec::parse_toml(text, "fuzz.toml") else { return };
     match spec.validate_with("fuzz.toml", problems) {
         Ok(aug) => {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(data.len() as u64);

@@ -23,7 +23,7 @@ pub use dataset::bbox_of_label;
 pub use geometric::{Affine, FillMode};
 pub use io::{OutputFormat, RunOptions, Skipped, Summary, list_images};
 pub use plan::{PlanRow, YesNo, apply_plan, cut_halves, plan, read_plan, trim_box, write_plan};
-pub use spec::{AugmentSpec, Augmenter, SpecProblem, ZoomRange};
+pub use spec::{AugmentSpec, Augmenter, ZoomRange};
 
 use image::{DynamicImage, GrayImage};
 use serde::{Deserialize, Serialize};
@@ -45,8 +45,10 @@ pub enum AugmentError {
     Corrupt { path: PathBuf, reason: String },
     #[error("cannot encode {path}: {source}")]
     Encode { path: PathBuf, source: image::ImageError },
-    #[error("invalid augmentation options in {origin}:\n{}", list(problems))]
-    Spec { origin: String, problems: Vec<SpecProblem> },
+    #[error("{origin}: malformed TOML: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("{}", crate::spec::schema::report(&format!("invalid augmentation options in {origin}"), problems))]
+    Spec { origin: String, problems: Vec<crate::spec::schema::Problem> },
     #[error("no augmentation operation given (e.g. --rotation-range 20 or --horizontal-flip)")]
     NoOperations,
     #[error("{path}: {source}")]
@@ -71,11 +73,6 @@ pub enum AugmentError {
     TooSmallToTrim { width: u32, height: u32, min: u32 },
     #[error("crop {width}x{height} at ({x}, {y}) exceeds the {image_width}x{image_height} image")]
     CropOutOfBounds { x: u32, y: u32, width: u32, height: u32, image_width: u32, image_height: u32 },
-}
-
-fn list(problems: &[SpecProblem]) -> String {
-    let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-    lines.join("\n")
 }
 
 impl AugmentError {

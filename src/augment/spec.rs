@@ -4,6 +4,7 @@
 //! does.
 
 use super::{Affine, AugmentError, FillMode, Op};
+use crate::spec::schema::{Problem, ProblemKind, Problems, Section, found, number};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -32,24 +33,7 @@ pub struct AugmentSpec {
     pub cval: Option<f64>,
 }
 
-/// One problem in the options; validation reports all of them at once.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SpecProblem {
-    #[error("not valid TOML: {message}")]
-    Syntax { message: String },
-    #[error("unknown option `{key}`{}", suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    UnknownKey { key: String, suggestion: Option<&'static str> },
-    #[error("`{key}` must be {expected}")]
-    WrongType { key: &'static str, expected: &'static str },
-    #[error("`{key}` = {value} is out of range [{min}, {max}]")]
-    OutOfRange { key: &'static str, value: f64, min: f64, max: f64 },
-    #[error("`{key}` = [{lower}, {upper}]: lower bound exceeds upper bound")]
-    Reversed { key: &'static str, lower: f64, upper: f64 },
-    #[error("`fill_mode` = {value:?} is not one of {}", FillMode::NAMES)]
-    UnknownFillMode { value: String },
-}
-
-/// Every option key and the range its numbers must lie in.
+/// Every option key.
 const KEYS: [&str; 12] = [
     "rotation_range",
     "width_shift_range",
@@ -68,61 +52,63 @@ const KEYS: [&str; 12] = [
 impl AugmentSpec {
     /// Parses an op file. `origin` names it in errors. Collects every problem before failing.
     pub fn from_toml(text: &str, origin: &str) -> Result<AugmentSpec, AugmentError> {
-        let (spec, problems) = AugmentSpec::parse_toml(text);
+        let (spec, problems) = AugmentSpec::parse_toml(text, origin)?;
         if problems.is_empty() { Ok(spec) } else { Err(AugmentError::Spec { origin: origin.to_string(), problems }) }
     }
 
-    /// Parses an op file, returning what could be read and every problem found, so they can be
-    /// reported together with validation's (see [`Self::validate_with`]).
-    pub fn parse_toml(text: &str) -> (AugmentSpec, Vec<SpecProblem>) {
-        let table: toml::Table = match toml::from_str(text) {
-            Ok(t) => t,
-            Err(e) => {
-                return (AugmentSpec::default(), vec![SpecProblem::Syntax { message: e.message().trim().to_string() }]);
-            }
-        };
+    /// Parses an op file with the scene files' schema reader (the same messages: unknown keys with a
+    /// "did you mean", wrong types with what was found), returning what could be read and every
+    /// problem found, so they can be reported together with validation's (see [`Self::validate_with`]).
+    /// Ranges are checked by validation, after the command line has overridden the file.
+    pub fn parse_toml(text: &str, origin: &str) -> Result<(AugmentSpec, Vec<Problem>), AugmentError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| AugmentError::Syntax {
+            origin: origin.to_string(),
+            message: e.message().trim().to_string(),
+        })?;
         let mut spec = AugmentSpec::default();
-        let mut problems = Vec::new();
-        for (key, value) in &table {
-            let Some(&known) = KEYS.iter().find(|k| **k == key.as_str()) else {
-                let suggestion = crate::spec::schema::did_you_mean(key, &KEYS);
-                problems.push(SpecProblem::UnknownKey { key: key.clone(), suggestion });
-                continue;
+        let mut p = Problems::default();
+        let mut sec = Section::root(&table);
+        for key in KEYS {
+            let Some(value) = sec.get(key) else { continue };
+            let wrong = |p: &mut Problems, expected: &str| {
+                p.push(key, ProblemKind::WrongType { expected: expected.to_string(), found: found(value) });
             };
-            let float = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
-            let wrong = |expected| SpecProblem::WrongType { key: known, expected };
-            let ok = match known {
-                "zoom_range" => match value {
-                    toml::Value::Array(a) if a.len() == 2 => {
-                        let pair = float(&a[0]).zip(float(&a[1]));
-                        spec.zoom_range = pair.map(|(lo, hi)| ZoomRange::Pair(lo, hi));
-                        pair.is_some()
+            let pair = || value.as_array().filter(|a| a.len() == 2).and_then(|a| number(&a[0]).zip(number(&a[1])));
+            match key {
+                "zoom_range" => {
+                    spec.zoom_range = match value {
+                        toml::Value::Array(_) => pair().map(|(lo, hi)| ZoomRange::Pair(lo, hi)),
+                        v => number(v).map(ZoomRange::Scalar),
+                    };
+                    if spec.zoom_range.is_none() {
+                        wrong(&mut p, "a number or a [lower, upper] pair of numbers");
                     }
-                    v => {
-                        spec.zoom_range = float(v).map(ZoomRange::Scalar);
-                        spec.zoom_range.is_some()
-                    }
-                },
+                }
                 "brightness_range" => {
-                    let pair = value.as_array().filter(|a| a.len() == 2).and_then(|a| float(&a[0]).zip(float(&a[1])));
-                    spec.brightness_range = pair.map(|(lo, hi)| [lo, hi]);
-                    pair.is_some()
+                    spec.brightness_range = pair().map(|(lo, hi)| [lo, hi]);
+                    if spec.brightness_range.is_none() {
+                        wrong(&mut p, "a [lower, upper] pair of numbers");
+                    }
                 }
                 "horizontal_flip" | "vertical_flip" | "rot90" => {
-                    let slot = match known {
+                    let slot = match key {
                         "horizontal_flip" => &mut spec.horizontal_flip,
                         "vertical_flip" => &mut spec.vertical_flip,
                         _ => &mut spec.rot90,
                     };
                     *slot = value.as_bool();
-                    slot.is_some()
+                    if slot.is_none() {
+                        wrong(&mut p, "true or false");
+                    }
                 }
                 "fill_mode" => {
                     spec.fill_mode = value.as_str().map(str::to_string);
-                    spec.fill_mode.is_some()
+                    if spec.fill_mode.is_none() {
+                        wrong(&mut p, "a string");
+                    }
                 }
                 _ => {
-                    let slot = match known {
+                    let slot = match key {
                         "rotation_range" => &mut spec.rotation_range,
                         "width_shift_range" => &mut spec.width_shift_range,
                         "height_shift_range" => &mut spec.height_shift_range,
@@ -130,15 +116,15 @@ impl AugmentSpec {
                         "channel_shift_range" => &mut spec.channel_shift_range,
                         _ => &mut spec.cval,
                     };
-                    *slot = float(value);
-                    slot.is_some()
+                    *slot = number(value);
+                    if slot.is_none() {
+                        wrong(&mut p, "a number");
+                    }
                 }
-            };
-            if !ok {
-                problems.push(wrong(expected_type(known)));
             }
         }
-        (spec, problems)
+        sec.finish(&mut p);
+        Ok((spec, p.0))
     }
 
     /// `other`'s options win where both are set (command line over file).
@@ -165,11 +151,11 @@ impl AugmentSpec {
     }
 
     /// [`Self::validate`], reporting `earlier` problems (e.g. from [`Self::parse_toml`]) first.
-    pub fn validate_with(&self, origin: &str, earlier: Vec<SpecProblem>) -> Result<Augmenter, AugmentError> {
-        let mut problems = earlier;
+    pub fn validate_with(&self, origin: &str, earlier: Vec<Problem>) -> Result<Augmenter, AugmentError> {
+        let mut problems = Problems(earlier);
         let mut check = |key: &'static str, value: f64, min: f64, max: f64| {
             if !(min..=max).contains(&value) {
-                problems.push(SpecProblem::OutOfRange { key, value, min, max });
+                problems.out_of_range(key, value, format!("{min}..={max}"));
             }
             value
         };
@@ -193,19 +179,21 @@ impl AugmentSpec {
             .brightness_range
             .map(|[lo, hi]| [check("brightness_range", lo, 0.0, 10.0), check("brightness_range", hi, 0.0, 10.0)]);
         let cval = check("cval", self.cval.unwrap_or(0.0), 0.0, 255.0);
+        let reversed = "the lower bound exceeds the upper bound";
         if zoom[0] > zoom[1] {
-            problems.push(SpecProblem::Reversed { key: "zoom_range", lower: zoom[0], upper: zoom[1] });
+            problems.invalid("zoom_range", format!("[{}, {}]", zoom[0], zoom[1]), reversed);
         }
         if let Some([lo, hi]) = brightness.filter(|[lo, hi]| lo > hi) {
-            problems.push(SpecProblem::Reversed { key: "brightness_range", lower: lo, upper: hi });
+            problems.invalid("brightness_range", format!("[{lo}, {hi}]"), reversed);
         }
         let name = self.fill_mode.as_deref().unwrap_or("nearest");
         let fill_mode = FillMode::parse(name).unwrap_or_else(|| {
-            problems.push(SpecProblem::UnknownFillMode { value: name.to_string() });
+            let allowed = FillMode::NAMES.split(", ").map(|n| format!("{n:?}")).collect();
+            problems.push("fill_mode", ProblemKind::BadChoice { value: format!("{name:?}"), allowed });
             FillMode::Nearest
         });
-        if !problems.is_empty() {
-            return Err(AugmentError::Spec { origin: origin.to_string(), problems });
+        if !problems.0.is_empty() {
+            return Err(AugmentError::Spec { origin: origin.to_string(), problems: problems.0 });
         }
         let augmenter = Augmenter {
             rotation,
@@ -222,16 +210,6 @@ impl AugmentSpec {
             cval,
         };
         if augmenter.is_identity() { Err(AugmentError::NoOperations) } else { Ok(augmenter) }
-    }
-}
-
-fn expected_type(key: &str) -> &'static str {
-    match key {
-        "zoom_range" => "a number or a [lower, upper] pair of numbers",
-        "brightness_range" => "a [lower, upper] pair of numbers",
-        "horizontal_flip" | "vertical_flip" | "rot90" => "true or false",
-        "fill_mode" => "a string",
-        _ => "a number",
     }
 }
 
@@ -327,24 +305,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_problem_is_reported() {
+    fn every_problem_is_reported_as_scene_files_report_theirs() {
         let text = "rotaton_range = 20\nzoom_range = 1.5\nfill_mode = \"mirror\"\nhorizontal_flip = 1\n";
-        let err = AugmentSpec::from_toml(text, "ops.toml").map(|s| s.validate("ops.toml"));
-        let msg = match err {
-            Err(e) => e.to_string(),
-            Ok(_) => String::new(),
-        };
+        let msg = AugmentSpec::from_toml(text, "ops.toml").err().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
             msg,
-            "invalid augmentation options in ops.toml:\n  - `horizontal_flip` must be true or false\n  \
-             - unknown option `rotaton_range` (did you mean `rotation_range`?)"
+            "invalid augmentation options in ops.toml (2 problems)\n  \
+             - horizontal_flip: expected true or false, found 1 (an integer)\n  \
+             - rotaton_range: unknown key; did you mean `rotation_range`?"
         );
-        let spec = AugmentSpec::from_toml("zoom_range = 1.5\nfill_mode = \"mirror\"\n", "x").expect("valid TOML"); // ok: test literal
+        let (spec, problems) =
+            AugmentSpec::parse_toml("zoom_range = 1.5\nfill_mode = \"mirror\"\n", "x").expect("TOML");
+        assert!(problems.is_empty());
         let msg = spec.validate("x").err().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
             msg,
-            "invalid augmentation options in x:\n  - `zoom_range` = 1.5 is out of range [0, 0.99]\n  \
-             - `fill_mode` = \"mirror\" is not one of constant, nearest, reflect, wrap, grid-wrap"
+            "invalid augmentation options in x (2 problems)\n  - zoom_range = 1.5: out of range, allowed 0..=0.99\n  \
+             - fill_mode = \"mirror\": not one of \"constant\", \"nearest\", \"reflect\", \"wrap\", \"grid-wrap\""
         );
+        let msg = AugmentSpec::from_toml("zoom_range = [", "y").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("y: malformed TOML: "), "{msg}");
     }
 }

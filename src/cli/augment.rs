@@ -281,7 +281,8 @@ pub fn run(cmd: AugmentCommand) -> anyhow::Result<()> {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
                         .map_err(|e| InputError(format!("cannot read {}: {e}", path.display())))?;
-                    let (spec, problems) = AugmentSpec::parse_toml(&text);
+                    let (spec, problems) =
+                        AugmentSpec::parse_toml(&text, &path.display().to_string()).map_err(lib_err)?;
                     (spec, problems, format!("{} and the command line", path.display()))
                 }
                 None => (AugmentSpec::default(), Vec::new(), "the command line".to_string()),

@@ -21,7 +21,6 @@ pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sw
 use crate::conventions::{self, Named, PinKind};
 use schema::{Problem, Problems};
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use toml::Table;
 
@@ -39,16 +38,7 @@ pub enum SpecError {
 }
 
 fn invalid_message(path: &Path, problems: &[Problem]) -> String {
-    let mut s = format!(
-        "{}: invalid scene ({} problem{})",
-        path.display(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    for p in problems {
-        let _ = write!(s, "\n  - {p}");
-    }
-    s
+    schema::report(&format!("{}: invalid scene", path.display()), problems)
 }
 
 /// How the colour image is anti-aliased. The mask is never anti-aliased (one sample at each pixel centre).

@@ -49,6 +49,17 @@ impl fmt::Display for Problem {
     }
 }
 
+/// `what (N problems)` and one indented line per problem: how every list of problems reads
+/// (scene files, augmentation options).
+pub fn report(what: &str, problems: &[Problem]) -> String {
+    let n = problems.len();
+    let mut s = format!("{what} ({n} problem{})", if n == 1 { "" } else { "s" });
+    for p in problems {
+        s.push_str(&format!("\n  - {p}"));
+    }
+    s
+}
+
 /// Collects problems while a scene is being read.
 #[derive(Default)]
 pub struct Problems(pub Vec<Problem>);
