@@ -22,7 +22,7 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "224,512")]
     pub sizes: Vec<u32>,
     /// Anti-aliasing modes to measure, comma separated (the default scene uses msaa4).
-    #[arg(long, value_delimiter = ',', default_value = "fxaa,msaa4,ssaa3,none")]
+    #[arg(long, value_delimiter = ',', default_value = "exact,msaa4,fxaa,ssaa3,none")]
     pub antialias: Vec<String>,
     /// Render workers (default: one per core).
     #[arg(long, short, default_value_t = 0)]

@@ -91,6 +91,13 @@ pub struct Posed {
     pub light: Light,
 }
 
+impl Posed {
+    /// The terminals and the box housing as drawn (mesh files are in [`Posed::meshes`]).
+    pub fn objects(&self) -> Vec<Object> {
+        self.pins.iter().map(|pin| pin.object(self.pin_color)).chain(self.housing).collect()
+    }
+}
+
 impl PosedPin {
     /// Top- and bottom-face centres in world space.
     pub fn face_centres(&self) -> (DVec3, DVec3) {

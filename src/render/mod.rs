@@ -9,13 +9,17 @@
 //!   as msaa4 on lavapipe, but a perceptual smoothing, not a coverage estimate;
 //! * `ssaa3`: one pass at 3W × 3H writing colour and label, resolved to W × H (mean of 9 colour samples,
 //!   the label of the centre sample, which sits exactly on the pixel centre);
+//! * `exact`: one pass writing colour and label, then the pixels edges cross resolved on the CPU from
+//!   the exact geometry on 8 × 8 samples, coloured by the GPU's shading ([`exact`]);
 //! * `none`: one pass writing colour and label.
 //!
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.
 
+pub mod exact;
 pub mod fxaa;
 mod pipelines;
 mod readback;
+mod srgb;
 mod vertex;
 
 use crate::geometry::{MeshObject, Object, Posed, Shape};
@@ -154,7 +158,7 @@ struct Targets {
 /// Per anti-aliasing mode: the targets (and pipelines) the geometry pass draws with besides the
 /// one-sample colour and label atlases.
 enum ModeTargets {
-    /// `none` and `fxaa`: one pass writes colour and label straight into the atlases.
+    /// `none`, `fxaa` and `exact`: one pass writes colour and label straight into the atlases.
     Direct { depth: wgpu::TextureView },
     /// A 4-sample colour pass resolved into the colour atlas, then a one-sample label pass.
     Msaa4 {
@@ -171,6 +175,13 @@ enum ModeTargets {
         resolve: wgpu::RenderPipeline,
         resolve_bind: wgpu::BindGroup,
     },
+}
+
+/// Per anti-aliasing mode: the pass over the read-back pixels.
+enum CpuPass {
+    Nothing,
+    Fxaa,
+    Exact(Box<exact::Exact>),
 }
 
 /// A reusable renderer bound to one device.
@@ -191,6 +202,8 @@ pub struct Renderer {
     frame_bind: wgpu::BindGroup,
     instances: wgpu::Buffer,
     targets: Option<Targets>,
+    /// What runs on the CPU after readback.
+    cpu_pass: CpuPass,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
 }
@@ -253,6 +266,11 @@ impl Renderer {
             frame_bind,
             instances,
             targets: None,
+            cpu_pass: match antialias {
+                Antialias::Fxaa => CpuPass::Fxaa,
+                Antialias::Exact => CpuPass::Exact(Box::default()),
+                Antialias::None | Antialias::Msaa4 | Antialias::Ssaa3 => CpuPass::Nothing,
+            },
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
             gpu,
@@ -370,11 +388,13 @@ impl Renderer {
         });
         self.targets = Some(t);
         drawn?;
-        for px in out[..n].iter_mut() {
+        for (px, p) in out[..n].iter_mut().zip(posed) {
             px.width = width;
             px.height = height;
-            if self.antialias == Antialias::Fxaa {
-                fxaa::apply(&mut px.rgb, width, height);
+            match &mut self.cpu_pass {
+                CpuPass::Nothing => {}
+                CpuPass::Fxaa => fxaa::apply(&mut px.rgb, width, height),
+                CpuPass::Exact(pass) => pass.apply(p, px),
             }
         }
         if n < posed.len() { self.render_batch(&posed[n..], &mut out[n..]) } else { Ok(()) }
@@ -506,7 +526,7 @@ impl Renderer {
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
-            let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
+            let objects = p.objects();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
                 self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));

@@ -17,7 +17,7 @@ pub struct Pipelines {
 
 /// The pipelines only one anti-aliasing mode uses.
 pub enum ModePipelines {
-    /// `none` and `fxaa`: the geometry pass writes colour and label; nothing more.
+    /// `none`, `fxaa` and `exact`: the geometry pass writes colour and label; nothing more.
     Direct,
     /// msaa4's separate one-sample label pass.
     Msaa4 { label: wgpu::RenderPipeline },
@@ -149,7 +149,9 @@ impl Pipelines {
         let target = |f: wgpu::TextureFormat| Some(wgpu::ColorTargetState::from(f));
         let both = [target(COLOR_FORMAT), target(LABEL_FORMAT)];
         let (geometry, mode) = match antialias {
-            Antialias::None | Antialias::Fxaa => (geometry("fs_both", &both, 1), ModePipelines::Direct),
+            Antialias::None | Antialias::Fxaa | Antialias::Exact => {
+                (geometry("fs_both", &both, 1), ModePipelines::Direct)
+            }
             Antialias::Msaa4 => (
                 geometry("fs_color", &[target(COLOR_FORMAT)], 4),
                 ModePipelines::Msaa4 { label: geometry("fs_label", &[target(LABEL_FORMAT)], 1) },

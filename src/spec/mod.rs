@@ -53,10 +53,14 @@ pub enum Antialias {
     Ssaa3,
     /// One sample per pixel, then FXAA (fast approximate anti-aliasing) on the CPU.
     Fxaa,
+    /// One sample per pixel, then every pixel an edge crosses resolved from the exact geometry on an
+    /// 8 × 8 grid of samples, on the CPU (colours from the GPU's shading).
+    Exact,
 }
 
 impl Named for Antialias {
-    const ALL: &'static [Antialias] = &[Antialias::None, Antialias::Msaa4, Antialias::Ssaa3, Antialias::Fxaa];
+    const ALL: &'static [Antialias] =
+        &[Antialias::None, Antialias::Msaa4, Antialias::Ssaa3, Antialias::Fxaa, Antialias::Exact];
     fn name(self) -> &'static str {
         self.as_str()
     }
@@ -83,6 +87,7 @@ impl Antialias {
             Antialias::Msaa4 => "msaa4",
             Antialias::Ssaa3 => "ssaa3",
             Antialias::Fxaa => "fxaa",
+            Antialias::Exact => "exact",
         }
     }
 }

@@ -1,0 +1,736 @@
+//! `antialias = "exact"`: box-filtered coverage from the geometry itself, on the CPU, for the pixels an
+//! edge crosses; the shading stays the GPU's.
+//!
+//! The GPU draws one sample per pixel (colour and label in one pass, as `none`). Then every pixel that
+//! an edge of the image can cross is found: pixels a projected *feature edge* passes through (an edge
+//! on the silhouette, between faces meeting at more than 15°, or on a mesh's border) and pixels whose
+//! label differs from a neighbour's (where objects meet or pass through each other, e.g. a terminal
+//! entering the housing). Each such pixel is resolved from the exact projected triangles on an 8 × 8
+//! grid of samples — the grid of the reference the anti-aliasing is measured against, the frame drawn
+//! at 8× size and box-filtered — with a depth test per sample, so coverage, occlusion and
+//! intersections are the geometry's. A sample takes the colour the GPU shaded for its triangle at the
+//! nearest pixel centre inside that triangle (so the sun, shadows and every other term of the look come
+//! from the one shader), and the 64 samples are averaged in linear light.
+//!
+//! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
+//! centre). Triangles are clipped at the near plane; the far plane is not applied.
+
+use super::Pixels;
+use super::srgb::Tables;
+use crate::geometry::{Posed, Shape, mesh};
+use crate::meshfile::TriangleMesh;
+use glam::{DMat4, DVec2, DVec3};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Samples per pixel side.
+const N: usize = 8;
+/// Samples per pixel.
+const S: usize = N * N;
+/// Faces are listed per tile of this many pixels square.
+const TILE: usize = 16;
+/// Two faces of one object meeting at more than 15° make an edge worth resolving (a 32-segment
+/// cylinder's sides meet at 11.25°: their flat-shading steps are left as drawn).
+const CREASE_COS: f64 = 0.965_925_826_289_068_3;
+const NO: u32 = u32::MAX;
+/// Sample offsets inside a pixel, (k + 0.5) / N.
+const OFFSETS: [f32; N] = {
+    let mut o = [0.0f32; N];
+    let mut k = 0;
+    while k < N {
+        o[k] = (k as f32 + 0.5) / N as f32;
+        k += 1;
+    }
+    o
+};
+/// The pixels around a pixel, nearest first, searched for a triangle's colour.
+const AROUND: [(i32, i32); 25] = [
+    (0, 0),
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (1, 1),
+    (-1, 1),
+    (1, -1),
+    (-1, -1),
+    (2, 0),
+    (-2, 0),
+    (0, 2),
+    (0, -2),
+    (2, 1),
+    (-2, 1),
+    (2, -1),
+    (-2, -1),
+    (1, 2),
+    (-1, 2),
+    (1, -2),
+    (-1, -2),
+    (2, 2),
+    (-2, 2),
+    (2, -2),
+    (-2, -2),
+];
+
+/// A mesh prepared for finding its edges: unique corner positions, convex planar faces over them
+/// (corners in order) and, for each face edge (corner k to k + 1), the one face on its other side
+/// ([`NO`] on a border or where more than two faces meet).
+struct Topology {
+    positions: Vec<DVec3>,
+    faces: Vec<Vec<u32>>,
+    neighbours: Vec<Vec<u32>>,
+    /// Drawn from both sides (mesh files, whose winding is not trusted): never culled.
+    double_sided: bool,
+}
+
+impl Topology {
+    /// From faces given by their corner positions.
+    fn new(faces: impl Iterator<Item = Vec<[f32; 3]>>, double_sided: bool) -> Topology {
+        let mut index: HashMap<[u32; 3], u32> = HashMap::new();
+        let mut positions = Vec::new();
+        let mut corner = |p: [f32; 3]| {
+            // `+ 0.0` makes -0.0 and 0.0 one corner.
+            let key = p.map(|c| (c + 0.0).to_bits());
+            *index.entry(key).or_insert_with(|| {
+                positions.push(DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64));
+                positions.len() as u32 - 1
+            })
+        };
+        let faces: Vec<Vec<u32>> = faces.map(|f| f.into_iter().map(&mut corner).collect()).collect();
+        let mut edges: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+        let ends = |f: &Vec<u32>, k: usize| {
+            let (a, b) = (f[k], f[(k + 1) % f.len()]);
+            (a.min(b), a.max(b))
+        };
+        for (i, f) in faces.iter().enumerate() {
+            for k in 0..f.len() {
+                edges.entry(ends(f, k)).or_default().push(i as u32);
+            }
+        }
+        let neighbours = faces
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (0..f.len())
+                    .map(|k| match edges[&ends(f, k)].as_slice() {
+                        [x, y] => {
+                            if *x == i as u32 {
+                                *y
+                            } else {
+                                *x
+                            }
+                        }
+                        _ => NO,
+                    })
+                    .collect()
+            })
+            .collect();
+        Topology { positions, faces, neighbours, double_sided }
+    }
+
+    /// A unit mesh's faces: each polygon [`mesh::Mesh`] built as a fan (consecutive triangles sharing
+    /// their first corner and normal) is one face again.
+    fn of_mesh(m: &mesh::Mesh) -> Topology {
+        let mut faces: Vec<Vec<[f32; 3]>> = Vec::new();
+        let mut fan: Option<(u16, [f32; 3])> = None;
+        for t in m.indices.chunks_exact(3) {
+            let v = |k: usize| m.vertices[t[k] as usize];
+            let key = (t[0], v(0).normal);
+            match (fan, faces.last_mut()) {
+                (Some(f), Some(face)) if f == key && face.last() == Some(&v(1).position) => face.push(v(2).position),
+                _ => {
+                    faces.push(vec![v(0).position, v(1).position, v(2).position]);
+                    fan = Some(key);
+                }
+            }
+        }
+        Topology::new(faces.into_iter(), false)
+    }
+}
+
+/// One face facing the camera, in pixel coordinates.
+struct Face {
+    /// Its edges in [`Exact::edges`]: functions `a·u + b·v + c`, positive inside.
+    edges: std::ops::Range<usize>,
+    /// 1 / depth as a plane over the image: `a·u + b·v + c` (larger is nearer).
+    inv_depth: [f64; 3],
+    /// Pixel bounds, inclusive, clipped to the image.
+    x0: i32,
+    x1: i32,
+    y0: i32,
+    y1: i32,
+    /// The object's label (what the mask holds where the object is in front).
+    label: u8,
+    /// Index of the object, and the unit normal (facing the camera), to find a colour for it.
+    object: u32,
+    normal: DVec3,
+}
+
+/// The samples of one resolved pixel: the nearest face's 1 / depth and index per sample.
+#[derive(Clone)]
+struct Samples {
+    inv_depth: [f32; S],
+    face: [u32; S],
+}
+
+/// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
+pub struct Exact {
+    shapes: [Topology; Shape::ALL.len()],
+    files: Vec<(Arc<TriangleMesh>, Topology)>,
+    tables: Tables<65536>,
+    faces: Vec<Face>,
+    edges: Vec<[f64; 3]>,
+    /// The range of `faces` of each object.
+    object_faces: Vec<std::ops::Range<usize>>,
+    /// Per pixel: 1 where an edge may cross it.
+    marks: Vec<u8>,
+    /// Per tile of `TILE` × `TILE` pixels, the faces whose bounds overlap it.
+    bins: Vec<Vec<u32>>,
+    /// Resolved pixels (index, colour), written after all are resolved from the GPU's frame.
+    resolved: Vec<(usize, [u8; 3])>,
+}
+
+impl Default for Exact {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Exact {
+    pub fn new() -> Exact {
+        // The geometry only: the housing's slab is the box its top is cut from (finer only for shading).
+        let shapes = Shape::ALL.map(|s| Topology::of_mesh(&if s == Shape::Slab { mesh::unit_box() } else { s.mesh() }));
+        Exact {
+            shapes,
+            files: Vec::new(),
+            tables: Tables::new(),
+            faces: Vec::new(),
+            edges: Vec::new(),
+            object_faces: Vec::new(),
+            marks: Vec::new(),
+            bins: Vec::new(),
+            resolved: Vec::new(),
+        }
+    }
+
+    /// Re-computes the edge pixels of `px` (one sample per pixel as the GPU drew `posed`).
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels) {
+        let (w, h) = (px.width as usize, px.height as usize);
+        if w == 0 || h == 0 {
+            return;
+        }
+        self.marks.clear();
+        self.marks.resize(w * h, 0);
+        self.faces.clear();
+        self.edges.clear();
+        self.object_faces.clear();
+        self.faces_and_feature_edges(posed, w, h);
+        mark_label_changes(&px.mask, w, h, &mut self.marks);
+        self.bin_faces(w, h);
+        self.resolve(posed, px);
+    }
+
+    /// Projects every object, keeps its faces turned to the camera and marks the pixels its feature
+    /// edges cross (`slot_of[p] = 1`).
+    fn faces_and_feature_edges(&mut self, posed: &Posed, w: usize, h: usize) {
+        let cam = &posed.camera;
+        let eye = cam.position();
+        let mut bodies: Vec<(DMat4, usize, u8)> = posed
+            .objects()
+            .iter()
+            .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), shape_index(o.shape), o.label))
+            .collect();
+        for m in &posed.meshes {
+            let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
+                Some(i) => i,
+                None => {
+                    let faces = m.mesh.triangles.iter().map(|t| t.to_vec());
+                    self.files.push((m.mesh.clone(), Topology::new(faces, true)));
+                    self.files.len() - 1
+                }
+            };
+            bodies.push((m.transform, Shape::ALL.len() + i, m.label));
+        }
+        let mut world: Vec<DVec3> = Vec::new();
+        let mut facing: Vec<Option<DVec3>> = Vec::new();
+        let mut corners: Vec<DVec3> = Vec::new();
+        for (object, (model, topo, label)) in bodies.into_iter().enumerate() {
+            let topo =
+                if topo < Shape::ALL.len() { &self.shapes[topo] } else { &self.files[topo - Shape::ALL.len()].1 };
+            world.clear();
+            world.extend(topo.positions.iter().map(|p| model.transform_point3(*p)));
+            // The unit normal of each face turned to the camera, None for the ones turned away.
+            facing.clear();
+            facing.extend(topo.faces.iter().map(|f| {
+                let a = world[f[0] as usize];
+                let n = (1..f.len() - 1)
+                    .map(|k| (world[f[k] as usize] - a).cross(world[f[k + 1] as usize] - a))
+                    .fold(DVec3::ZERO, |s, x| s + x);
+                let towards = n.dot(eye - a);
+                if towards > 0.0 {
+                    Some(n.normalize())
+                } else if topo.double_sided && towards < 0.0 {
+                    Some(-n.normalize())
+                } else {
+                    None
+                }
+            }));
+            let first = self.faces.len();
+            for (i, f) in topo.faces.iter().enumerate() {
+                let Some(normal) = facing[i] else { continue };
+                corners.clear();
+                corners.extend(f.iter().map(|&k| world[k as usize]));
+                let visible = clip_near(&corners, cam);
+                let start = self.edges.len();
+                if let Some(face) = screen_face(&visible, cam, (w, h), &mut self.edges) {
+                    self.faces.push(Face { label, object: object as u32, normal, ..face });
+                } else {
+                    self.edges.truncate(start);
+                }
+                for k in 0..f.len() {
+                    let n = topo.neighbours[i][k];
+                    let feature = n == NO || facing[n as usize].is_none_or(|m| m.dot(normal) < CREASE_COS);
+                    if feature {
+                        let (a, b) = (corners[k], corners[(k + 1) % f.len()]);
+                        if let Some((a, b)) = clip_segment_near(a, b, cam) {
+                            mark_segment(cam.project(a).0, cam.project(b).0, w, h, &mut self.marks);
+                        }
+                    }
+                }
+            }
+            self.object_faces.push(first..self.faces.len());
+        }
+    }
+
+    /// Lists each tile's faces.
+    fn bin_faces(&mut self, w: usize, h: usize) {
+        let (tw, th) = (w.div_ceil(TILE), h.div_ceil(TILE));
+        self.bins.resize_with(tw * th, Vec::new);
+        self.bins.truncate(tw * th);
+        self.bins.iter_mut().for_each(Vec::clear);
+        for (f, face) in self.faces.iter().enumerate() {
+            for ty in face.y0 as usize / TILE..=face.y1 as usize / TILE {
+                for tx in face.x0 as usize / TILE..=face.x1 as usize / TILE {
+                    self.bins[ty * tw + tx].push(f as u32);
+                }
+            }
+        }
+    }
+
+    /// Resolves every marked pixel: its 64 samples against the faces over it, each sample coloured
+    /// by its face, averaged in linear light.
+    fn resolve(&mut self, posed: &Posed, px: &mut Pixels) {
+        let (w, h) = (px.width as i32, px.height as i32);
+        let tw = (w as usize).div_ceil(TILE);
+        let background = posed.background.map(|c| c as f32);
+        let lin = |p: usize| -> [f32; 3] { std::array::from_fn(|c| self.tables.to_linear[px.rgb[3 * p + c] as usize]) };
+        let mut found: Vec<(u32, u32)> = Vec::with_capacity(8);
+        let mut resolved = std::mem::take(&mut self.resolved);
+        resolved.clear();
+        for (p, _) in self.marks.iter().enumerate().filter(|(_, m)| **m != 0) {
+            let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
+            let mut samples = Samples { inv_depth: [0.0; S], face: [NO; S] };
+            for &f in &self.bins[y as usize / TILE * tw + x as usize / TILE] {
+                let face = &self.faces[f as usize];
+                if x >= face.x0 && x <= face.x1 && y >= face.y0 && y <= face.y1 {
+                    cover(&self.edges[face.edges.clone()], &face.inv_depth, f, x as u32, y as u32, &mut samples);
+                }
+            }
+            found.clear();
+            let mut k = 0;
+            while k < S {
+                let f = samples.face[k];
+                let run = samples.face[k..].iter().take_while(|&&g| g == f).count();
+                match found.iter_mut().find(|(id, _)| *id == f) {
+                    Some((_, n)) => *n += run as u32,
+                    None => found.push((f, run as u32)),
+                }
+                k += run;
+            }
+            let mut sum = [0.0f32; 3];
+            for &(f, n) in &found {
+                let c = if f == NO { background } else { self.colour_of(f as usize, x, y, w, h, &px.mask, &lin) };
+                for (total, c) in sum.iter_mut().zip(c) {
+                    *total += c * n as f32;
+                }
+            }
+            resolved.push((p, sum.map(|total| self.tables.encode(total / S as f32))));
+        }
+        for &(p, rgb) in &resolved {
+            px.rgb[3 * p..3 * p + 3].copy_from_slice(&rgb);
+        }
+        self.resolved = resolved;
+    }
+
+    fn inside(&self, face: &Face, u: f64, v: f64) -> bool {
+        self.edges[face.edges.clone()].iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0)
+    }
+
+    /// The GPU's colour for face `f` near pixel (x, y): at the nearest pixel centre inside the face
+    /// where its object is in front; else inside another face of the object turned the same way; else
+    /// the nearest pixel of the object; else the pixel itself.
+    #[allow(clippy::too_many_arguments)]
+    fn colour_of(
+        &self,
+        f: usize,
+        x: i32,
+        y: i32,
+        w: i32,
+        h: i32,
+        mask: &[u8],
+        lin: &impl Fn(usize) -> [f32; 3],
+    ) -> [f32; 3] {
+        let face = &self.faces[f];
+        let near = || {
+            AROUND
+                .iter()
+                .map(move |(dx, dy)| (x + dx, y + dy))
+                .filter(|&(qx, qy)| qx >= 0 && qy >= 0 && qx < w && qy < h)
+        };
+        let of_object = |(qx, qy): &(i32, i32)| mask[(qy * w + qx) as usize] == face.label;
+        let centre = |(qx, qy): (i32, i32)| (qx as f64 + 0.5, qy as f64 + 0.5);
+        let at = |(qx, qy): (i32, i32)| lin((qy * w + qx) as usize);
+        if let Some(q) = near().filter(of_object).find(|&q| {
+            let (u, v) = centre(q);
+            self.inside(face, u, v)
+        }) {
+            return at(q);
+        }
+        let same_way = |q: (i32, i32)| {
+            let (u, v) = centre(q);
+            self.faces[self.object_faces[face.object as usize].clone()]
+                .iter()
+                .any(|o| o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v))
+        };
+        if let Some(q) = near().filter(of_object).find(|&q| same_way(q)) {
+            return at(q);
+        }
+        match near().find(of_object) {
+            Some(q) => at(q),
+            None => lin((y * w + x) as usize),
+        }
+    }
+}
+
+fn shape_index(shape: Shape) -> usize {
+    Shape::ALL.iter().position(|s| *s == shape).unwrap_or(0)
+}
+
+/// The part of a convex polygon (world space) in front of the near plane.
+fn clip_near(corners: &[DVec3], cam: &crate::conventions::Camera) -> Vec<DVec3> {
+    let depth = |p: DVec3| -cam.view.transform_point3(p).z;
+    let d: Vec<f64> = corners.iter().map(|&p| depth(p)).collect();
+    if d.iter().all(|&x| x >= cam.near) {
+        return corners.to_vec();
+    }
+    let n = corners.len();
+    let mut poly = Vec::with_capacity(n + 1);
+    for k in 0..n {
+        let (a, b, da, db) = (corners[k], corners[(k + 1) % n], d[k], d[(k + 1) % n]);
+        if da >= cam.near {
+            poly.push(a);
+        }
+        if (da >= cam.near) != (db >= cam.near) {
+            poly.push(a + (b - a) * ((cam.near - da) / (db - da)));
+        }
+    }
+    poly
+}
+
+/// The part of a segment in front of the near plane.
+fn clip_segment_near(a: DVec3, b: DVec3, cam: &crate::conventions::Camera) -> Option<(DVec3, DVec3)> {
+    let depth = |p: DVec3| -cam.view.transform_point3(p).z;
+    let (da, db) = (depth(a), depth(b));
+    match (da >= cam.near, db >= cam.near) {
+        (true, true) => Some((a, b)),
+        (false, false) => None,
+        (true, false) => Some((a, a + (b - a) * ((cam.near - da) / (db - da)))),
+        (false, true) => Some((a + (b - a) * ((cam.near - da) / (db - da)), b)),
+    }
+}
+
+/// A convex polygon (world space, in front of the near plane) in pixel coordinates, its edge
+/// functions appended to `edges`; None if it is degenerate (seen edge-on) or off the image.
+fn screen_face(
+    p: &[DVec3],
+    cam: &crate::conventions::Camera,
+    (w, h): (usize, usize),
+    edges: &mut Vec<[f64; 3]>,
+) -> Option<Face> {
+    let n = p.len();
+    if n < 3 {
+        return None;
+    }
+    let projected: Vec<(DVec2, f64)> = p.iter().map(|&q| cam.project(q)).collect();
+    let uv: Vec<DVec2> = projected.iter().map(|(uv, _)| *uv).collect();
+    // Twice the signed area (shoelace): the winding on screen.
+    let area2: f64 = (0..n).map(|k| uv[k].perp_dot(uv[(k + 1) % n])).sum();
+    if area2.abs() < 1e-12 || !area2.is_finite() {
+        return None;
+    }
+    let lo = uv.iter().fold(DVec2::INFINITY, |a, b| a.min(*b));
+    let hi = uv.iter().fold(DVec2::NEG_INFINITY, |a, b| a.max(*b));
+    let (x0, y0) = (lo.x.floor().max(0.0), lo.y.floor().max(0.0));
+    let (x1, y1) = (hi.x.floor().min(w as f64 - 1.0), hi.y.floor().min(h as f64 - 1.0));
+    if x0 > x1 || y0 > y1 {
+        return None;
+    }
+    let sign = area2.signum();
+    let start = edges.len();
+    for k in 0..n {
+        let (a, b) = (uv[k], uv[(k + 1) % n]);
+        let d = b - a;
+        // Positive on the side the polygon winds around.
+        let (ea, eb) = (-d.y * sign, d.x * sign);
+        edges.push([ea, eb, -(ea * a.x + eb * a.y)]);
+    }
+    // 1 / depth is affine on screen over a plane: fit it through three corners spread over the polygon.
+    let (i, j, k) = (0, n / 3, 2 * n / 3);
+    let (i, j, k) = if n == 3 { (0, 1, 2) } else { (i, j.max(1), k.max(2)) };
+    let inv = |m: usize| 1.0 / projected[m].1;
+    let (e1, e2) = (uv[j] - uv[i], uv[k] - uv[i]);
+    let a2 = e1.perp_dot(e2);
+    if a2.abs() < 1e-12 {
+        return None;
+    }
+    let (dw1, dw2) = (inv(j) - inv(i), inv(k) - inv(i));
+    let za = (dw1 * e2.y - dw2 * e1.y) / a2;
+    let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
+    let inv_depth = [za, zb, inv(i) - za * uv[i].x - zb * uv[i].y];
+    Some(Face {
+        edges: start..edges.len(),
+        inv_depth,
+        x0: x0 as i32,
+        x1: x1 as i32,
+        y0: y0 as i32,
+        y1: y1 as i32,
+        label: 0,
+        object: 0,
+        normal: DVec3::ZERO,
+    })
+}
+
+/// Marks (`1`) every pixel the segment a–b (pixel coordinates) passes through, inside the image.
+fn mark_segment(a: DVec2, b: DVec2, w: usize, h: usize, marks: &mut [u8]) {
+    // Clip to the image (Liang–Barsky), then walk the pixel grid cell by cell (Amanatides–Woo).
+    let d = b - a;
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [(-d.x, a.x), (d.x, w as f64 - a.x), (-d.y, a.y), (d.y, h as f64 - a.y)] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
+        return;
+    }
+    let (s, e) = (a + d * t0, a + d * t1);
+    let cell = |p: DVec2| ((p.x.floor() as i64).clamp(0, w as i64 - 1), (p.y.floor() as i64).clamp(0, h as i64 - 1));
+    let ((mut x, mut y), (ex, ey)) = (cell(s), cell(e));
+    let step = |d: f64| if d > 0.0 { 1 } else { -1 };
+    let (sx, sy) = (step(d.x), step(d.y));
+    let next = |c: i64, sc: i64, p: f64, dd: f64| {
+        if dd == 0.0 { f64::INFINITY } else { ((c + i64::from(sc > 0)) as f64 - p) / dd }
+    };
+    let (mut tx, mut ty) = (next(x, sx, s.x, e.x - s.x), next(y, sy, s.y, e.y - s.y));
+    let (dtx, dty) = (1.0 / (e.x - s.x).abs(), 1.0 / (e.y - s.y).abs());
+    for _ in 0..=((ex - x).abs() + (ey - y).abs()) {
+        marks[y as usize * w + x as usize] = 1;
+        if x == ex && y == ey {
+            break;
+        }
+        if tx < ty {
+            tx += dtx;
+            x += sx;
+        } else {
+            ty += dty;
+            y += sy;
+        }
+        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+            break;
+        }
+    }
+}
+
+/// Marks (`1`) both pixels of every pair of 8-neighbours whose labels differ.
+fn mark_label_changes(mask: &[u8], w: usize, h: usize, marks: &mut [u8]) {
+    for y in 0..h {
+        for x in 0..w {
+            let p = y * w + x;
+            let l = mask[p];
+            let mut check = |q: usize| {
+                if mask[q] != l {
+                    marks[p] = 1;
+                    marks[q] = 1;
+                }
+            };
+            if x + 1 < w {
+                check(p + 1);
+            }
+            if y + 1 < h {
+                check(p + w);
+                if x + 1 < w {
+                    check(p + w + 1);
+                }
+                if x > 0 {
+                    check(p + w - 1);
+                }
+            }
+        }
+    }
+}
+
+/// How an edge bounds a row of samples (see [`cover`]).
+#[derive(Clone, Copy)]
+enum Cut {
+    From,
+    To,
+    Row,
+}
+
+/// `x.floor()` for the small values of a span (without a call into libm on baseline x86-64), saturated.
+fn floor(x: f64) -> i64 {
+    let i = x.clamp(-1e9, 1e9) as i64;
+    if (i as f64) > x { i - 1 } else { i }
+}
+
+fn ceil(x: f64) -> i64 {
+    -floor(-x)
+}
+
+/// Draws triangle `t` into the 8 × 8 samples of pixel (x, y): a sample inside it takes it when it is
+/// nearer than what the sample holds. Each row of samples inside the triangle is one span, bounded by
+/// the edges that cross the row.
+fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
+    let (px, py) = (x as f64, y as f64);
+    let n = N as f64;
+    // Per edge crossing the pixel, how it bounds row j of samples: from the column
+    // `base + step·j` on (`Cut::From`), up to it (`Cut::To`), or the whole row or nothing (a horizontal
+    // edge: inside where `base + step·v >= 0`).
+    let mut cuts = [(0.0f64, 0.0f64, Cut::From); 8];
+    let mut crossing = 0;
+    for e in face_edges {
+        // The edge function at the pixel's corner, and its lowest and highest value over the pixel.
+        let c = e[0] * px + e[1] * py + e[2];
+        let low = c + e[0].min(0.0) + e[1].min(0.0);
+        let high = c + e[0].max(0.0) + e[1].max(0.0);
+        if high < 0.0 {
+            return; // the pixel is outside this edge
+        }
+        if low >= 0.0 {
+            continue; // wholly inside this edge
+        }
+        if crossing == cuts.len() {
+            // Many edges across one pixel (a sliver): sample by sample.
+            return cover_slow(face_edges, inv_depth, f, x, y, out);
+        }
+        // a·u + b·v + c >= 0 with u = (i + 0.5)/N, v = (j + 0.5)/N  <=>  i >= or <= base + step·j.
+        cuts[crossing] = if e[0] == 0.0 {
+            (c, e[1], Cut::Row)
+        } else {
+            (-(c + e[1] * 0.5 / n) / e[0] * n - 0.5, -e[1] / e[0], if e[0] > 0.0 { Cut::From } else { Cut::To })
+        };
+        crossing += 1;
+    }
+    let z0 = (inv_depth[0] * px + inv_depth[1] * py + inv_depth[2]) as f32;
+    let (za, zb) = (inv_depth[0] as f32, inv_depth[1] as f32);
+    for (j, &v) in OFFSETS.iter().enumerate() {
+        let (mut lo, mut hi) = (0i64, N as i64);
+        for &(base, step, cut) in &cuts[..crossing] {
+            match cut {
+                Cut::From => lo = lo.max(ceil(base + step * j as f64)),
+                Cut::To => hi = hi.min(floor(base + step * j as f64) + 1),
+                Cut::Row if base + step * f64::from(v) < 0.0 => hi = lo,
+                Cut::Row => {}
+            }
+        }
+        let zrow = zb * v + z0;
+        let lo = lo.clamp(0, N as i64);
+        let span = lo as usize..hi.clamp(lo, N as i64) as usize;
+        let row = j * N;
+        let (depths, faces) = (&mut out.inv_depth[row..row + N], &mut out.face[row..row + N]);
+        for ((u, d), g) in OFFSETS[span.clone()].iter().zip(&mut depths[span.clone()]).zip(&mut faces[span]) {
+            let depth = za * u + zrow;
+            if depth > *d {
+                *d = depth;
+                *g = f;
+            }
+        }
+    }
+}
+
+/// [`cover`] sample by sample, for a pixel that many edges of one face cross.
+fn cover_slow(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
+    for (j, &v) in OFFSETS.iter().enumerate() {
+        for (i, &u) in OFFSETS.iter().enumerate() {
+            let (su, sv) = (x as f64 + f64::from(u), y as f64 + f64::from(v));
+            if face_edges.iter().all(|e| e[0] * su + e[1] * sv + e[2] >= 0.0) {
+                let depth = (inv_depth[0] * su + inv_depth[1] * sv + inv_depth[2]) as f32;
+                let s = j * N + i;
+                if depth > out.inv_depth[s] {
+                    out.inv_depth[s] = depth;
+                    out.face[s] = f;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A square face half over one pixel's samples: exactly 32 of its 64 samples.
+    #[test]
+    fn coverage_is_counted_on_the_8x8_grid() {
+        // The square [0.5, 3] × [0, 3] (counter-clockwise in pixel space), at 1 / depth 0.5.
+        let sq = [DVec2::new(0.5, 0.0), DVec2::new(3.0, 0.0), DVec2::new(3.0, 3.0), DVec2::new(0.5, 3.0)];
+        let edges: Vec<[f64; 3]> = (0..4)
+            .map(|k| {
+                let (a, b) = (sq[k], sq[(k + 1) % 4]);
+                let d = b - a;
+                let sign = 1.0; // shoelace area of this winding is positive
+                let (ea, eb) = (-d.y * sign, d.x * sign);
+                [ea, eb, -(ea * a.x + eb * a.y)]
+            })
+            .collect();
+        let mut px = Samples { inv_depth: [0.0; S], face: [NO; S] };
+        cover(&edges, &[0.0, 0.0, 0.5], 7, 0, 0, &mut px);
+        assert_eq!(px.face.iter().filter(|f| **f == 7).count(), 32);
+        // Each row: the right half of the columns.
+        assert!((0..N).all(|j| (0..N).all(|i| (px.face[j * N + i] == 7) == (i >= N / 2))));
+        // A nearer face over the left quarter takes those samples; a farther one takes none.
+        let mut slow = px.clone();
+        let left: Vec<[f64; 3]> = vec![[1.0, 0.0, 0.0], [-1.0, 0.0, 0.25]];
+        cover(&left, &[0.0, 0.0, 0.9], 8, 0, 0, &mut px);
+        cover_slow(&left, &[0.0, 0.0, 0.9], 8, 0, 0, &mut slow);
+        assert_eq!(px.face.iter().filter(|f| **f == 8).count(), 16);
+        assert_eq!(px.face, slow.face);
+        cover(&left, &[0.0, 0.0, 0.1], 9, 0, 0, &mut px);
+        assert!(!px.face.contains(&9));
+    }
+
+    #[test]
+    fn a_segment_marks_the_pixels_it_passes_through() {
+        let (w, h) = (8, 6);
+        let mut marks = vec![0u8; w * h];
+        mark_segment(DVec2::new(0.5, 0.5), DVec2::new(3.5, 1.7), w, h, &mut marks);
+        let got: Vec<(usize, usize)> = (0..w * h).filter(|p| marks[*p] == 1).map(|p| (p % w, p / w)).collect();
+        // From (0.5, 0.5) to (3.5, 1.7): the line crosses y = 1 at x = 1.75.
+        assert_eq!(got, vec![(0, 0), (1, 0), (1, 1), (2, 1), (3, 1)]);
+        // Off the image: nothing; clipped: only the part inside.
+        let mut marks = vec![0u8; w * h];
+        mark_segment(DVec2::new(-5.0, -1.0), DVec2::new(20.0, -1.0), w, h, &mut marks);
+        assert!(marks.iter().all(|m| *m == 0));
+        mark_segment(DVec2::new(-5.0, 2.5), DVec2::new(20.0, 2.5), w, h, &mut marks);
+        assert_eq!(marks.iter().filter(|m| **m == 1).count(), w);
+    }
+}
