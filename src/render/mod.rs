@@ -18,7 +18,7 @@ mod pipelines;
 mod readback;
 mod vertex;
 
-use crate::geometry::{MeshObject, Object, Posed, Shape};
+use crate::geometry::{Drawable, MeshObject, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bytemuck::{Pod, Zeroable};
@@ -127,8 +127,8 @@ struct Instance {
     label: u32,
 }
 
-/// At most 254 terminals + the housing per image.
-const MAX_INSTANCES: usize = 256;
+/// At most 254 terminals + the housing per image (a shroud: up to 6 boxes; or one mesh).
+const MAX_INSTANCES: usize = 264;
 /// Uniform slots are 256 bytes apart (wgpu's minimum dynamic-offset alignment).
 const FRAME_SLOT: u64 = 256;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -506,17 +506,36 @@ impl Renderer {
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
-            let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
+            let mut objects: Vec<Object> = Vec::with_capacity(p.pins.len() + p.housing.len());
+            let mut meshes: Vec<MeshObject> = Vec::new();
+            for pin in &p.pins {
+                match pin.drawable(p.pin_color) {
+                    Drawable::Unit(o) => objects.push(o),
+                    Drawable::Mesh(m) => meshes.push(m),
+                }
+            }
+            objects.extend(p.housing.iter().copied());
+            meshes.extend(p.meshes.iter().cloned());
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
                 self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
                 start..self.instance_scratch.len() as u32
             }));
-            let mut draws = Vec::with_capacity(p.meshes.len());
-            for m in &p.meshes {
+            // One draw per mesh with all its instances (every terminal of a mesh kind shares one mesh),
+            // in the order of first use.
+            let mut draws: Vec<(usize, Range<u32>)> = Vec::new();
+            let mut order: Vec<usize> = Vec::new();
+            let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh)).collect();
+            for &i in &which {
+                if !order.contains(&i) {
+                    order.push(i);
+                }
+            }
+            for i in order {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.push(mesh_instance(m));
-                draws.push((self.file_mesh(&m.mesh), start..start + 1));
+                self.instance_scratch
+                    .extend(meshes.iter().zip(&which).filter(|(_, w)| **w == i).map(|(m, _)| mesh_instance(m)));
+                draws.push((i, start..self.instance_scratch.len() as u32));
             }
             file_draws.push(draws);
         }
