@@ -440,6 +440,30 @@ mod tests {
         assert_eq!(parse("[sweep]\ncount = 0\n[[case]]\nname = \"a\"\n").unwrap().image_count(), 1);
     }
 
+    /// Sizes, tips, mesh terminals and the shroud resolve and read back; the seed's values are not
+    /// written, so an old scene's resolved file is unchanged.
+    #[test]
+    fn shapes_and_shroud_round_trip() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/x.toml");
+        let text = "[layout]\nkind = \"pattern\"\npattern = [\"SPT\", \"RBS\"]\n\
+                    [pin.square]\nwidth = 0.6\ntip = \"pointed\"\ntip_length = 0.4\n\
+                    [pin.round]\nsegments = 6\ntip = \"chamfer\"\ntip_length = 0.05\n\
+                    [pin.meshes]\nP = \"meshes/pressfit.stl\"\nB = \"meshes/blade.obj\"\n\
+                    [housing]\nshape = \"shroud\"\nnotch = \"-y\"\nnotch_width = 0.5\n[sweep]\n";
+        let s = Scene::parse(text, &dir, &[]).unwrap();
+        assert_eq!(s.pin.square.tip, Tip { tip: TipStyle::Pointed, tip_length: Some(0.4) });
+        assert_eq!((s.pin.round.segments, s.pin.triangle), (6, TriangleSize::SEED));
+        assert_eq!(s.layout.mesh_letter_at(1, 0), Some('P'));
+        assert_eq!(s.layout.kind_at(1, 1), Some(PinKind::Mesh));
+        assert_eq!(s.pin.meshes["B"].mesh.triangles.len(), 18);
+        let HousingShape::Shroud(sh) = s.housing.shape else { panic!("a shroud") };
+        assert_eq!((sh.notch, sh.notch_width, sh.wall_height), (NotchSide::MinusY, 0.5, 1.0));
+        let again = Scene::parse(&s.to_toml(), Path::new("r.toml"), &[]).unwrap();
+        assert_eq!(s, again);
+        let plain = parse("[sweep]\n").unwrap().to_toml();
+        assert!(!plain.contains("[pin.") && !plain.contains("shape") && !plain.contains("tip"), "{plain}");
+    }
+
     #[test]
     fn pattern_cells_select_kinds() {
         let s = parse("[layout]\nkind = \"pattern\"\npattern = [\"SR.\"]\n[sweep]\n").unwrap();

@@ -192,8 +192,11 @@ fn check_mesh_letters(layout: &Layout, pin: &PinStyle, p: &mut Problems) {
     let mut reported = std::collections::BTreeSet::new();
     for (i, row) in rows.iter().enumerate() {
         for c in row.chars() {
+            // A letter whose file could not be read is reported there, not again here.
+            let declared = p.0.iter().any(|x| x.key == format!("pin.meshes.{c}"));
             if !terminal::RESERVED_LETTERS.contains(&c)
                 && !pin.meshes.contains_key(&c.to_string())
+                && !declared
                 && reported.insert(c)
             {
                 let defined: Vec<&str> = pin.meshes.keys().map(String::as_str).collect();

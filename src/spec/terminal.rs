@@ -194,10 +194,12 @@ fn read_tip(s: &mut Section<'_>, height: f64, max_inset: f64, inset_name: &str, 
     };
     let upper = if tip == TipStyle::Chamfer { height.min(max_inset) } else { height };
     if !(length > 0.0 && length < upper) {
+        // Bounds printed rounded down to 1e-6, so every value below the printed one is allowed.
+        let down = |x: f64| (x * 1e6).floor() / 1e6;
         let why = if tip == TipStyle::Chamfer {
-            format!("0 < tip_length < {upper} (the height {height} and {inset_name} {max_inset})")
+            format!("0 < tip_length < {} (below the height {height} and {inset_name} {})", down(upper), down(max_inset))
         } else {
-            format!("0 < tip_length < {upper} (the height)")
+            format!("0 < tip_length < {} (the height)", down(upper))
         };
         p.out_of_range(&path, length, why);
         return Tip::FLAT;
