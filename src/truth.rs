@@ -40,6 +40,9 @@ pub struct DefectTruth {
     pub pin: [u32; 2],
     pub label: u8,
     pub kind: PinKind,
+    /// The pattern letter of a mesh terminal (`[pin.meshes]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<char>,
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
@@ -221,6 +224,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
             pin: d.pin,
             label: posed.nominal_defect_pin.as_ref().map_or(0, |p| p.label),
             kind: d.kind,
+            mesh: posed.nominal_defect_pin.as_ref().and_then(|p| p.letter()),
             dpos: d.dpos,
             grad: d.grad,
             missing: d.missing,
