@@ -78,6 +78,9 @@ pub struct MeshObject {
     pub transform: DMat4,
     pub color: [f64; 3],
     pub label: u8,
+    /// The triangles form closed solids wound counter-clockwise seen from outside (generated
+    /// terminals): drawn one-sided. Otherwise (mesh files, whose winding is not trusted) both sides.
+    pub closed: bool,
 }
 
 /// The world of one image.
@@ -178,11 +181,12 @@ pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed
             transform: DMat4::from_translation(DVec3::from(h.center) - nominal_housing_center),
             color: h.color,
             label: conventions::HOUSING_LABEL,
+            closed: false,
         }],
         _ => Vec::new(),
     };
-    let slab = |(center, half_extents): shroud::AaBox| Object {
-        shape: Shape::Slab,
+    let slab = |shape: Shape, (center, half_extents): shroud::AaBox| Object {
+        shape,
         rigid: DMat4::from_translation(center),
         half_extents,
         color: h.color,
@@ -190,10 +194,13 @@ pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed
     };
     let housing = match (&h.shape, h.enabled && h.mesh.is_none()) {
         (_, false) => Vec::new(),
-        (HousingShape::Box, true) => vec![slab((h.center.into(), DVec3::from(h.size) / 2.0))],
-        (HousingShape::Shroud(s), true) => {
-            shroud::boxes(h.size.into(), h.center.into(), s).into_iter().map(slab).collect()
-        }
+        (HousingShape::Box, true) => vec![slab(Shape::Slab, (h.center.into(), DVec3::from(h.size) / 2.0))],
+        // The base as the box; the walls' faces are narrow, so plain boxes (4 corners a face) light them.
+        (HousingShape::Shroud(s), true) => shroud::boxes(h.size.into(), h.center.into(), s)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| slab(if i == 0 { Shape::Slab } else { Shape::Box }, b))
+            .collect(),
     };
     Posed {
         camera,

@@ -37,7 +37,8 @@ impl Prism {
         }
     }
 
-    /// The solid's triangles (f32, scene units; both sides are drawn, so the winding is not used).
+    /// The solid's triangles (f32, scene units), each counter-clockwise seen from outside: the renderer
+    /// draws them one-sided.
     pub fn triangles(&self) -> Vec<[[f32; 3]; 3]> {
         let rings = self.rings();
         let p = |x: f64, y: f64, z: f64| [x as f32, y as f32, z as f32];
@@ -48,7 +49,9 @@ impl Prism {
             }
         };
         let (z0, bottom) = &rings[0];
-        fan(&mut out, *z0, bottom);
+        // The bottom faces down: its corners clockwise seen from above.
+        let reversed: Vec<(f64, f64)> = bottom.iter().rev().copied().collect();
+        fan(&mut out, *z0, &reversed);
         for w in rings.windows(2) {
             let ((za, a), (zb, b)) = (&w[0], &w[1]);
             let n = a.len();
@@ -155,6 +158,27 @@ mod tests {
         assert!(above.iter().any(|q| (q.x - 0.125).abs() < 1e-12 && (q.z - 0.75).abs() < 1e-12), "{above:?}");
         assert!(above.iter().all(|q| q.z >= 0.75 - 1e-12));
         assert_eq!(p.bounds(), (DVec3::new(-0.25, -0.25, -1.0), DVec3::new(0.25, 0.25, 1.0)));
+    }
+
+    /// The triangles are drawn one-sided: each must face away from the (convex) solid's inside.
+    #[test]
+    fn triangles_face_outward() {
+        let hex: Vec<(f64, f64)> = crate::conventions::blender_ring(6).iter().map(|p| (0.3 * p.0, 0.3 * p.1)).collect();
+        for tip in [
+            Tip::FLAT,
+            Tip { tip: TipStyle::Pointed, tip_length: Some(0.4) },
+            Tip { tip: TipStyle::Chamfer, tip_length: Some(0.1) },
+        ] {
+            for ring in [square(0.25), hex.clone()] {
+                let p = Prism { ring, half_height: 1.0, tip };
+                for t in p.triangles() {
+                    let [a, b, c] = t.map(|v| DVec3::from(v.map(f64::from)));
+                    let n = (b - a).cross(c - a);
+                    assert!(n.length() > 1e-9, "degenerate {t:?}");
+                    assert!(n.dot((a + b + c) / 3.0) > 0.0, "{tip:?}: {t:?} faces inward");
+                }
+            }
+        }
     }
 
     #[test]

@@ -24,8 +24,9 @@ use std::sync::Arc;
 pub enum Draw {
     /// A unit mesh scaled by half extents (the seed's shapes, any size, flat tips, 32 segments).
     Unit { shape: Shape, half_extents: DVec3 },
-    /// Triangles in local coordinates: a generated prism with a tip, or a mesh file.
-    Mesh(Arc<TriangleMesh>),
+    /// Triangles in local coordinates: a generated prism with a tip (`closed`: outward-wound, drawn
+    /// one-sided), or a mesh file (both sides).
+    Mesh { mesh: Arc<TriangleMesh>, closed: bool },
 }
 
 /// What a terminal's solid is made of (for its outline).
@@ -54,7 +55,7 @@ impl TerminalShape {
             Some(shape) if prism.tip.tip == TipStyle::Flat => {
                 Draw::Unit { shape, half_extents: (bounds.1 - bounds.0) / 2.0 }
             }
-            _ => Draw::Mesh(Arc::new(TriangleMesh { triangles: prism.triangles() })),
+            _ => Draw::Mesh { mesh: Arc::new(TriangleMesh { triangles: prism.triangles() }), closed: true },
         };
         TerminalShape { kind, letter: None, draw, bounds, solid: Solid::Prism(prism) }
     }
@@ -107,7 +108,7 @@ impl TerminalShape {
         TerminalShape {
             kind: PinKind::Mesh,
             letter: Some(letter),
-            draw: Draw::Mesh(mesh.clone()),
+            draw: Draw::Mesh { mesh: mesh.clone(), closed: false },
             bounds,
             solid: Solid::Mesh(mesh),
         }
@@ -149,7 +150,9 @@ impl TerminalShape {
             Draw::Unit { shape, half_extents } => {
                 Drawable::Unit(Object { shape: *shape, rigid: transform, half_extents: *half_extents, color, label })
             }
-            Draw::Mesh(mesh) => Drawable::Mesh(MeshObject { mesh: mesh.clone(), transform, color, label }),
+            Draw::Mesh { mesh, closed } => {
+                Drawable::Mesh(MeshObject { mesh: mesh.clone(), transform, color, label, closed: *closed })
+            }
         }
     }
 }
@@ -222,13 +225,13 @@ mod tests {
         assert_eq!(t.square.draw, Draw::Unit { shape: Shape::Box, half_extents: DVec3::new(0.25, 0.25, 1.0) });
         assert_eq!(t.round.draw, Draw::Unit { shape: Shape::Cylinder, half_extents: DVec3::new(0.25, 0.25, 1.0) });
         let hex = TerminalShape::round(0.3, 1.5, 6, Tip::FLAT);
-        let Draw::Mesh(m) = &hex.draw else { panic!("a hexagonal terminal is generated") };
+        let Draw::Mesh { mesh: m, closed: true } = &hex.draw else { panic!("a hexagonal terminal is generated") };
         assert_eq!(m.triangles.len(), 4 + 12 + 4);
         // Blender's first corner is at (0, r): the box is x ±r·sin 60°, y ±r.
         assert!((hex.bounds.1 - DVec3::new(0.3 * 3f64.sqrt() / 2.0, 0.3, 0.75)).length() < 1e-12, "{:?}", hex.bounds);
         let pointed = TerminalShape::square(0.6, 0.4, 2.0, Tip { tip: TipStyle::Pointed, tip_length: Some(0.3) });
         assert_eq!(pointed.local_face_centres().0, DVec3::new(0.0, 0.0, 1.0));
-        assert!(matches!(pointed.draw, Draw::Mesh(_)));
+        assert!(matches!(pointed.draw, Draw::Mesh { closed: true, .. }));
     }
 
     /// A mesh terminal's outline above a height includes the points where its edges cross it.

@@ -525,7 +525,7 @@ impl Renderer {
             // in the order of first use.
             let mut draws: Vec<(usize, Range<u32>)> = Vec::new();
             let mut order: Vec<usize> = Vec::new();
-            let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh)).collect();
+            let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh, m.closed)).collect();
             for &i in &which {
                 if !order.contains(&i) {
                     order.push(i);
@@ -546,11 +546,11 @@ impl Renderer {
     }
 
     /// The index of `mesh` in `file_meshes`, uploading it the first time.
-    fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>) -> usize {
+    fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>, closed: bool) -> usize {
         if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
             return i;
         }
-        let (vertices, indices) = vertex::double_sided(mesh);
+        let (vertices, indices) = if closed { vertex::single_sided(mesh) } else { vertex::double_sided(mesh) };
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
