@@ -23,7 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut renderer = Renderer::new(scene.image.antialias, 1)?;
     let mut pixels = Pixels::default();
     let planner = Planner::new(&scene);
-    let posed: Vec<_> = (0..count).map(|i| pose(&scene, &planner.image(i))).collect();
+    let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
+    let posed: Vec<_> = (0..count).map(|i| pose(&scene, &terminals, &planner.image(i))).collect();
     renderer.render(&posed[0], &mut pixels)?; // warm-up
     let (t, cpu0) = (Instant::now(), cpu_seconds());
     for p in &posed {

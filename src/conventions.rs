@@ -71,7 +71,7 @@ pub trait Named: Copy + Sized + 'static {
 }
 
 impl Named for PinKind {
-    const ALL: &'static [PinKind] = &[PinKind::Square, PinKind::Round, PinKind::Triangle];
+    const ALL: &'static [PinKind] = &[PinKind::Square, PinKind::Round, PinKind::Triangle, PinKind::Mesh];
     fn name(self) -> &'static str {
         self.as_str()
     }
@@ -115,12 +115,14 @@ pub const MAX_TERMINALS: u32 = 254;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PinKind {
-    /// A 0.5 × 0.5 × 2 box (Blender cube).
+    /// A box, by default 0.5 × 0.5 × 2 (Blender cube).
     Square,
-    /// A radius-0.25, height-2 cylinder with 32 flat-shaded segments.
+    /// A cylinder, by default radius 0.25, height 2, 32 flat-shaded segments.
     Round,
-    /// A triangular prism of circumradius 0.25 and height 2, first corner at local (0, 0.25).
+    /// A triangular prism, by default circumradius 0.25 and height 2, first corner at local (0, r).
     Triangle,
+    /// A terminal from a mesh file, named by a pattern letter; its local origin is the terminal's centre.
+    Mesh,
 }
 
 impl PinKind {
@@ -129,44 +131,21 @@ impl PinKind {
             PinKind::Square => "square",
             PinKind::Round => "round",
             PinKind::Triangle => "triangle",
+            PinKind::Mesh => "mesh",
         }
     }
+}
 
-    /// Half extents of the terminal's local bounding box (x, y, z).
-    pub fn half_extents(self) -> DVec3 {
-        match self {
-            PinKind::Square => DVec3::new(SQUARE_HALF_WIDTH, SQUARE_HALF_WIDTH, PIN_HALF_HEIGHT),
-            PinKind::Round => DVec3::new(ROUND_RADIUS, ROUND_RADIUS, PIN_HALF_HEIGHT),
-            PinKind::Triangle => DVec3::new(TRIANGLE_RADIUS, TRIANGLE_RADIUS, PIN_HALF_HEIGHT),
-        }
-    }
-
-    /// The cross-section's corners (local x, y in scene units), counter-clockwise.
-    pub fn outline(self) -> Vec<(f64, f64)> {
-        let h = self.half_extents();
-        match self {
-            PinKind::Square => vec![(-h.x, -h.y), (h.x, -h.y), (h.x, h.y), (-h.x, h.y)],
-            PinKind::Round => round_ring().map(|(c, s)| (h.x * c, h.y * s)).collect(),
-            PinKind::Triangle => triangle_ring().iter().map(|&(c, s)| (h.x * c, h.y * s)).collect(),
-        }
-    }
-
-    /// The local bounding box (min and max corners), as Blender's `Object.bound_box`: symmetric for
-    /// squares and cylinders, not for triangles.
-    pub fn bounds(self) -> (DVec3, DVec3) {
-        let h = self.half_extents();
-        match self {
-            PinKind::Square | PinKind::Round => (-h, h),
-            PinKind::Triangle => {
-                let o = self.outline();
-                let (x, y) = (o.iter().map(|p| p.0), o.iter().map(|p| p.1));
-                let min =
-                    DVec3::new(x.clone().fold(f64::INFINITY, f64::min), y.clone().fold(f64::INFINITY, f64::min), -h.z);
-                let max = DVec3::new(x.fold(f64::NEG_INFINITY, f64::max), y.fold(f64::NEG_INFINITY, f64::max), h.z);
-                (min, max)
-            }
-        }
-    }
+/// The corners of a regular `n`-gon on the unit circle as Blender's `primitive_cylinder_add(vertices=n)`
+/// places them: the first at (0, 1), then every 360°/n counter-clockwise, `(-sin a, cos a)` at
+/// `a = 2πi / n` ([`triangle_ring`] for n = 3).
+pub fn blender_ring(n: u32) -> Vec<(f64, f64)> {
+    (0..n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            (-a.sin(), a.cos())
+        })
+        .collect()
 }
 
 /// The original script's *mixed* rule: round if `x == 1 and y % 3 == 0`, or `x != 1 and (y + 1) % 3 == 0`.
@@ -202,19 +181,13 @@ pub fn pin_transform(p0: DVec3, dpos: DVec3, grad_deg: DVec2) -> DMat4 {
     DMat4::from_translation(t) * DMat4::from_rotation_y(-gy) * DMat4::from_rotation_x(-gx)
 }
 
-/// Top- and bottom-face centres of a square or round terminal under `transform` (from
-/// [`pin_transform`]): the local points (0, 0, ±1).
+/// Top- and bottom-face centres of a default square or round terminal under `transform` (from
+/// [`pin_transform`]): the local points (0, 0, ±1). Other shapes and sizes: `geometry::terminal`.
 pub fn face_centres(transform: &DMat4) -> (DVec3, DVec3) {
-    face_centres_of(PinKind::Square, transform)
-}
-
-/// Top- and bottom-face centres of a terminal of `kind` under `transform`, as the Blender references
-/// define them: the centre of the local bounding box's top and bottom faces. For squares and
-/// cylinders that is (0, 0, ±1); for a triangle (0, 0.0625, ±1), not the triangle's centroid (the origin).
-pub fn face_centres_of(kind: PinKind, transform: &DMat4) -> (DVec3, DVec3) {
-    let (min, max) = kind.bounds();
-    let c = (min + max) / 2.0;
-    (transform.transform_point3(DVec3::new(c.x, c.y, max.z)), transform.transform_point3(DVec3::new(c.x, c.y, min.z)))
+    (
+        transform.transform_point3(DVec3::new(0.0, 0.0, PIN_HALF_HEIGHT)),
+        transform.transform_point3(DVec3::new(0.0, 0.0, -PIN_HALF_HEIGHT)),
+    )
 }
 
 /// Blender's XYZ Euler rotation (degrees): X applied first, then Y, then Z.
@@ -372,20 +345,6 @@ mod tests {
         let (_, bottom) = face_centres(&m);
         let expected = 20f64.to_radians().sin() * (20f64.to_radians().cos() - 1.0);
         assert!((bottom.x - expected).abs() < 1e-12 && (expected + 0.0206).abs() < 1e-4);
-    }
-
-    /// Blender's `primitive_cylinder_add(vertices=3, radius=0.25)`: corners (0, 0.25), (±0.216506, -0.125).
-    #[test]
-    fn triangle_matches_blender() {
-        let o = PinKind::Triangle.outline();
-        assert!((o[0].0).abs() < 1e-15 && (o[0].1 - 0.25).abs() < 1e-15, "{o:?}");
-        let mut xs: Vec<f64> = o.iter().map(|p| p.0).collect();
-        xs.sort_by(f64::total_cmp);
-        assert!((xs[0] + 0.216506).abs() < 1e-6 && (xs[2] - 0.216506).abs() < 1e-6, "{o:?}");
-        assert!(o[1..].iter().all(|p| (p.1 + 0.125).abs() < 1e-12), "{o:?}");
-        let (min, max) = PinKind::Triangle.bounds();
-        assert!((min - DVec3::new(-0.216506, -0.125, -1.0)).abs().max_element() < 1e-6, "{min}");
-        assert!((max - DVec3::new(0.216506, 0.25, 1.0)).abs().max_element() < 1e-6, "{max}");
     }
 
     #[test]

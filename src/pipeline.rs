@@ -5,7 +5,7 @@
 //! (a test, a language binding) go through the same [`FrameMaker`].
 
 use crate::Error;
-use crate::geometry::{Posed, pose};
+use crate::geometry::{Posed, Terminals, pose};
 use crate::params::{ImageParams, Planner};
 use crate::randomize::photometric;
 use crate::render::{Pixels, Renderer};
@@ -44,6 +44,8 @@ pub enum FrameError {
 /// ```
 pub struct FrameMaker {
     planner: Arc<Planner>,
+    /// The terminal shapes (mesh files, generated tips), built once, shared by every image.
+    terminals: Terminals,
     renderer: Renderer,
 }
 
@@ -56,7 +58,7 @@ impl FrameMaker {
 
     /// Makes the frames of `planner`'s scene on `renderer` (several makers can share one planner).
     pub fn with_renderer(planner: Arc<Planner>, renderer: Renderer) -> FrameMaker {
-        FrameMaker { planner, renderer }
+        FrameMaker { terminals: Terminals::new(&planner.scene().pin), planner, renderer }
     }
 
     pub fn planner(&self) -> &Planner {
@@ -87,7 +89,7 @@ impl FrameMaker {
         }
         let scene = self.planner.scene();
         let params: Vec<ImageParams> = indices.iter().map(|&i| self.planner.image(i)).collect();
-        let posed: Vec<Posed> = params.iter().map(|p| pose(scene, p)).collect();
+        let posed: Vec<Posed> = params.iter().map(|p| pose(scene, &self.terminals, p)).collect();
         let mut pixels = vec![Pixels::default(); posed.len()];
         self.renderer.render_batch(&posed, &mut pixels)?;
         Ok(params

@@ -17,6 +17,9 @@ pub struct PinTruth {
     pub x: u32,
     pub y: u32,
     pub kind: PinKind,
+    /// The pattern letter of a mesh terminal (`[pin.meshes]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<char>,
     /// Whether this is the defective terminal.
     pub defective: bool,
     /// Projected top-face centre: continuous pixel coordinates, origin at the top-left corner.
@@ -37,6 +40,9 @@ pub struct DefectTruth {
     pub pin: [u32; 2],
     pub label: u8,
     pub kind: PinKind,
+    /// The pattern letter of a mesh terminal (`[pin.meshes]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<char>,
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
@@ -138,18 +144,19 @@ fn projected_bbox(posed: &Posed, pin: &PosedPin) -> [f64; 4] {
 /// it). Both solids are convex prisms, so the hull is exactly their silhouette; only occlusion by
 /// neighbours is not taken into account.
 fn ghost_outline(posed: &Posed, pin: &PosedPin) -> Vec<[f64; 2]> {
-    let h = pin.kind.half_extents();
+    let (min, max) = pin.shape.bounds;
     let centre = pin.transform.transform_point3(DVec3::ZERO);
+    // The housing's first box (the box, or a shroud's base) under the terminal's centre.
     let low = posed
         .housing
-        .as_ref()
+        .first()
         .map(|o| (o.rigid.transform_point3(DVec3::ZERO), o.half_extents))
         .filter(|(c, e)| (centre.x - c.x).abs() <= e.x && (centre.y - c.y).abs() <= e.y)
-        .map_or(-h.z, |(c, e)| (c.z + e.z - centre.z).clamp(-h.z, h.z));
-    let ring = pin.kind.outline();
-    let pts: Vec<DVec2> = [h.z, low]
-        .iter()
-        .flat_map(|&z| ring.iter().map(move |&(x, y)| DVec3::new(x, y, z)))
+        .map_or(min.z, |(c, e)| (c.z + e.z - centre.z).clamp(min.z, max.z));
+    let pts: Vec<DVec2> = pin
+        .shape
+        .points_above(low)
+        .into_iter()
         .map(|p| posed.camera.project(pin.transform.transform_point3(p)).0)
         .collect();
     convex_hull(pts).into_iter().map(px).collect()
@@ -201,6 +208,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
                 x: p.x,
                 y: p.y,
                 kind: p.kind,
+                mesh: p.letter(),
                 defective: p.defective,
                 top_px: px(posed.camera.project(top).0),
                 bottom_px: px(posed.camera.project(bottom).0),
@@ -216,6 +224,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
             pin: d.pin,
             label: posed.nominal_defect_pin.as_ref().map_or(0, |p| p.label),
             kind: d.kind,
+            mesh: posed.nominal_defect_pin.as_ref().and_then(|p| p.letter()),
             dpos: d.dpos,
             grad: d.grad,
             missing: d.missing,

@@ -91,7 +91,20 @@ const OBLIQUE: [&str; 2] = ["camera.location=[9.0, -7.0, 9.0]", "camera.look_at=
 
 #[test]
 fn exact_antialiasing_matches_the_8x_box_filtered_frame() {
-    for (view, overrides) in [("default", Vec::new()), ("oblique", OBLIQUE.map(String::from).to_vec())] {
+    let tips_and_shroud = [
+        "pin.square.tip=\"pointed\"",
+        "pin.square.tip_length=0.35",
+        "pin.round.tip=\"chamfer\"",
+        "pin.round.tip_length=0.06",
+        "housing.shape=\"shroud\"",
+        "housing.notch=\"-x\"",
+    ];
+    let cases = [
+        ("default", Vec::new()),
+        ("oblique", OBLIQUE.map(String::from).to_vec()),
+        ("oblique, tips and shroud", OBLIQUE.iter().chain(&tips_and_shroud).map(|s| s.to_string()).collect()),
+    ];
+    for (view, overrides) in cases {
         let reference = reference_8x(SCENE, &overrides);
         let mut errors = Vec::new();
         for aa in [Antialias::None, Antialias::Msaa4, Antialias::Exact] {

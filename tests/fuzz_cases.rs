@@ -25,9 +25,10 @@ fn scene_property(text: &str, sets: &[String]) -> bool {
                 .unwrap_or_else(|e| panic!("resolved scene does not read back: {e}\n{}", scene.to_toml()));
             assert_eq!(scene, again, "validate(resolved(scene)) != scene for\n{text}\n{sets:?}");
             let planner = pinsynth::params::Planner::new(&scene);
+            let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
             for index in [0, scene.image_count() - 1] {
                 let params = planner.image(index);
-                let _ = pinsynth::geometry::pose(&scene, &params);
+                let _ = pinsynth::geometry::pose(&scene, &terminals, &params);
             }
             true
         }

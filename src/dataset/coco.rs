@@ -182,6 +182,7 @@ mod tests {
             x: 0,
             y: 2,
             kind: PinKind::Square,
+            mesh: None,
             defective: true,
             top_px: [1.5, 0.5],
             bottom_px: [2.5, 1.5],

@@ -3,11 +3,18 @@
 //! truth both read the same [`Posed`] scene, so pixels and annotations cannot disagree.
 
 pub mod mesh;
+pub mod prism;
+pub mod shroud;
+pub mod terminal;
+
+pub use terminal::{Drawable, TerminalShape, Terminals};
 
 use crate::conventions::{self, Camera, PinKind};
 use crate::params::ImageParams;
+use crate::spec::HousingShape;
 use crate::spec::{Light, Scene};
 use glam::{DMat4, DVec2, DVec3};
+use std::sync::Arc;
 
 /// Which mesh an object is drawn with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,9 +50,11 @@ pub struct PosedPin {
     pub y: u32,
     pub kind: PinKind,
     pub label: u8,
-    /// Rigid world transform (the defect applied); the mesh is scaled by `kind.half_extents()` first.
+    /// Rigid world transform of the terminal's local frame (the defect applied).
     pub transform: DMat4,
     pub defective: bool,
+    /// The terminal's solid in its local frame (shared by every terminal of its kind).
+    pub shape: Arc<TerminalShape>,
 }
 
 /// One drawable object.
@@ -69,6 +78,9 @@ pub struct MeshObject {
     pub transform: DMat4,
     pub color: [f64; 3],
     pub label: u8,
+    /// The triangles form closed solids wound counter-clockwise seen from outside (generated
+    /// terminals): drawn one-sided. Otherwise (mesh files, whose winding is not trusted) both sides.
+    pub closed: bool,
 }
 
 /// The world of one image.
@@ -81,7 +93,8 @@ pub struct Posed {
     pub pins: Vec<PosedPin>,
     /// Where the defective terminal would stand without its defect, for NG images.
     pub nominal_defect_pin: Option<PosedPin>,
-    pub housing: Option<Object>,
+    /// The housing's boxes: the box, or a shroud's base first and then its walls.
+    pub housing: Vec<Object>,
     /// Objects drawn with meshes from files, after the others (a housing from `[housing] mesh`).
     pub meshes: Vec<MeshObject>,
     /// Background colour, linear RGB.
@@ -92,30 +105,43 @@ pub struct Posed {
 }
 
 impl Posed {
-    /// The terminals and the box housing as drawn (mesh files are in [`Posed::meshes`]).
-    pub fn objects(&self) -> Vec<Object> {
-        self.pins.iter().map(|pin| pin.object(self.pin_color)).chain(self.housing).collect()
+    /// Everything drawn in this image: the unit-mesh objects (terminals, housing parts) and the mesh
+    /// objects (mesh terminals, generated tips, a housing from a file).
+    pub fn drawables(&self) -> (Vec<Object>, Vec<MeshObject>) {
+        let mut objects: Vec<Object> = Vec::with_capacity(self.pins.len() + self.housing.len());
+        let mut meshes: Vec<MeshObject> = Vec::new();
+        for pin in &self.pins {
+            match pin.drawable(self.pin_color) {
+                Drawable::Unit(o) => objects.push(o),
+                Drawable::Mesh(m) => meshes.push(m),
+            }
+        }
+        objects.extend(self.housing.iter().copied());
+        meshes.extend(self.meshes.iter().cloned());
+        (objects, meshes)
     }
 }
 
 impl PosedPin {
-    /// Top- and bottom-face centres in world space.
+    /// Top- and bottom-face centres (of the local bounding box, as Blender's references) in world space.
     pub fn face_centres(&self) -> (DVec3, DVec3) {
-        conventions::face_centres_of(self.kind, &self.transform)
+        let (top, bottom) = self.shape.local_face_centres();
+        (self.transform.transform_point3(top), self.transform.transform_point3(bottom))
     }
 
-    pub fn object(&self, color: [f64; 3]) -> Object {
-        let shape = match self.kind {
-            PinKind::Square => Shape::Box,
-            PinKind::Round => Shape::Cylinder,
-            PinKind::Triangle => Shape::Prism3,
-        };
-        Object { shape, rigid: self.transform, half_extents: self.kind.half_extents(), color, label: self.label }
+    /// What the renderer draws for this terminal.
+    pub fn drawable(&self, color: [f64; 3]) -> Drawable {
+        self.shape.drawable(self.transform, color, self.label)
+    }
+
+    /// The pattern letter of a mesh terminal.
+    pub fn letter(&self) -> Option<char> {
+        self.shape.letter
     }
 
     /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space.
     pub fn corners(&self) -> [DVec3; 8] {
-        let (min, max) = self.kind.bounds();
+        let (min, max) = self.shape.bounds;
         let mut out = [DVec3::ZERO; 8];
         for (i, c) in out.iter_mut().enumerate() {
             let s = DVec3::new(
@@ -129,8 +155,9 @@ impl PosedPin {
     }
 }
 
-/// Places every object of `scene` for the image described by `params`.
-pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
+/// Places every object of `scene` for the image described by `params`; `terminals` is
+/// `Terminals::new(&scene.pin)`, built once per run.
+pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed {
     let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
     // A mesh housing holds world coordinates; randomize's housing_offset moves it by the change of
     // housing.center, as it moves the box.
@@ -149,9 +176,11 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
     let mut pins = Vec::with_capacity((l.columns * l.rows) as usize);
     let mut nominal_defect_pin = None;
     for (x, y, kind) in l.terminals() {
+        let Some(shape) = terminals.get(kind, l.mesh_letter_at(x, y)) else { continue }; // validation: every letter has a mesh
         let p0 = conventions::pin_centre(x, y, l.columns, l.rows, l.pitch);
         let label = conventions::pin_label(x, y, l.rows);
-        let nominal = PosedPin { x, y, kind, label, transform: DMat4::from_translation(p0), defective: false };
+        let transform = DMat4::from_translation(p0);
+        let nominal = PosedPin { x, y, kind, label, transform, defective: false, shape: shape.clone() };
         match &params.defect {
             Some(d) if d.pin == [x, y] => {
                 nominal_defect_pin = Some(nominal.clone());
@@ -170,16 +199,27 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
             transform: DMat4::from_translation(DVec3::from(h.center) - nominal_housing_center),
             color: h.color,
             label: conventions::HOUSING_LABEL,
+            closed: false,
         }],
         _ => Vec::new(),
     };
-    let housing = (h.enabled && h.mesh.is_none()).then(|| Object {
-        shape: Shape::Slab,
-        rigid: DMat4::from_translation(h.center.into()),
-        half_extents: DVec3::from(h.size) / 2.0,
+    let slab = |shape: Shape, (center, half_extents): shroud::AaBox| Object {
+        shape,
+        rigid: DMat4::from_translation(center),
+        half_extents,
         color: h.color,
         label: conventions::HOUSING_LABEL,
-    });
+    };
+    let housing = match (&h.shape, h.enabled && h.mesh.is_none()) {
+        (_, false) => Vec::new(),
+        (HousingShape::Box, true) => vec![slab(Shape::Slab, (h.center.into(), DVec3::from(h.size) / 2.0))],
+        // The base as the box; the walls' faces are narrow, so plain boxes (4 corners a face) light them.
+        (HousingShape::Shroud(s), true) => shroud::boxes(h.size.into(), h.center.into(), s)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| slab(if i == 0 { Shape::Slab } else { Shape::Box }, b))
+            .collect(),
+    };
     Posed {
         camera,
         sun_direction: conventions::sun_direction(scene.light.sun_rotation_deg.into()).normalize(),

@@ -235,17 +235,17 @@ impl Exact {
     fn faces_and_feature_edges(&mut self, posed: &Posed, w: usize, h: usize) {
         let cam = &posed.camera;
         let eye = cam.position();
-        let mut bodies: Vec<(DMat4, usize, u8)> = posed
-            .objects()
+        let (objects, meshes) = posed.drawables();
+        let mut bodies: Vec<(DMat4, usize, u8)> = objects
             .iter()
             .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), shape_index(o.shape), o.label))
             .collect();
-        for m in &posed.meshes {
+        for m in &meshes {
             let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
                 Some(i) => i,
                 None => {
                     let faces = m.mesh.triangles.iter().map(|t| t.to_vec());
-                    self.files.push((m.mesh.clone(), Topology::new(faces, true)));
+                    self.files.push((m.mesh.clone(), Topology::new(faces, !m.closed)));
                     self.files.len() - 1
                 }
             };

@@ -131,8 +131,8 @@ struct Instance {
     label: u32,
 }
 
-/// At most 254 terminals + the housing per image.
-const MAX_INSTANCES: usize = 256;
+/// At most 254 terminals + the housing per image (a shroud: up to 6 boxes; or one mesh).
+const MAX_INSTANCES: usize = 264;
 /// Uniform slots are 256 bytes apart (wgpu's minimum dynamic-offset alignment).
 const FRAME_SLOT: u64 = 256;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -526,17 +526,27 @@ impl Renderer {
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
-            let objects = p.objects();
+            let (objects, meshes) = p.drawables();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
                 self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
                 start..self.instance_scratch.len() as u32
             }));
-            let mut draws = Vec::with_capacity(p.meshes.len());
-            for m in &p.meshes {
+            // One draw per mesh with all its instances (every terminal of a mesh kind shares one mesh),
+            // in the order of first use.
+            let mut draws: Vec<(usize, Range<u32>)> = Vec::new();
+            let mut order: Vec<usize> = Vec::new();
+            let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh, m.closed)).collect();
+            for &i in &which {
+                if !order.contains(&i) {
+                    order.push(i);
+                }
+            }
+            for i in order {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.push(mesh_instance(m));
-                draws.push((self.file_mesh(&m.mesh), start..start + 1));
+                self.instance_scratch
+                    .extend(meshes.iter().zip(&which).filter(|(_, w)| **w == i).map(|(m, _)| mesh_instance(m)));
+                draws.push((i, start..self.instance_scratch.len() as u32));
             }
             file_draws.push(draws);
         }
@@ -547,11 +557,11 @@ impl Renderer {
     }
 
     /// The index of `mesh` in `file_meshes`, uploading it the first time.
-    fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>) -> usize {
+    fn file_mesh(&mut self, mesh: &Arc<TriangleMesh>, closed: bool) -> usize {
         if let Some(i) = self.file_meshes.iter().position(|(m, ..)| Arc::ptr_eq(m, mesh)) {
             return i;
         }
-        let (vertices, indices) = vertex::double_sided(mesh);
+        let (vertices, indices) = if closed { vertex::single_sided(mesh) } else { vertex::double_sided(mesh) };
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));

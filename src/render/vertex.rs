@@ -19,11 +19,22 @@ impl From<mesh::Vertex> for GpuVertex {
     }
 }
 
+/// A closed solid's triangles, each counter-clockwise seen from outside (generated terminals), for
+/// drawing one-sided: each triangle once with its flat normal; corners with the same position and
+/// normal share a vertex (a face's corners are shaded once).
+pub fn single_sided(m: &TriangleMesh) -> (Vec<GpuVertex>, Vec<u32>) {
+    sided(m, false)
+}
+
 /// A mesh file's triangles for drawing: each triangle twice, once per side, with its flat normal (a
 /// file's winding is not trusted, and Blender draws both sides too), so back-face culling keeps
 /// exactly the side facing the camera. Corners with the same position and normal (neighbours in one
 /// plane) share a vertex, so a finely tessellated CAD face is shaded once per corner, not per triangle.
 pub fn double_sided(m: &TriangleMesh) -> (Vec<GpuVertex>, Vec<u32>) {
+    sided(m, true)
+}
+
+fn sided(m: &TriangleMesh, both: bool) -> (Vec<GpuVertex>, Vec<u32>) {
     let mut vertices: Vec<GpuVertex> = Vec::new();
     let mut indices: Vec<u32> = Vec::with_capacity(m.triangles.len() * 6);
     let mut seen: std::collections::HashMap<[u32; 6], u32> = std::collections::HashMap::new();
@@ -39,7 +50,8 @@ pub fn double_sided(m: &TriangleMesh) -> (Vec<GpuVertex>, Vec<u32>) {
         let (va, vb, vc) = (glam::Vec3::from(*a), glam::Vec3::from(*b), glam::Vec3::from(*c));
         let n = (vb - va).cross(vc - va).normalize_or_zero().to_array();
         let back = [-n[0], -n[1], -n[2]];
-        for (p, normal) in [(*a, n), (*b, n), (*c, n), (*a, back), (*c, back), (*b, back)] {
+        let sides = [(*a, n), (*b, n), (*c, n), (*a, back), (*c, back), (*b, back)];
+        for &(p, normal) in &sides[..if both { 6 } else { 3 }] {
             let i = corner(p, normal);
             indices.push(i);
         }

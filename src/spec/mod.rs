@@ -7,16 +7,20 @@
 
 pub mod dist;
 pub mod draw;
+pub mod housing;
 mod randomize;
 pub mod schema;
 mod sections;
 mod sweep;
+pub mod terminal;
 
+pub use housing::{HousingShape, NotchSide, Shroud};
 pub use randomize::Randomize;
 pub(crate) use sections::read_pin;
 pub use sections::sweep_id_width;
 use sections::{apply_override, read_scene};
 pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
+pub use terminal::{RoundSize, SquareSize, Tip, TipStyle, TriangleSize};
 
 use crate::conventions::{self, Named, PinKind};
 use schema::{Problem, Problems};
@@ -118,7 +122,8 @@ pub struct Layout {
     pub columns: u32,
     pub rows: u32,
     pub pitch: f64,
-    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `T`, `.`); string index = y.
+    /// For `pattern`: `rows` strings of `columns` characters (`S`, `R`, `T`, `.` or a mesh letter of
+    /// `[pin.meshes]`); string index = y.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<Vec<String>>,
 }
@@ -137,10 +142,19 @@ impl Layout {
                     b'S' => Some(PinKind::Square),
                     b'R' => Some(PinKind::Round),
                     b'T' => Some(PinKind::Triangle),
-                    _ => None,
+                    b'.' => None,
+                    _ => Some(PinKind::Mesh),
                 }
             }
         }
+    }
+
+    /// The pattern letter at (x, y) of a mesh terminal (`[pin.meshes]`), else None.
+    pub fn mesh_letter_at(&self, x: u32, y: u32) -> Option<char> {
+        if self.kind_at(x, y) != Some(PinKind::Mesh) {
+            return None;
+        }
+        self.pattern.as_ref()?.get(y as usize)?.as_bytes().get(x as usize).map(|&b| b as char)
     }
 
     /// Every terminal present, x outer and y inner (the original's creation order).
@@ -153,16 +167,30 @@ impl Layout {
 pub struct PinStyle {
     /// Terminal colour (Blender `diffuse_color`), linear RGB.
     pub color: [f64; 3],
+    /// Sizes and tips per shape (written to the resolved scene only when not the seed's, so a
+    /// scene without them resolves to the same file as before these keys existed).
+    #[serde(skip_serializing_if = "SquareSize::is_seed")]
+    pub square: SquareSize,
+    #[serde(skip_serializing_if = "RoundSize::is_seed")]
+    pub round: RoundSize,
+    #[serde(skip_serializing_if = "TriangleSize::is_seed")]
+    pub triangle: TriangleSize,
+    /// Mesh terminals by pattern letter (`[pin.meshes]`), each file read once.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub meshes: std::collections::BTreeMap<String, MeshFile>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Housing {
     pub enabled: bool,
+    /// The box, or for a shroud its base.
     pub size: [f64; 3],
     pub center: [f64; 3],
     pub color: [f64; 3],
     /// A housing from a mesh file in place of the box (`size` and `center` are then not used).
     pub mesh: Option<MeshFile>,
+    /// The box alone, or a shroud (walls on the box's rim, see [`housing`]).
+    pub shape: HousingShape,
 }
 
 /// As the input schema: `size` and `center` only for the box, `mesh` only when set (the reader
@@ -170,7 +198,7 @@ pub struct Housing {
 impl Serialize for Housing {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = serializer.serialize_struct("Housing", 4)?;
+        let mut st = serializer.serialize_struct("Housing", 9)?;
         st.serialize_field("enabled", &self.enabled)?;
         match &self.mesh {
             None => {
@@ -180,6 +208,16 @@ impl Serialize for Housing {
             Some(m) => st.serialize_field("mesh", m)?,
         }
         st.serialize_field("color", &self.color)?;
+        // The box is written as before shapes existed (no `shape` key), so old scenes resolve alike.
+        if let HousingShape::Shroud(sh) = &self.shape {
+            st.serialize_field("shape", "shroud")?;
+            st.serialize_field("wall_height", &sh.wall_height)?;
+            st.serialize_field("wall_thickness", &sh.wall_thickness)?;
+            st.serialize_field("notch", &sh.notch)?;
+            if sh.notch != NotchSide::None {
+                st.serialize_field("notch_width", &sh.notch_width)?;
+            }
+        }
         st.end()
     }
 }
@@ -395,6 +433,30 @@ mod tests {
         let e = parse("[sweep]\ncount = 0\n").unwrap_err().to_string();
         assert!(e.contains("sweep.count = 0: the scene renders no images"), "{e}");
         assert_eq!(parse("[sweep]\ncount = 0\n[[case]]\nname = \"a\"\n").unwrap().image_count(), 1);
+    }
+
+    /// Sizes, tips, mesh terminals and the shroud resolve and read back; the seed's values are not
+    /// written, so an old scene's resolved file is unchanged.
+    #[test]
+    fn shapes_and_shroud_round_trip() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/x.toml");
+        let text = "[layout]\nkind = \"pattern\"\npattern = [\"SPT\", \"RBS\"]\n\
+                    [pin.square]\nwidth = 0.6\ntip = \"pointed\"\ntip_length = 0.4\n\
+                    [pin.round]\nsegments = 6\ntip = \"chamfer\"\ntip_length = 0.05\n\
+                    [pin.meshes]\nP = \"meshes/pressfit.stl\"\nB = \"meshes/blade.obj\"\n\
+                    [housing]\nshape = \"shroud\"\nnotch = \"-y\"\nnotch_width = 0.5\n[sweep]\n";
+        let s = Scene::parse(text, &dir, &[]).unwrap();
+        assert_eq!(s.pin.square.tip, Tip { tip: TipStyle::Pointed, tip_length: Some(0.4) });
+        assert_eq!((s.pin.round.segments, s.pin.triangle), (6, TriangleSize::SEED));
+        assert_eq!(s.layout.mesh_letter_at(1, 0), Some('P'));
+        assert_eq!(s.layout.kind_at(1, 1), Some(PinKind::Mesh));
+        assert_eq!(s.pin.meshes["B"].mesh.triangles.len(), 18);
+        let HousingShape::Shroud(sh) = s.housing.shape else { panic!("a shroud") };
+        assert_eq!((sh.notch, sh.notch_width, sh.wall_height), (NotchSide::MinusY, 0.5, 1.0));
+        let again = Scene::parse(&s.to_toml(), Path::new("r.toml"), &[]).unwrap();
+        assert_eq!(s, again);
+        let plain = parse("[sweep]\n").unwrap().to_toml();
+        assert!(!plain.contains("[pin.") && !plain.contains("shape") && !plain.contains("tip"), "{plain}");
     }
 
     #[test]

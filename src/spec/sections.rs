@@ -49,8 +49,11 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
     let layout = read_layout(&mut root, p);
 
     let mut s = Section::child(&mut root, "pin", p);
-    let pin = PinStyle { color: s.floats("color", [0.4, 0.8, 0.8], COLOR_RANGE.0, COLOR_RANGE.1, p) };
+    let color = s.floats("color", [0.4, 0.8, 0.8], COLOR_RANGE.0, COLOR_RANGE.1, p);
+    let (square, round, triangle, meshes) = terminal::read_shapes(&mut s, scene_dir, p);
+    let pin = PinStyle { color, square, round, triangle, meshes };
     s.finish(p);
+    check_mesh_letters(&layout, &pin, p);
 
     let mut s = Section::child(&mut root, "housing", p);
     let mesh = read_mesh_file(&mut s, "mesh", scene_dir, p);
@@ -65,13 +68,12 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
             }
         }
     }
-    let housing = Housing {
-        enabled: s.bool("enabled", true, p),
-        size: s.floats("size", [3.5, 9.5, 0.5], 0.01, 1000.0, p),
-        center: s.floats("center", [0.0, 0.0, -1.0], -1000.0, 1000.0, p),
-        color: s.floats("color", [0.15, 0.15, 0.15], COLOR_RANGE.0, COLOR_RANGE.1, p),
-        mesh,
-    };
+    let enabled = s.bool("enabled", true, p);
+    let size = s.floats("size", [3.5, 9.5, 0.5], 0.01, 1000.0, p);
+    let center = s.floats("center", [0.0, 0.0, -1.0], -1000.0, 1000.0, p);
+    let color = s.floats("color", [0.15, 0.15, 0.15], COLOR_RANGE.0, COLOR_RANGE.1, p);
+    let shape = housing::read_shape(&mut s, size, mesh.is_some(), p);
+    let housing = Housing { enabled, size, center, color, mesh, shape };
     s.finish(p);
 
     let camera = read_camera(&mut root, p);
@@ -152,7 +154,12 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
 
 /// Reads the mesh file named by `key` (a path relative to the scene file's folder): any problem with
 /// the file is a problem of the key, so it is reported, with the file, before anything is rendered.
-fn read_mesh_file(s: &mut Section<'_>, key: &'static str, scene_dir: &Path, p: &mut Problems) -> Option<MeshFile> {
+pub(super) fn read_mesh_file(
+    s: &mut Section<'_>,
+    key: &'static str,
+    scene_dir: &Path,
+    p: &mut Problems,
+) -> Option<MeshFile> {
     let key_path = s.key_path(key);
     match s.get(key)? {
         Value::String(written) => {
@@ -179,6 +186,34 @@ fn read_mesh_file(s: &mut Section<'_>, key: &'static str, scene_dir: &Path, p: &
     }
 }
 
+/// Every pattern letter other than S, R, T must name a mesh of `[pin.meshes]`.
+fn check_mesh_letters(layout: &Layout, pin: &PinStyle, p: &mut Problems) {
+    let Some(rows) = layout.pattern.as_ref() else { return };
+    let mut reported = std::collections::BTreeSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        for c in row.chars() {
+            // A letter whose file could not be read is reported there, not again here.
+            let declared = p.0.iter().any(|x| x.key == format!("pin.meshes.{c}"));
+            if !terminal::RESERVED_LETTERS.contains(&c)
+                && !pin.meshes.contains_key(&c.to_string())
+                && !declared
+                && reported.insert(c)
+            {
+                let defined: Vec<&str> = pin.meshes.keys().map(String::as_str).collect();
+                p.invalid(
+                    format!("layout.pattern[{i}]"),
+                    format!("{row:?}"),
+                    format!(
+                        "letter `{c}` names no terminal: use S, R, T, . or a letter of [pin.meshes] ({}), e.g. \
+                         [pin.meshes] {c} = \"blade.stl\"",
+                        if defined.is_empty() { "none defined".to_string() } else { defined.join(", ") }
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Digits in a sweep image id: at least 6, more for very large sweeps.
 pub fn sweep_id_width(count: u64) -> usize {
     count.saturating_sub(1).to_string().len().max(6)
@@ -195,14 +230,15 @@ fn read_layout(root: &mut Section<'_>, p: &mut Problems) -> Layout {
             for (i, r) in rows.iter().enumerate() {
                 match r {
                     Value::String(text)
-                        if text.bytes().all(|b| matches!(b, b'S' | b'R' | b'T' | b'.')) && !text.is_empty() =>
+                        if text.bytes().all(|b| b.is_ascii_uppercase() || b == b'.') && !text.is_empty() =>
                     {
                         out.push(text.clone())
                     }
                     Value::String(text) => p.invalid(
                         format!("{pattern_path}[{i}]"),
                         format!("{text:?}"),
-                        "use only `S` (square), `R` (round), `T` (triangle) and `.` (none)",
+                        "use only `S` (square), `R` (round), `T` (triangle), `.` (none) and the upper-case \
+                         letters of [pin.meshes]",
                     ),
                     other => p.push(
                         format!("{pattern_path}[{i}]"),

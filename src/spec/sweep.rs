@@ -316,7 +316,7 @@ fn check_min_magnitudes(sweep: &RandomSweep, seed: u64, p: &mut Problems) {
     }
 }
 
-/// `"all"`, a list of `[x, y]`, or `{ kind = "square" | "round" | "triangle", x = [min, max], y = [min, max] }`.
+/// `"all"`, a list of `[x, y]`, or `{ kind = "square" | "round" | "triangle" | "mesh", x = [min, max], y = [min, max] }`.
 fn read_pins(path: &str, v: Option<&Value>, layout: &Layout, p: &mut Problems) -> PinSelection {
     let before = p.0.len();
     let selection = match v {

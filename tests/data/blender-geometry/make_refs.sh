@@ -19,3 +19,19 @@ run trimixed_oblique --layout tri-mixed --cases "$here/cases_stl.json" --view "$
 run stl_default --layout mixed --housing-stl "$here/../meshes/shroud.stl" --cases "$here/cases_stl.json"
 run stl_oblique --layout tri-mixed --housing-stl "$here/../meshes/shroud.stl" --cases "$here/cases_stl.json" \
     --view "$here/view_oblique.json"
+# Terminal sizes and tips, the shroud preset and mesh terminals (shapes.py; the set's scene.toml is a copy of
+# inputs/<name>.toml, read by shapes.py here and by tests/reference.rs).
+shapes() {
+    set_name=$1; input=$2; cases=$3; shift 3
+    mkdir -p "$here/$set_name"
+    cp "$here/inputs/$input.toml" "$here/$set_name/scene.toml"
+    blender -b --factory-startup --python "$here/shapes.py" -- --refs "$refs" --scene "$here/$set_name/scene.toml" \
+        --outdir "$here/$set_name" --res 256 --cases "$here/$cases" "$@"
+    rm -f "$here/$set_name"/shaded_*.png
+}
+for input in sizes pointed chamfer shroud; do
+    shapes "${input}_default" "$input" cases_shapes.json
+    shapes "${input}_oblique" "$input" cases_shapes.json --view "$here/view_oblique.json"
+done
+shapes meshpin_default meshpin cases_meshpin.json
+shapes meshpin_oblique meshpin cases_meshpin.json --view "$here/view_oblique.json"

@@ -3,6 +3,11 @@
 shroud.*: a shrouded header housing in world coordinates: a base 3.5 x 9.5 x 0.5 centred at (0, 0, -1)
 (as the default box housing), walls 0.25 thick around it up to z = 0, and a ramp (wedge) outside the
 +X wall. The same triangles are written as binary STL, ASCII STL, OBJ and glTF binary (.glb).
+
+pressfit.stl: a press-fit terminal in local coordinates (origin = the terminal's centre, z from -1 to 1, as
+pinsynth's and Blender's primitives): a wide foot (z -1 .. -0.6), an "eye of the needle" (two beams around a
+hole, z -0.6 .. -0.1), a shaft 0.24 x 0.24 up to z = 0.7 and a pyramid tip to the apex (0, 0, 1).
+blade.obj: a flat blade terminal 0.6 x 0.12, z -1 .. 0.8, with a wedge tip to an edge at z = 1 (OBJ).
 """
 import json
 import os
@@ -42,6 +47,55 @@ def shroud():
     t += box(-1.75, 4.75, -1.25, 1.75, 5.0, -0.25)
     t += wedge(2.0, 2.75, -1.0, 1.0, -1.25, -0.5)
     return t
+
+
+def pyramid(x0, y0, x1, y1, z0, apex):
+    """A pyramid on the rectangle [x0, x1] x [y0, y1] at z0 up to the point apex."""
+    c = [(x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0)]
+    tris = [(c[0], c[2], c[1]), (c[0], c[3], c[2])]
+    for i in range(4):
+        tris.append((c[i], c[(i + 1) % 4], apex))
+    return tris
+
+
+def pressfit():
+    t = box(-0.25, -0.12, -1.0, 0.25, 0.12, -0.6)
+    t += box(-0.25, -0.12, -0.6, -0.1, 0.12, -0.1)
+    t += box(0.1, -0.12, -0.6, 0.25, 0.12, -0.1)
+    t += box(-0.25, -0.12, -0.1, 0.25, 0.12, 0.0)
+    t += box(-0.12, -0.12, 0.0, 0.12, 0.12, 0.7)
+    t += pyramid(-0.12, -0.12, 0.12, 0.12, 0.7, (0.0, 0.0, 1.0))
+    return t
+
+
+def blade():
+    t = box(-0.3, -0.06, -1.0, 0.3, 0.06, 0.8)
+    a, b = (-0.3, 0.0, 1.0), (0.3, 0.0, 1.0)
+    lo = [(-0.3, -0.06, 0.8), (0.3, -0.06, 0.8), (0.3, 0.06, 0.8), (-0.3, 0.06, 0.8)]
+    t += [(lo[0], lo[1], b), (lo[0], b, a), (lo[2], lo[3], a), (lo[2], a, b), (lo[1], lo[2], b), (lo[3], lo[0], a)]
+    return t
+
+
+def write_stl(path, tris, name):
+    with open(path, "wb") as f:
+        f.write(name.encode().ljust(80, b" "))
+        f.write(struct.pack("<I", len(tris)))
+        for t in tris:
+            f.write(struct.pack("<3f", *normal(t)))
+            for v in t:
+                f.write(struct.pack("<3f", *v))
+            f.write(b"\0\0")
+
+
+def write_obj(path, tris, name):
+    verts = sorted({v for t in tris for v in t})
+    index = {v: i for i, v in enumerate(verts)}
+    with open(path, "w") as f:
+        f.write("# %s\no %s\n" % (name, name.split()[-1]))
+        for v in verts:
+            f.write("v %g %g %g\n" % v)
+        for t in tris:
+            f.write("f %d %d %d\n" % tuple(index[v] + 1 for v in t))
 
 
 def normal(t):
@@ -105,3 +159,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+    write_stl(os.path.join(HERE, "pressfit.stl"), pressfit(), "pinsynth test press-fit terminal")
+    write_obj(os.path.join(HERE, "blade.obj"), blade(), "pinsynth test blade")
