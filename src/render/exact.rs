@@ -656,13 +656,14 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
         let lo = lo.clamp(0, N as i64);
         let span = lo as usize..hi.clamp(lo, N as i64) as usize;
         let row = j * N;
-        let (depths, faces) = (&mut out.inv_depth[row..row + N], &mut out.face[row..row + N]);
-        for ((u, d), g) in OFFSETS[span.clone()].iter().zip(&mut depths[span.clone()]).zip(&mut faces[span]) {
-            let depth = za * u + zrow;
-            if depth > *d {
-                *d = depth;
-                *g = f;
-            }
+        let depths: &mut [f32; N] = (&mut out.inv_depth[row..row + N]).try_into().expect("a row of N"); // ok: N wide
+        let faces: &mut [u32; N] = (&mut out.face[row..row + N]).try_into().expect("a row of N"); // ok: N wide
+        // Branch-free over the whole row (vectorised), the span as a mask.
+        for i in 0..N {
+            let depth = za * OFFSETS[i] + zrow;
+            let take = span.contains(&i) & (depth > depths[i]);
+            depths[i] = if take { depth } else { depths[i] };
+            faces[i] = if take { f } else { faces[i] };
         }
     }
 }
