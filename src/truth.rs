@@ -40,6 +40,9 @@ pub struct DefectTruth {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal's bend (`{height, angle_deg, azimuth_deg}`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bend: Option<conventions::Bend>,
     /// Bounding box (`[x, y, w, h]`, continuous pixels) of the projected corners of the terminal as it
     /// stands, or for a missing terminal, as it would stand.
     pub bbox_px: [f64; 4],
@@ -219,6 +222,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
             dpos: d.dpos,
             grad: d.grad,
             missing: d.missing,
+            bend: d.bend,
             bbox_px: standing.map_or([0.0; 4], |p| projected_bbox(posed, p)),
             ghost_px: d.missing.then(|| posed.nominal_defect_pin.as_ref().map(|p| ghost_outline(posed, p))).flatten(),
         }

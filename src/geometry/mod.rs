@@ -2,9 +2,10 @@
 //! housing), the camera and the sun, all in world space. Pure CPU, f64; the renderer and the ground
 //! truth both read the same [`Posed`] scene, so pixels and annotations cannot disagree.
 
+pub mod bend;
 pub mod mesh;
 
-use crate::conventions::{self, Camera, PinKind};
+use crate::conventions::{self, Bend, Camera, PinKind};
 use crate::params::ImageParams;
 use crate::spec::{Light, Scene};
 use glam::{DMat4, DVec2, DVec3};
@@ -46,6 +47,8 @@ pub struct PosedPin {
     /// Rigid world transform (the defect applied); the mesh is scaled by `kind.half_extents()` first.
     pub transform: DMat4,
     pub defective: bool,
+    /// A bent terminal's bend (local frame, before `transform`).
+    pub bend: Option<Bend>,
 }
 
 /// One drawable object.
@@ -92,23 +95,52 @@ pub struct Posed {
 }
 
 impl PosedPin {
-    /// Top- and bottom-face centres in world space.
+    /// Top- and bottom-face centres in world space (a bent terminal's top centre turned with its top).
     pub fn face_centres(&self) -> (DVec3, DVec3) {
-        conventions::face_centres_of(self.kind, &self.transform)
+        conventions::bent_face_centres(self.kind, &self.transform, self.bend.as_ref())
     }
 
-    pub fn object(&self, color: [f64; 3]) -> Object {
-        let shape = match self.kind {
+    /// The terminal's mesh at its real size in its local frame (before `transform`): the shape's unit
+    /// mesh scaled by the half extents, bent when the terminal is.
+    pub fn local_mesh(&self) -> mesh::Mesh {
+        let mut m = self.shape().mesh();
+        let h = self.kind.half_extents().as_vec3();
+        for v in &mut m.vertices {
+            v.position = (glam::Vec3::from(v.position) * h).to_array();
+        }
+        match &self.bend {
+            Some(b) => bend::bend_mesh(&m, b, self.kind.bounds().0.z),
+            None => m,
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        match self.kind {
             PinKind::Square => Shape::Box,
             PinKind::Round => Shape::Cylinder,
             PinKind::Triangle => Shape::Prism3,
-        };
-        Object { shape, rigid: self.transform, half_extents: self.kind.half_extents(), color, label: self.label }
+        }
     }
 
-    /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space.
+    /// The terminal as an instance of its shape's unit mesh (a bent one is drawn from
+    /// [`PosedPin::local_mesh`] instead).
+    pub fn object(&self, color: [f64; 3]) -> Object {
+        Object {
+            shape: self.shape(),
+            rigid: self.transform,
+            half_extents: self.kind.half_extents(),
+            color,
+            label: self.label,
+        }
+    }
+
+    /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space; for
+    /// a bent terminal the box of its bent mesh, as Blender's `bound_box` after editing the mesh.
     pub fn corners(&self) -> [DVec3; 8] {
-        let (min, max) = self.kind.bounds();
+        let (min, max) = match self.bend {
+            Some(_) => bend::bounds(&self.local_mesh()),
+            None => self.kind.bounds(),
+        };
         let mut out = [DVec3::ZERO; 8];
         for (i, c) in out.iter_mut().enumerate() {
             let s = DVec3::new(
@@ -144,13 +176,14 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
     for (x, y, kind) in l.terminals() {
         let p0 = conventions::pin_centre(x, y, l.columns, l.rows, l.pitch);
         let label = conventions::pin_label(x, y, l.rows);
-        let nominal = PosedPin { x, y, kind, label, transform: DMat4::from_translation(p0), defective: false };
+        let nominal =
+            PosedPin { x, y, kind, label, transform: DMat4::from_translation(p0), defective: false, bend: None };
         match &params.defect {
             Some(d) if d.pin == [x, y] => {
                 nominal_defect_pin = Some(nominal.clone());
                 if !d.missing {
                     let transform = conventions::pin_transform(p0, d.dpos.into(), DVec2::from(d.grad));
-                    pins.push(PosedPin { transform, defective: true, ..nominal });
+                    pins.push(PosedPin { transform, defective: true, bend: d.bend, ..nominal });
                 }
             }
             _ => pins.push(nominal),

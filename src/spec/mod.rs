@@ -16,7 +16,7 @@ pub use randomize::Randomize;
 pub(crate) use sections::read_pin;
 pub use sections::sweep_id_width;
 use sections::{apply_override, read_scene};
-pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
+pub use sweep::{BendAxes, BendDists, DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
 
 use crate::conventions::{self, Named, PinKind};
 use schema::{Problem, Problems};
@@ -246,6 +246,9 @@ pub struct DefectSpec {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal: `{ height, angle_deg, azimuth_deg }` (see [`conventions::Bend`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bend: Option<conventions::Bend>,
 }
 
 /// An explicitly listed image.
@@ -294,6 +297,12 @@ pub struct Scene {
 pub const MAX_IMAGE_SIDE: i64 = 4096;
 pub const MAX_DPOS: f64 = 10.0;
 pub const MAX_GRAD_DEG: f64 = 90.0;
+/// A bend turns by at most this much either way (degrees).
+pub const MAX_BEND_DEG: f64 = 90.0;
+/// A bend's height above the terminal's bottom: within the terminal (0 ..= its height).
+pub const MAX_BEND_HEIGHT: f64 = 2.0 * conventions::PIN_HALF_HEIGHT;
+/// A bend's azimuth, degrees (either way round).
+pub const MAX_AZIMUTH_DEG: f64 = 360.0;
 pub const MAX_SWEEP_COUNT: i64 = 100_000_000;
 pub const MAX_OK_PER_NG: f64 = 1000.0;
 /// How far the split fractions' sum may be from 1 (decimal fractions like 0.7 + 0.15 + 0.15 are not exact).

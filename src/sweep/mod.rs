@@ -6,7 +6,7 @@
 
 mod grid;
 
-use crate::conventions::{DefectType, PinKind};
+use crate::conventions::{Bend, DefectType, PinKind};
 use crate::seed;
 use crate::spec::draw;
 use crate::spec::{Case, DefectSpec, RandomSweep, Scene, SweepMode, sweep_id_width};
@@ -20,14 +20,18 @@ pub struct Defect {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal (a bend of angle 0 is no bend: the sweeps never make one).
+    pub bend: Option<Bend>,
 }
 
 impl Defect {
+    /// Missing, else bent (whatever else moves), else by what moves.
     pub fn defect_type(&self) -> DefectType {
         let moved = self.dpos.iter().any(|v| *v != 0.0);
         let tilted = self.grad.iter().any(|v| *v != 0.0);
         match (self.missing, moved, tilted) {
             (true, _, _) => DefectType::Missing,
+            _ if self.bend.is_some() => DefectType::Bent,
             (false, true, true) => DefectType::OffsetTilt,
             (false, false, true) => DefectType::Tilt,
             _ => DefectType::Offset,
@@ -72,7 +76,7 @@ fn case_params(scene: &Scene, case: &Case, index: u64) -> Drawn {
 
 fn resolve(scene: &Scene, d: &DefectSpec) -> Defect {
     let kind = scene.layout.kind_at(d.pin[0], d.pin[1]).unwrap_or(PinKind::Square); // validation guarantees a terminal
-    Defect { pin: d.pin, kind, dpos: d.dpos, grad: d.grad, missing: d.missing }
+    Defect { pin: d.pin, kind, dpos: d.dpos, grad: d.grad, missing: d.missing, bend: d.bend }
 }
 
 /// Image `i` of the sweep is OK iff `floor((i+1)·f) > floor(i·f)`: exactly `floor(count·f)` OK images,
@@ -89,11 +93,11 @@ fn sweep_defect(scene: &Scene, sweep: &RandomSweep, sweep_seed: u64, i: u64) -> 
     // Draw order is part of the format: type, pin, then the components the type uses (offset before
     // tilt), each redrawn until it reaches its minimum magnitude.
     let w = &sweep.weights;
-    let ty = DefectType::ALL[draw::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing], &mut rng)];
+    let ty = DefectType::ALL[draw::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing, w.bent], &mut rng)];
     let candidates = sweep.pins.candidates(&scene.layout);
     let pin = candidates[rng.random_range(0..candidates.len())];
     let (dpos, grad) = match ty {
-        DefectType::Missing => ([0.0; 3], [0.0; 2]),
+        DefectType::Missing | DefectType::Bent => ([0.0; 3], [0.0; 2]),
         DefectType::Offset => (draw::offset(sweep, &mut rng), [0.0; 2]),
         DefectType::Tilt => ([0.0; 3], draw::tilt(sweep, &mut rng)),
         DefectType::OffsetTilt => {
@@ -102,7 +106,8 @@ fn sweep_defect(scene: &Scene, sweep: &RandomSweep, sweep_seed: u64, i: u64) -> 
         }
     };
     let kind = scene.layout.kind_at(pin[0], pin[1]).unwrap_or(PinKind::Square);
-    Some(Defect { pin, kind, dpos, grad, missing: ty == DefectType::Missing })
+    let bend = (ty == DefectType::Bent).then(|| draw::bend(sweep, &mut rng));
+    Some(Defect { pin, kind, dpos, grad, missing: ty == DefectType::Missing, bend })
 }
 
 #[cfg(test)]
@@ -203,7 +208,7 @@ mod tests {
         // not a second copy of the sampler; never change them.
         use PinKind::{Round, Square};
         let d = |pin: [u32; 2], kind, dpos: [f64; 3], grad: [f64; 2], missing| {
-            Some(Defect { pin, kind, dpos, grad, missing })
+            Some(Defect { pin, kind, dpos, grad, missing, bend: None })
         };
         let z3 = [0.0; 3];
         let z2 = [0.0; 2];
