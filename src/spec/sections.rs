@@ -439,7 +439,8 @@ fn read_defect(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<
             None
         }
     };
-    let moved = dpos.iter().chain(grad.iter()).any(|v| *v != 0.0) || bend.is_some();
+    // A bend given (even an invalid one, reported above) counts as an effect.
+    let moved = dpos.iter().chain(grad.iter()).any(|v| *v != 0.0) || s.get("bend").is_some();
     if missing && moved {
         p.invalid(s.key_path("missing"), true, "a missing terminal cannot also have dpos, grad or bend");
     } else if !missing && !moved && pin.is_some() {
@@ -463,7 +464,7 @@ fn read_bend(mut s: Section<'_>, p: &mut Problems) -> Option<Bend> {
             p.push(s.key_path("angle_deg"), ProblemKind::Missing { expected: "the bend angle in degrees".into() });
             false
         }
-        Some(_) if angle_deg == 0.0 => {
+        Some(v) if schema::number(v) == Some(0.0) => {
             p.invalid(s.key_path("angle_deg"), 0, "a bend needs a non-zero angle (leave `bend` out for no bend)");
             false
         }

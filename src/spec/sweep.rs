@@ -557,6 +557,10 @@ mod tests {
         for text in [
             "[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"tilt\", \"missing\"]\ngrad_x = { from = -20, to = 20, step = 5 }\nrepeat = 3\npins = { kind = \"round\", y = [2, 5] }",
             "[randomize]\nroll_deg = [-5, 5]\npin_hsv = [10, 0.1, 0.1]\nnoise_sd = { fixed = 2 }\n[sweep]\nmin_tilt_deg = 3\npins = { x = [1, 2] }\n[sweep.grad]\nx = { normal = [0, 5], clamp = [-9, 9] }\ny = { choice = [-1, 1], weights = [1, 3] }\n[sweep.dpos]\nz = -0.1",
+            "[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"bent\"]\nbend_height = [0.5, 1.5]\nbend_angle_deg = { from = 10, to = 30, step = 10 }",
+            "[sweep]\n[sweep.weights]\nbent = 2\n[sweep.bend]\nangle_deg = { normal = [30, 5], clamp = [10, 50] }",
+            "[sweep]\n[sweep.bend]\nheight = 0.7",
+            "[[case]]\nname = \"b\"\ndefect = { pin = [0, 3], grad = [5, 0], bend = { height = 0.5, angle_deg = -30, azimuth_deg = 45 } }",
         ] {
             let s = Scene::parse(text, Path::new("t.toml"), &[]).unwrap();
             let again =

@@ -267,4 +267,55 @@ mod tests {
             assert_eq!(draw(&scene(text), i).defect, want, "{text}: image {i}");
         }
     }
+
+    #[test]
+    fn random_bends_stay_in_their_ranges() {
+        let s = scene(
+            "[sweep]\ncount = 300\nseed = 4\nok_fraction = 0\n[sweep.weights]\noffset = 0\ntilt = 0\noffset_tilt = 0\nmissing = 1\nbent = 3\n[sweep.bend]\nheight = [0.8, 1.2]\nangle_deg = { normal = [-30, 5], clamp = [-40, -20] }\nazimuth_deg = { choice = [0, 90] }",
+        );
+        let mut bent = 0;
+        for i in 0..300 {
+            let d = draw(&s, i).defect.unwrap();
+            match d.defect_type() {
+                DefectType::Bent => {
+                    bent += 1;
+                    let b = d.bend.unwrap();
+                    assert!((0.8..=1.2).contains(&b.height), "{b:?}");
+                    assert!((-40.0..=-20.0).contains(&b.angle_deg), "{b:?}");
+                    assert!(b.azimuth_deg == 0.0 || b.azimuth_deg == 90.0, "{b:?}");
+                    assert_eq!((d.dpos, d.grad, d.missing), ([0.0; 3], [0.0; 2], false));
+                }
+                DefectType::Missing => assert!(d.bend.is_none()),
+                t => panic!("image {i}: {t:?}"),
+            }
+        }
+        // Weights 3 : 1.
+        assert!((200..250).contains(&bent), "{bent}");
+    }
+
+    #[test]
+    fn a_bent_grid_walks_height_angle_and_azimuth() {
+        let s = scene(
+            "[layout]\nkind = \"triangle\"\n[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"bent\", \"tilt\"]\nbend_height = [0.5, 1.5]\nbend_angle_deg = [0, 20, 40]\nbend_azimuth_deg = { from = 0, to = 270, step = 90 }\ngrad_x = [10]\npins = [[1, 4]]",
+        );
+        // 2 × 3 × 4 bends + 1 tilt.
+        assert_eq!(s.image_count(), 25);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..24 {
+            let d = draw(&s, i).defect;
+            let Some(d) = d else {
+                continue;
+            };
+            let b = d.bend.expect("a bend");
+            assert_eq!((d.kind, d.defect_type()), (PinKind::Triangle, DefectType::Bent));
+            assert!(b.angle_deg != 0.0);
+            assert!(seen.insert(((b.height * 10.0) as i64, b.angle_deg as i64, b.azimuth_deg as i64)));
+        }
+        // The angle-0 combinations (2 heights × 4 azimuths) are OK images.
+        assert_eq!(seen.len(), 16);
+        assert_eq!(draw(&s, 0).defect, None);
+        let last = draw(&s, 23).defect.unwrap().bend.unwrap();
+        assert_eq!((last.height, last.angle_deg, last.azimuth_deg), (1.5, 40.0, 270.0));
+        assert_eq!(draw(&s, 24).defect.unwrap().defect_type(), DefectType::Tilt);
+    }
 }
