@@ -94,6 +94,30 @@ pub struct Posed {
     pub light: Light,
 }
 
+impl Posed {
+    /// Every triangle drawn in this image, in world space, with the label it draws: the terminals (bent
+    /// ones with their own mesh), the housing and meshes from files — what the renderer draws, for the
+    /// CPU-side ground truth (depth, amodal masks).
+    pub fn for_each_triangle(&self, mut f: impl FnMut(u8, [DVec3; 3])) {
+        let mut mesh_triangles = |m: &mesh::Mesh, to_world: &DMat4, label: u8| {
+            for t in m.triangles() {
+                f(label, t.map(|v| to_world.transform_point3(DVec3::from(v.position.map(f64::from)))));
+            }
+        };
+        for pin in &self.pins {
+            mesh_triangles(&pin.local_mesh(), &pin.transform, pin.label);
+        }
+        if let Some(h) = &self.housing {
+            mesh_triangles(&h.shape.mesh(), &(h.rigid * DMat4::from_scale(h.half_extents)), h.label);
+        }
+        for m in &self.meshes {
+            for t in &m.mesh.triangles {
+                f(m.label, t.map(|p| m.transform.transform_point3(DVec3::from(p.map(f64::from)))));
+            }
+        }
+    }
+}
+
 impl PosedPin {
     /// Top- and bottom-face centres in world space (a bent terminal's top centre turned with its top).
     pub fn face_centres(&self) -> (DVec3, DVec3) {

@@ -291,7 +291,29 @@ pub struct Scene {
     pub sweep: Option<Sweep>,
     #[serde(skip_serializing_if = "Randomize::is_off")]
     pub randomize: Randomize,
+    /// Optional ground truth beyond the mask and keypoints (written to the resolved scene only when on).
+    #[serde(skip_serializing_if = "TruthSpec::is_off")]
+    pub truth: TruthSpec,
 }
+
+/// `[truth]`: optional ground truth, each off by default (`--truth depth,amodal` turns them on too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TruthSpec {
+    /// `depth/<id>.tiff`: distance along the camera's view axis per pixel (float32, 0 = background).
+    pub depth: bool,
+    /// Each terminal's full silhouette ignoring occlusion (COCO RLE in the manifest and COCO's
+    /// `amodal_segmentation`) and its visible fraction.
+    pub amodal: bool,
+}
+
+impl TruthSpec {
+    pub fn is_off(&self) -> bool {
+        *self == TruthSpec::default()
+    }
+}
+
+/// The names `--truth` takes, each a key of `[truth]`.
+pub const TRUTH_KINDS: [&str; 2] = ["depth", "amodal"];
 
 /// Limits, in one place so messages and docs agree.
 pub const MAX_IMAGE_SIDE: i64 = 4096;

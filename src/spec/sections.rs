@@ -121,6 +121,9 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
         }
     }
     let randomize = randomize::read_randomize(&mut root, p);
+    let mut s = Section::child(&mut root, "truth", p);
+    let truth = TruthSpec { depth: s.bool("depth", false, p), amodal: s.bool("amodal", false, p) };
+    s.finish(p);
     root.finish(p);
     // Whole-scene checks on values that passed their own: the randomized camera, then the image count.
     let clean = |p: &Problems, prefix: &str| !p.0.iter().any(|x| x.key.starts_with(prefix));
@@ -147,7 +150,7 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
             Some(_) => {}
         }
     }
-    Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize }
+    Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize, truth }
 }
 
 /// Reads the mesh file named by `key` (a path relative to the scene file's folder): any problem with
