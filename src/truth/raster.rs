@@ -5,11 +5,18 @@
 //! perspective-correct depth along the view axis. Both windings are drawn (no culling): for closed
 //! meshes the nearest surface is a front face anyway, and mesh files are drawn double-sided.
 //!
-//! The GPU snaps vertices to its sub-pixel grid, this does not: a centre within about 1/256 px of an
-//! edge can fall the other way (tests/truth.rs measures how often against the GPU's mask).
+//! Both snap vertices to a 1/256 px grid; the GPU computes the projection in f32, this in f64, so a
+//! vertex near a rounding boundary may snap the other way (tests/truth.rs measures how often pixels
+//! differ from the GPU's mask).
 
 use crate::conventions::Camera;
 use glam::{DVec2, DVec3};
+
+/// Vertices snap to 1/256 px, as Vulkan rasterisers do (llvmpipe and most GPUs have 8 sub-pixel bits):
+/// then the edge tests below are exact in f64, and a centre exactly on an edge (common: a terminal's
+/// edge often passes through a row of centres at rational positions) is decided by the top-left rule,
+/// as on the GPU.
+const SUBPIXELS: f64 = 256.0;
 
 /// Calls `f(x, y, depth)` for every pixel centre the world triangle covers, `depth` being the distance
 /// along the camera's view axis of the triangle's point there.
@@ -32,11 +39,12 @@ pub fn triangle(camera: &Camera, world: [DVec3; 3], mut f: impl FnMut(usize, usi
         return;
     }
     let (w, h) = (camera.width as f64, camera.height as f64);
-    let projected: Vec<(DVec2, f64)> = poly
+    let projected: Vec<Vertex> = poly
         .iter()
         .map(|c| {
             let depth = -c.z;
-            (DVec2::new(w / 2.0 + camera.focal_px * c.x / depth, h / 2.0 - camera.focal_px * c.y / depth), depth)
+            let p = DVec2::new(w / 2.0 + camera.focal_px * c.x / depth, h / 2.0 - camera.focal_px * c.y / depth);
+            Vertex { snapped: (p * SUBPIXELS).round() / SUBPIXELS, exact: p, depth }
         })
         .collect();
     for i in 1..projected.len() - 1 {
@@ -44,13 +52,21 @@ pub fn triangle(camera: &Camera, world: [DVec3; 3], mut f: impl FnMut(usize, usi
     }
 }
 
+/// A projected corner: snapped (coverage) and exact (depth interpolation) pixel position, view depth.
+#[derive(Clone, Copy)]
+struct Vertex {
+    snapped: DVec2,
+    exact: DVec2,
+    depth: f64,
+}
+
 /// Twice the signed area of (a, b, p) in pixel coordinates.
 fn edge(a: DVec2, b: DVec2, p: DVec2) -> f64 {
     (b - a).perp_dot(p - a)
 }
 
-fn screen_triangle(mut t: [(DVec2, f64); 3], camera: &Camera, f: &mut impl FnMut(usize, usize, f64)) {
-    let mut area = edge(t[0].0, t[1].0, t[2].0);
+fn screen_triangle(mut t: [Vertex; 3], camera: &Camera, f: &mut impl FnMut(usize, usize, f64)) {
+    let mut area = edge(t[0].snapped, t[1].snapped, t[2].snapped);
     if area == 0.0 || !area.is_finite() {
         return;
     }
@@ -58,7 +74,7 @@ fn screen_triangle(mut t: [(DVec2, f64); 3], camera: &Camera, f: &mut impl FnMut
         t.swap(1, 2);
         area = -area;
     }
-    let [(p0, z0), (p1, z1), (p2, z2)] = t;
+    let [p0, p1, p2] = t.map(|v| v.snapped);
     let lo = p0.min(p1).min(p2);
     let hi = p0.max(p1).max(p2);
     // Pixels whose centre can be inside.
@@ -69,29 +85,27 @@ fn screen_triangle(mut t: [(DVec2, f64); 3], camera: &Camera, f: &mut impl FnMut
     if x1 < x0 as i64 || y1 < y0 as i64 {
         return;
     }
-    // Top-left rule (counter-clockwise in these coordinates after the swap): a centre exactly on an
-    // edge counts for one of the two triangles sharing it.
+    // Top-left rule. The corners run clockwise on screen (y down) after the swap: a centre exactly on
+    // an edge belongs to the triangle for which it is a top edge (horizontal, going right) or a left
+    // one (going up), so an edge shared by two triangles covers it once.
     let owns = |a: DVec2, b: DVec2| {
         let d = b - a;
         d.y < 0.0 || (d.y == 0.0 && d.x > 0.0)
     };
     let edges = [(p1, p2, owns(p1, p2)), (p2, p0, owns(p2, p0)), (p0, p1, owns(p0, p1))];
-    let inv = [1.0 / z0, 1.0 / z1, 1.0 / z2];
+    // Depth: 1/depth is affine in screen space; interpolated at the exact (unsnapped) corners.
+    let [e0, e1, e2] = t.map(|v| v.exact);
+    let exact_area = edge(e0, e1, e2);
+    let inv = t.map(|v| 1.0 / v.depth);
     for y in y0..=y1 as usize {
         for x in x0..=x1 as usize {
             let p = DVec2::new(x as f64 + 0.5, y as f64 + 0.5);
-            let mut b = [0.0; 3];
-            let mut inside = true;
-            for (k, (a, bb, own)) in edges.iter().enumerate() {
-                let e = edge(*a, *bb, p);
-                if e < 0.0 || (e == 0.0 && !own) {
-                    inside = false;
-                    break;
-                }
-                b[k] = e / area;
-            }
+            let inside = edges.iter().all(|(a, b, own)| {
+                let e = edge(*a, *b, p);
+                e > 0.0 || (e == 0.0 && *own)
+            });
             if inside {
-                // 1/depth is affine in screen space.
+                let b = [edge(e1, e2, p), edge(e2, e0, p), edge(e0, e1, p)].map(|e| e / exact_area);
                 let recip = b[0] * inv[0] + b[1] * inv[1] + b[2] * inv[2];
                 f(x, y, 1.0 / recip);
             }
