@@ -101,7 +101,10 @@ impl FrameMaker {
                     photometric::apply(&mut pixels.rgb, pixels.width, pixels.height, s, params.seed, params.index);
                 }
                 let want = scene.truth;
-                let amodal = want.amodal.then(|| truth::amodal::amodal_masks(&posed, &pixels.mask));
+                let amodal = want.amodal.then(|| {
+                    let stats = truth::MaskStats::of(&pixels.mask, pixels.width);
+                    truth::amodal::amodal_masks(&posed, &pixels.mask, &stats)
+                });
                 let record = truth::record(&params, &posed, &pixels, amodal.as_deref(), want.depth);
                 let depth = want.depth.then(|| truth::depth::depth_map(&posed).0);
                 Frame { params, pixels, record, depth }

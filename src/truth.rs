@@ -234,10 +234,7 @@ pub fn record(
             PinTruth {
                 amodal_pixels: a.map(|a| a.pixels),
                 visible_fraction: a.map(|a| if a.pixels > 0 { r6(visible as f64 / a.pixels as f64) } else { 0.0 }),
-                amodal_rle: a.map(|a| {
-                    let counts = crate::codec::rle::encode_counts(&a.mask, pixels.width, pixels.height, |v| v > 0);
-                    crate::codec::rle::counts_to_string(&counts)
-                }),
+                amodal_rle: a.map(|a| a.rle(pixels.width, pixels.height)),
                 label: p.label,
                 x: p.x,
                 y: p.y,

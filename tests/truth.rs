@@ -295,3 +295,29 @@ fn a_dataset_with_depth_and_amodal() {
     }
     assert!(occluded > 20, "only {occluded} terminals occluded from the oblique camera");
 }
+
+/// The amodal masks (made within each terminal's box) are exactly the whole-image silhouette united
+/// with the visible mask, and their RLE decodes to them.
+#[test]
+fn amodal_masks_are_the_silhouette_and_the_visible_pixels() {
+    use pinsynth::codec::rle;
+    let s = scene(&format!(
+        "{OBLIQUE}[image]\nwidth = 160\nheight = 120\n[truth]\namodal = true\n[[case]]\nname = \"b\"\n\
+         defect = {{ pin = [2, 3], bend = {{ height = 0.9, angle_deg = -40, azimuth_deg = 120 }} }}\n"
+    ));
+    let posed = pose(&s, &Planner::new(&s).image(0));
+    let frame = common::frame_maker(&s).frame(0).unwrap();
+    let mask = &frame.pixels.mask;
+    let stats = pinsynth::truth::MaskStats::of(mask, 160);
+    let masks = amodal::amodal_masks(&posed, mask, &stats);
+    assert_eq!(masks.len(), 27);
+    for (pin, a) in posed.pins.iter().zip(&masks) {
+        let want: Vec<u8> =
+            amodal::silhouette(&posed, pin).iter().zip(mask).map(|(&c, &l)| c | u8::from(l == pin.label)).collect();
+        let got = rle::decode_counts(&rle::counts_from_string(&a.rle(160, 120)).unwrap(), 160, 120);
+        assert!(got == want, "terminal {}", pin.label);
+        assert_eq!(a.pixels, want.iter().map(|&v| v as u64).sum::<u64>());
+        let record = frame.record.pins.iter().find(|p| p.label == pin.label).unwrap();
+        assert_eq!(record.amodal_rle.as_deref(), Some(a.rle(160, 120).as_str()));
+    }
+}
