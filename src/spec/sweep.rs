@@ -162,6 +162,9 @@ pub struct Sweep {
 }
 
 /// How a sweep decides its defects: each mode carries only its own keys.
+// One per scene, read and cloned rarely: the size difference (the random sweep's distributions) costs
+// nothing, and boxing would only add indirection at every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SweepMode {
     Random(RandomSweep),

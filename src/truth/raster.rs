@@ -66,13 +66,12 @@ fn edge(a: DVec2, b: DVec2, p: DVec2) -> f64 {
 }
 
 fn screen_triangle(mut t: [Vertex; 3], camera: &Camera, f: &mut impl FnMut(usize, usize, f64)) {
-    let mut area = edge(t[0].snapped, t[1].snapped, t[2].snapped);
+    let area = edge(t[0].snapped, t[1].snapped, t[2].snapped);
     if area == 0.0 || !area.is_finite() {
         return;
     }
     if area < 0.0 {
         t.swap(1, 2);
-        area = -area;
     }
     let [p0, p1, p2] = t.map(|v| v.snapped);
     let lo = p0.min(p1).min(p2);
@@ -156,11 +155,11 @@ mod tests {
         let cam = top_camera();
         let t = [DVec3::new(-2.0, -2.0, 0.0), DVec3::new(2.0, -2.0, 2.0), DVec3::new(0.0, 2.0, 1.0)];
         let mut n = 0;
-        triangle(&cam, t, |x, y, depth| {
+        triangle(&cam, t, |x, _, depth| {
             // The plane through t: z = x/2 + 1 (world); the ray through the pixel centre meets it at depth d.
-            let (u, v) = (x as f64 + 0.5 - 32.0, 32.0 - (y as f64 + 0.5));
+            let u = x as f64 + 0.5 - 32.0;
             let f = cam.focal_px;
-            // World point at depth d: (u d / f, v d / f, 14 - d); on the plane: 14 - d = u d / (2 f) + 1.
+            // World point at depth d: (u d / f, ·, 14 - d); on the plane: 14 - d = u d / (2 f) + 1.
             let d = 13.0 / (1.0 + u / (2.0 * f));
             assert!((depth - d).abs() < 1e-9, "{depth} vs {d}");
             n += 1;
