@@ -77,7 +77,7 @@ pub struct LayoutArgs {
     /// imagefolder, mvtec, coco, wds, hf. They share image files by hard link where possible.
     #[arg(long, value_delimiter = ',', default_value = "imagefolder")]
     pub format: Vec<Format>,
-    /// imagefolder: one NG class per defect type (ng_offset, ng_tilt, ng_offset_tilt, ng_missing).
+    /// imagefolder: one NG class per defect type (ng_offset, ng_tilt, ng_offset_tilt, ng_missing, ng_bent).
     #[arg(long)]
     pub ng_by_type: bool,
     /// mvtec: the category folder (mvtec/<category>/).
