@@ -352,3 +352,59 @@ fn shards_with_depth_and_amodal_merge_into_the_single_run() {
     assert_eq!(single.keys().filter(|k| k.starts_with("depth")).count(), 6);
     assert!(single == common::tree(&dir.path().join("merged")), "the merged shards differ from the single run");
 }
+
+/// Blender renders of every terminal alone (tests/data/blender-bent/amodal.py: the others and the
+/// housing hidden) from the oblique camera, where terminals hide each other: our amodal masks (the
+/// CPU silhouette ∪ the visible pixels) equal them on ≥ 99.8 % of each terminal's silhouette pixels.
+#[test]
+fn amodal_masks_agree_with_blender_terminals_rendered_alone() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/blender-bent");
+    let (mut differ, mut total, mut hidden) = (0usize, 0usize, 0usize);
+    for set in ["amodal_square_oblique", "amodal_triangle_oblique"] {
+        let dir = data.join(set);
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("amodal.json")).unwrap()).unwrap();
+        let c = &doc["view"]["camera"];
+        for case in doc["cases"].as_array().unwrap() {
+            let d = &case["defect"];
+            let g = |k: &str| d[k].as_f64().unwrap_or(0.0);
+            let s = scene(&format!(
+                "[image]\nwidth = 256\nheight = 256\n[layout]\nkind = {}\n[camera]\nlocation = {}\nlook_at = {}\nup = {}\n\
+                 fov_y_deg = {}\n[truth]\namodal = true\n[[case]]\nname = \"c\"\ndefect = {{ pin = [{}, {}], \
+                 dpos = [{}, {}, {}], grad = [{}, {}], bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }} }}\n",
+                doc["layout"],
+                c["location"],
+                c["look_at"],
+                c["up"],
+                c["fov_y_deg"],
+                d["x"],
+                d["y"],
+                g("dposX"),
+                g("dposY"),
+                g("dposZ"),
+                g("gradX"),
+                g("gradY"),
+                g("bendHeight"),
+                g("bendAngle"),
+                g("bendAzimuth"),
+            ));
+            let frame = common::frame_maker(&s).frame(0).unwrap();
+            for p in &frame.record.pins {
+                let file = dir.join(format!("alone_{}_{}.png", case["name"].as_str().unwrap(), p.label));
+                let blender: Vec<bool> =
+                    image::open(&file).unwrap().to_rgb8().pixels().map(|px| px[0] == 255).collect();
+                let counts = pinsynth::codec::rle::counts_from_string(p.amodal_rle.as_deref().unwrap()).unwrap();
+                let ours = pinsynth::codec::rle::decode_counts(&counts, 256, 256);
+                let n = ours.iter().zip(&blender).filter(|&(&o, &b)| (o == 1) != b).count();
+                let size = blender.iter().filter(|&&b| b).count();
+                assert!((n as f64) <= 0.002 * size as f64, "{set} terminal {}: {n} of {size} pixels differ", p.label);
+                differ += n;
+                total += size;
+                hidden += usize::from(p.visible_fraction.unwrap() < 0.95);
+            }
+        }
+    }
+    eprintln!(
+        "amodal masks vs Blender terminals alone: {differ} of {total} pixels differ; {hidden} terminals < 95 % visible"
+    );
+    assert!(hidden > 20, "the view should hide parts of many terminals: {hidden}");
+}

@@ -18,3 +18,8 @@ for layout in square round triangle; do
     run "${layout}_default" --layout "$layout" --cases "$here/cases_bent.json"
     run "${layout}_oblique" --layout "$layout" --cases "$here/cases_bent.json" --view "$here/view_oblique.json"
 done
+# Amodal references: every terminal rendered alone (amodal.py), one bent and tilted case, oblique camera.
+for layout in square triangle; do
+    blender -b --factory-startup --python "$here/amodal.py" -- --outdir "$here/amodal_${layout}_oblique" --res 256 \
+        --layout "$layout" --cases "$here/cases_amodal.json" --view "$here/view_oblique.json"
+done
