@@ -14,6 +14,7 @@
 
 use super::mesh::{Mesh, Vertex};
 use crate::conventions::Bend;
+use crate::meshfile::TriangleMesh;
 use glam::DVec3;
 
 /// A corner in f64 while cutting: position and normal.
@@ -32,25 +33,52 @@ impl Corner {
 /// `mesh` (local frame, real size, bottom at local z = `bottom_z`) bent by `bend`. The result is
 /// unindexed-equivalent (three fresh vertices per triangle), counter-clockwise as the input.
 pub fn bend_mesh(mesh: &Mesh, bend: &Bend, bottom_z: f64) -> Mesh {
+    let mut out = Mesh::default();
+    let triangles =
+        mesh.indices.chunks_exact(3).map(|t| [t[0], t[1], t[2]].map(|i| Corner::of(&mesh.vertices[i as usize])));
+    bend_corners(triangles, bend, bottom_z, |c| {
+        out.vertices.push(Vertex { position: c.p.as_vec3().to_array(), normal: c.n.as_vec3().to_array() });
+        out.indices.push((out.vertices.len() - 1) as u16);
+    });
+    debug_assert!(out.vertices.len() <= u16::MAX as usize, "built-in terminal meshes are small");
+    out
+}
+
+/// A triangle soup (a terminal from a mesh file: local frame, scene units) bent by `bend`, with the
+/// same cut and turn as [`bend_mesh`]; any size (no 16-bit indices).
+pub fn bend_triangles(mesh: &TriangleMesh, bend: &Bend, bottom_z: f64) -> TriangleMesh {
+    let triangles = mesh.triangles.iter().map(|t| {
+        let [a, b, c] = t.map(|p| DVec3::from(p.map(f64::from)));
+        let n = (b - a).cross(c - a).normalize_or_zero();
+        [a, b, c].map(|p| Corner { p, n })
+    });
+    let mut corners: Vec<[f32; 3]> = Vec::new();
+    bend_corners(triangles, bend, bottom_z, |c| corners.push(c.p.as_vec3().to_array()));
+    TriangleMesh { triangles: corners.chunks_exact(3).map(|t| [t[0], t[1], t[2]]).collect() }
+}
+
+/// The cut and the turn over any triangles; `emit` gets the output corners, three per triangle.
+fn bend_corners(
+    triangles: impl Iterator<Item = [Corner; 3]>,
+    bend: &Bend,
+    bottom_z: f64,
+    mut emit: impl FnMut(Corner),
+) {
     let pivot = bend.pivot(bottom_z);
     let cut = pivot.z;
     let rotation = bend.rotation();
-    let mut out = Mesh::default();
-    let mut emit = |polygon: &[Corner]| {
+    let mut polygon = |polygon: &[Corner]| {
         for i in 1..polygon.len().saturating_sub(1) {
             for c in [polygon[0], polygon[i], polygon[i + 1]] {
-                let (p, n) = if c.p.z > cut { (pivot + rotation * (c.p - pivot), rotation * c.n) } else { (c.p, c.n) };
-                out.vertices.push(Vertex { position: p.as_vec3().to_array(), normal: n.as_vec3().to_array() });
-                out.indices.push((out.vertices.len() - 1) as u16);
+                emit(if c.p.z > cut { Corner { p: pivot + rotation * (c.p - pivot), n: rotation * c.n } } else { c });
             }
         }
     };
-    for t in mesh.indices.chunks_exact(3) {
-        let tri = [t[0], t[1], t[2]].map(|i| Corner::of(&mesh.vertices[i as usize]));
+    for tri in triangles {
         let above = tri.iter().any(|c| c.p.z > cut);
         let below = tri.iter().any(|c| c.p.z < cut);
         if !(above && below) {
-            emit(&tri);
+            polygon(&tri);
             continue;
         }
         // Sutherland–Hodgman against the plane, both halves at once, keeping the corner order.
@@ -72,11 +100,9 @@ pub fn bend_mesh(mesh: &Mesh, bend: &Bend, bottom_z: f64) -> Mesh {
                 upper.push(Corner { p, n });
             }
         }
-        emit(&lower);
-        emit(&upper);
+        polygon(&lower);
+        polygon(&upper);
     }
-    debug_assert!(out.vertices.len() <= u16::MAX as usize, "terminal meshes are small");
-    out
 }
 
 /// The smallest and largest local coordinates of a mesh's corners (Blender's `bound_box` of an edited
@@ -164,5 +190,15 @@ mod tests {
         assert!(top.x > 0.3 && top.y.abs() < 1e-12 && top.z < 1.0, "{top}");
         let back = Bend { angle_deg: -20.0, ..bend }.apply(DVec3::new(0.0, 0.0, 1.0), -1.0);
         assert!((back.x + top.x).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_triangle_soup_bends_like_the_mesh() {
+        let m = scaled_box();
+        let bend = Bend { height: 0.8, angle_deg: -35.0, azimuth_deg: 200.0 };
+        let soup = TriangleMesh { triangles: m.triangles().map(|t| t.map(|v| v.position)).collect() };
+        let a: Vec<[[f32; 3]; 3]> = bend_mesh(&m, &bend, -1.0).triangles().map(|t| t.map(|v| v.position)).collect();
+        assert_eq!(bend_triangles(&soup, &bend, -1.0).triangles, a);
+        assert!(a.len() > m.indices.len() / 3, "the cut adds triangles");
     }
 }
