@@ -190,6 +190,55 @@ pub fn face_centres(transform: &DMat4) -> (DVec3, DVec3) {
     )
 }
 
+/// A bent terminal: the part of the terminal above `height` (scene units along its axis, measured
+/// from its bottom face) turns by `angle_deg` about the horizontal axis through the axis point at that
+/// height, so that its top moves toward `azimuth_deg` (0° = local +X, 90° = local +Y, counter-clockwise
+/// seen from above). Local means the terminal's own frame, before its offset and tilt; for an upright
+/// terminal that is the world's X and Y. A negative angle bends toward the opposite side.
+///
+/// The bend acts on the terminal's mesh: the mesh is cut by the plane at that height (the cut adds a
+/// vertex row to every face it crosses) and the vertices strictly above the plane turn about the axis
+/// (`geometry::bend`); the cut row stays. This is Blender's `bisect` at the height followed by a rotate
+/// of the selected vertices above it (`tests/data/blender-geometry/bent.py`). The top keypoint is the
+/// top-face centre turned the same way ([`Bend::apply`]); the bottom one does not move.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Bend {
+    pub height: f64,
+    pub angle_deg: f64,
+    pub azimuth_deg: f64,
+}
+
+impl Bend {
+    /// The pivot in the terminal's local frame: on its axis (local x = y = 0, the object origin as in
+    /// Blender's primitives), `height` above its bottom at local z = `bottom_z`.
+    pub fn pivot(&self, bottom_z: f64) -> DVec3 {
+        DVec3::new(0.0, 0.0, bottom_z + self.height)
+    }
+
+    /// The bend rotation: right-handed about the unit axis `(-sin az, cos az, 0)`, so a positive angle
+    /// tips local +Z toward `(cos az, sin az, 0)`.
+    pub fn rotation(&self) -> DMat3 {
+        let az = self.azimuth_deg.to_radians();
+        DMat3::from_axis_angle(DVec3::new(-az.sin(), az.cos(), 0.0), self.angle_deg.to_radians())
+    }
+
+    /// Where a local point of a terminal whose bottom is at local z = `bottom_z` goes: points strictly
+    /// above the pivot's plane turn about the pivot, the others stay.
+    pub fn apply(&self, p: DVec3, bottom_z: f64) -> DVec3 {
+        let pivot = self.pivot(bottom_z);
+        if p.z > pivot.z { pivot + self.rotation() * (p - pivot) } else { p }
+    }
+}
+
+/// Top- and bottom-face centres of a terminal's local bounding box `(min, max)` under `transform`,
+/// with an optional bend: the bend turns the top-face centre (see [`Bend`]); the bottom one never moves.
+pub fn bent_face_centres((min, max): (DVec3, DVec3), transform: &DMat4, bend: Option<&Bend>) -> (DVec3, DVec3) {
+    let c = (min + max) / 2.0;
+    let top = DVec3::new(c.x, c.y, max.z);
+    let top = bend.map_or(top, |b| b.apply(top, min.z));
+    (transform.transform_point3(top), transform.transform_point3(DVec3::new(c.x, c.y, min.z)))
+}
+
 /// Blender's XYZ Euler rotation (degrees): X applied first, then Y, then Z.
 pub fn euler_xyz_deg(deg: DVec3) -> DMat3 {
     DMat3::from_rotation_z(deg.z.to_radians())
@@ -271,7 +320,7 @@ impl Camera {
     }
 }
 
-/// The four kinds of NG image.
+/// The kinds of NG image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum DefectType {
@@ -279,11 +328,15 @@ pub enum DefectType {
     Tilt,
     OffsetTilt,
     Missing,
+    /// A bent terminal ([`Bend`]), with or without an offset or tilt.
+    Bent,
 }
 
 impl DefectType {
-    pub const ALL: [DefectType; 4] =
-        [DefectType::Offset, DefectType::Tilt, DefectType::OffsetTilt, DefectType::Missing];
+    /// In the order a random sweep's weights list them (new types go last: the draws of the others
+    /// keep their meaning).
+    pub const ALL: [DefectType; 5] =
+        [DefectType::Offset, DefectType::Tilt, DefectType::OffsetTilt, DefectType::Missing, DefectType::Bent];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -291,6 +344,7 @@ impl DefectType {
             DefectType::Tilt => "tilt",
             DefectType::OffsetTilt => "offset_tilt",
             DefectType::Missing => "missing",
+            DefectType::Bent => "bent",
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Frame {
     pub pixels: Pixels,
     /// The image's manifest record.
     pub record: Record,
+    /// `[truth] depth`: distance along the view axis per pixel (row-major, 0 = background).
+    pub depth: Option<Vec<f32>>,
 }
 
 /// Errors of asking for a frame.
@@ -100,8 +102,14 @@ impl FrameMaker {
                 if let Some(s) = &params.randomize {
                     photometric::apply(&mut pixels.rgb, pixels.width, pixels.height, s, params.seed, params.index);
                 }
-                let record = truth::record(&params, &posed, &pixels);
-                Frame { params, pixels, record }
+                let want = scene.truth;
+                let amodal = want.amodal.then(|| {
+                    let stats = truth::MaskStats::of(&pixels.mask, pixels.width);
+                    truth::amodal::amodal_masks(&posed, &pixels.mask, &stats)
+                });
+                let record = truth::record(&params, &posed, &pixels, amodal.as_deref(), want.depth);
+                let depth = want.depth.then(|| truth::depth::depth_map(&posed).0);
+                Frame { params, pixels, record, depth }
             })
             .collect())
     }

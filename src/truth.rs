@@ -1,6 +1,10 @@
 //! Ground truth of one image: the manifest record, built from the posed geometry (projected face
 //! centres, continuous pixel coordinates) and the rendered mask (visible pixels and boxes).
 
+pub mod amodal;
+pub mod depth;
+pub mod raster;
+
 use crate::conventions::DefectType;
 use crate::conventions::{self, PinKind};
 use crate::geometry::{Posed, PosedPin};
@@ -30,6 +34,17 @@ pub struct PinTruth {
     pub bbox: Option<[u32; 4]>,
     /// Number of visible pixels in the mask.
     pub pixels: u64,
+    /// `[truth] amodal`: pixels of the terminal's full silhouette, ignoring occlusion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amodal_pixels: Option<u64>,
+    /// `[truth] amodal`: visible pixels / amodal pixels (0 when the silhouette is empty, e.g. outside
+    /// the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible_fraction: Option<f64>,
+    /// `[truth] amodal`: the full silhouette as compressed COCO RLE (column-major runs, the string form
+    /// pycocotools' `mask.decode({"size": [h, w], "counts": …})` reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amodal_rle: Option<String>,
 }
 
 /// The defect of an NG image.
@@ -46,6 +61,9 @@ pub struct DefectTruth {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal's bend (`{height, angle_deg, azimuth_deg}`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bend: Option<conventions::Bend>,
     /// Bounding box (`[x, y, w, h]`, continuous pixels) of the projected corners of the terminal as it
     /// stands, or for a missing terminal, as it would stand.
     pub bbox_px: [f64; 4],
@@ -72,6 +90,9 @@ pub struct Record {
     pub split: Split,
     /// Left out of every layout by the scene's `[balance]` (still in images/ and the manifest).
     pub excluded: bool,
+    /// `[truth] depth`: the depth map's path, `depth/<id>.tiff`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<String>,
     /// The domain-randomized values this image was rendered with; absent when nothing is randomized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub randomize: Option<crate::randomize::Sampled>,
@@ -195,15 +216,32 @@ pub fn mask_path(id: &str) -> String {
     format!("masks/{id}.png")
 }
 
-/// Builds the manifest record of one rendered image.
-pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
+pub fn depth_path(id: &str) -> String {
+    format!("depth/{id}.tiff")
+}
+
+/// Builds the manifest record of one rendered image; `amodal` (one per terminal present, in
+/// `posed.pins` order) when `[truth] amodal` is on, `depth` when `[truth] depth` is.
+pub fn record(
+    params: &ImageParams,
+    posed: &Posed,
+    pixels: &Pixels,
+    amodal: Option<&[amodal::AmodalMask]>,
+    depth: bool,
+) -> Record {
     let stats = MaskStats::of(&pixels.mask, pixels.width);
     let pins = posed
         .pins
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let (top, bottom) = p.face_centres();
+            let a = amodal.and_then(|a| a.get(i));
+            let visible = stats.count[p.label as usize];
             PinTruth {
+                amodal_pixels: a.map(|a| a.pixels),
+                visible_fraction: a.map(|a| if a.pixels > 0 { r6(visible as f64 / a.pixels as f64) } else { 0.0 }),
+                amodal_rle: a.map(|a| a.rle(pixels.width, pixels.height)),
                 label: p.label,
                 x: p.x,
                 y: p.y,
@@ -228,6 +266,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
             dpos: d.dpos,
             grad: d.grad,
             missing: d.missing,
+            bend: d.bend,
             bbox_px: standing.map_or([0.0; 4], |p| projected_bbox(posed, p)),
             ghost_px: d.missing.then(|| posed.nominal_defect_pin.as_ref().map(|p| ghost_outline(posed, p))).flatten(),
         }
@@ -245,6 +284,7 @@ pub fn record(params: &ImageParams, posed: &Posed, pixels: &Pixels) -> Record {
         pins,
         split: params.split,
         excluded: params.excluded,
+        depth: depth.then(|| depth_path(&params.id)),
         randomize: params.randomize.clone(),
     }
 }

@@ -99,18 +99,21 @@ fn exact_antialiasing_matches_the_8x_box_filtered_frame() {
         "housing.shape=\"shroud\"",
         "housing.notch=\"-x\"",
     ];
+    const BENT: &str = "[image]\nwidth = 256\nheight = 256\n[[case]]\nname = \"bent\"\n\
+                        defect = { pin = [1, 4], bend = { height = 1.0, angle_deg = 35, azimuth_deg = 60 } }\n";
     let cases = [
-        ("default", Vec::new()),
-        ("oblique", OBLIQUE.map(String::from).to_vec()),
-        ("oblique, tips and shroud", OBLIQUE.iter().chain(&tips_and_shroud).map(|s| s.to_string()).collect()),
+        ("default", SCENE, Vec::new()),
+        ("oblique", SCENE, OBLIQUE.map(String::from).to_vec()),
+        ("oblique, tips and shroud", SCENE, OBLIQUE.iter().chain(&tips_and_shroud).map(|s| s.to_string()).collect()),
+        ("oblique, bent", BENT, OBLIQUE.map(String::from).to_vec()),
     ];
-    for (view, overrides) in cases {
-        let reference = reference_8x(SCENE, &overrides);
+    for (view, scene, overrides) in cases {
+        let reference = reference_8x(scene, &overrides);
         let mut errors = Vec::new();
         for aa in [Antialias::None, Antialias::Msaa4, Antialias::Exact] {
             let mut o = overrides.clone();
             o.push(format!("image.antialias=\"{}\"", aa.as_str()));
-            let scene = Scene::parse(SCENE, Path::new("aa.toml"), &o).unwrap();
+            let scene = Scene::parse(scene, Path::new("aa.toml"), &o).unwrap();
             let px = common::frame_maker(&scene).frame(0).unwrap().pixels;
             errors.push((aa, rms(&px.rgb, &reference.rgb)));
         }

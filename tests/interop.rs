@@ -20,11 +20,15 @@ const PACKAGES: &str = "numpy, PIL, pycocotools, webdataset, datasets";
 /// split), 1 OK per 2 NG from 25 % OK so that some images are excluded; seed 1 puts all four defect
 /// types, five of them missing terminals, into val/test (the MVTec ghost masks). Two cases come
 /// first: an id of the longest allowed length (128 characters: its tar members need GNU long names)
-/// and one with a dot (its WebDataset key has `_`).
+/// and one with a dot (its WebDataset key has `_`), then a bent terminal; with depth maps and amodal
+/// masks (`--truth depth,amodal`).
 fn render(out: &Path) -> Result<(), String> {
     let long = "L".repeat(128);
     // OK images: the minority class here, so balancing keeps them in the layouts.
-    let cases = format!("case=[{{ name = \"{long}\" }}, {{ name = \"v1.2\" }}]");
+    let cases = format!(
+        "case=[{{ name = \"{long}\" }}, {{ name = \"v1.2\" }}, \
+         {{ name = \"bent\", defect = {{ pin = [1, 4], bend = {{ angle_deg = 30, azimuth_deg = 45 }} }} }}]"
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_pinsynth"))
         .current_dir(repo())
         .args(["render", "scenes/default.toml", "--quiet", "--out"])
@@ -32,7 +36,7 @@ fn render(out: &Path) -> Result<(), String> {
         .args(["--format", "imagefolder,mvtec,coco,wds,hf", "--shard-size", "16"])
         .args(["--set", "sweep.count=80", "--set", "sweep.seed=1", "--set", "sweep.ok_fraction=0.25"])
         .args(["--set", "image.width=96", "--set", "image.height=96", "--set", "balance.ok_per_ng=0.5"])
-        .args(["--set", &cases])
+        .args(["--set", &cases, "--truth", "depth,amodal"])
         .output()
         .map_err(|e| format!("cannot run pinsynth: {e}"))?;
     if !o.status.success() {

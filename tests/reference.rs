@@ -8,6 +8,9 @@
 //!   chamfered tips, the shroud housing and press-fit terminals from an STL file, each set's scene
 //!   being its `scene.toml`; the default camera or the oblique one of the set's `view.json`), with
 //!   the same bounds, plus the defective terminal's projected bounding box.
+//! * `blender_bent::<set>::<case>`: the same for bent terminals (square, round, triangle; default and
+//!   oblique camera), `tests/data/blender-bent/` made by its `make_refs.sh` with `bent.py` on top of the
+//!   shared `geometry.py`; the top keypoint is the bent top-face centre.
 //! * `case::<name>`: every `tests/data/cases/<name>.toml` scene (one image) with `<name>.expect.toml`
 //!   (expectations worked out by hand from the closed-form defect rule, projected here with an
 //!   independent pinhole formula) and `<name>.mask.png` / `<name>.png` regression references.
@@ -53,21 +56,22 @@ fn main() {
         let name = case["name"].as_str().expect("name").to_string();
         trials.push(gpu_trial(format!("blender::{name}"), &gpu, move || blender_case(&case)));
     }
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(data("blender-geometry"))
-        .expect("tests/data/blender-geometry")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("refs.json").is_file())
-        .collect();
-    sets.sort();
-    for dir in sets {
-        let set = dir.file_name().expect("set name").to_string_lossy().to_string();
-        let refs: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("refs.json")).expect("refs.json"))
-            .expect("refs.json parses");
-        for case in refs["cases"].as_array().expect("cases").iter().cloned() {
-            let name = case["name"].as_str().expect("name").to_string();
-            let dir = dir.clone();
-            trials
-                .push(gpu_trial(format!("blender_geometry::{set}::{name}"), &gpu, move || geometry_case(&dir, &case)));
+    for (folder, group) in [("blender-geometry", "blender_geometry"), ("blender-bent", "blender_bent")] {
+        let mut sets: Vec<PathBuf> = std::fs::read_dir(data(folder))
+            .unwrap_or_else(|e| panic!("tests/data/{folder}: {e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("refs.json").is_file())
+            .collect();
+        sets.sort();
+        for dir in sets {
+            let set = dir.file_name().expect("set name").to_string_lossy().to_string();
+            let refs: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("refs.json")).expect("refs.json"))
+                .expect("refs.json parses");
+            for case in refs["cases"].as_array().expect("cases").iter().cloned() {
+                let name = case["name"].as_str().expect("name").to_string();
+                let dir = dir.clone();
+                trials.push(gpu_trial(format!("{group}::{set}::{name}"), &gpu, move || geometry_case(&dir, &case)));
+            }
         }
     }
     trials.push(gpu_trial("mesh_housing_equal_to_the_box_gives_the_box_mask".into(), &gpu, mesh_housing_equals_box));
@@ -183,8 +187,19 @@ fn compare_with_blender(
         toml += &format!("defect = {{ pin = [{}, {}], missing = true }}\n", d["x"], d["y"]);
     } else if let Some(d) = case["defect"].as_object() {
         let g = |k: &str| d[k].as_f64().unwrap_or(0.0);
+        // A bent terminal (tests/data/blender-bent/bent.py): height, angle, azimuth.
+        let bend = if d.contains_key("bendAngle") {
+            format!(
+                ", bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }}",
+                g("bendHeight"),
+                g("bendAngle"),
+                g("bendAzimuth")
+            )
+        } else {
+            String::new()
+        };
         toml += &format!(
-            "defect = {{ pin = [{}, {}], dpos = [{}, {}, {}], grad = [{}, {}] }}\n",
+            "defect = {{ pin = [{}, {}], dpos = [{}, {}, {}], grad = [{}, {}]{bend} }}\n",
             d["x"],
             d["y"],
             g("dposX"),

@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// one run, and try a tmpfs (`--dir /dev/shm`) to see the rendering cost alone.
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
+    /// Also measure every row with this optional ground truth on (comma separated: depth, amodal),
+    /// right after the same row without it.
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(pinsynth::spec::TRUTH_KINDS))]
+    pub truth: Vec<String>,
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
@@ -52,17 +56,23 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         opts.workers(),
         base.display()
     );
-    println!("{:>5}  {:<6}  {:>9}  {:>10}  {:>14}", "size", "aa", "seconds", "images/s", "x Blender WB");
+    println!(
+        "{:>5}  {:<6}  {:<12}  {:>9}  {:>10}  {:>14}",
+        "size", "aa", "truth", "seconds", "images/s", "x Blender WB"
+    );
+    let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
     let result = (|| -> anyhow::Result<()> {
         let mut row = 0;
         for &size in &a.sizes {
-            for aa in &a.antialias {
-                let sets = [
+            for (aa, truth) in a.antialias.iter().flat_map(|aa| truth_rows.iter().map(move |t| (aa, t))) {
+                let mut sets = vec![
                     format!("image.width={size}"),
                     format!("image.height={size}"),
                     format!("image.antialias=\"{aa}\""),
                     format!("sweep.count={}", a.count),
                 ];
+                sets.extend(truth.iter().map(|k| format!("truth.{k}=true")));
+                let truth = if truth.is_empty() { "-".to_string() } else { truth.join(",") };
                 let scene =
                     Scene::parse(include_str!("../../scenes/default.toml"), Path::new("scenes/default.toml"), &sets)
                         .map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
@@ -74,7 +84,12 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     .find(|(s, _)| *s == size)
                     .map(|(_, t)| format!("{:.0}x", s.images_per_second() * t))
                     .unwrap_or("-".into());
-                println!("{size:>5}  {aa:<6}  {:>9.2}  {:>10.0}  {:>14}", s.seconds, s.images_per_second(), blender);
+                println!(
+                    "{size:>5}  {aa:<6}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}",
+                    s.seconds,
+                    s.images_per_second(),
+                    blender
+                );
             }
         }
         Ok(())

@@ -23,7 +23,13 @@ pub struct SceneArgs {
 
 impl SceneArgs {
     pub fn load(&self) -> anyhow::Result<Scene> {
-        Scene::load(&self.scene, &self.set).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))
+        self.load_with(&[])
+    }
+
+    /// Loads the scene with `extra` overrides after the `--set` ones.
+    pub fn load_with(&self, extra: &[String]) -> anyhow::Result<Scene> {
+        let set: Vec<String> = self.set.iter().chain(extra).cloned().collect();
+        Scene::load(&self.scene, &set).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))
     }
 }
 
@@ -55,6 +61,10 @@ pub struct RenderArgs {
     pub resume: bool,
     #[command(flatten)]
     pub layouts: LayoutArgs,
+    /// Optional ground truth, comma-separated: depth (depth/<id>.tiff), amodal (full silhouettes and
+    /// visible fractions in the manifest and COCO); the same as --set truth.depth=true etc.
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(pinsynth::spec::TRUTH_KINDS))]
+    pub truth: Vec<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -67,7 +77,7 @@ pub struct LayoutArgs {
     /// imagefolder, mvtec, coco, wds, hf. They share image files by hard link where possible.
     #[arg(long, value_delimiter = ',', default_value = "imagefolder")]
     pub format: Vec<Format>,
-    /// imagefolder: one NG class per defect type (ng_offset, ng_tilt, ng_offset_tilt, ng_missing).
+    /// imagefolder: one NG class per defect type (ng_offset, ng_tilt, ng_offset_tilt, ng_missing, ng_bent).
     #[arg(long)]
     pub ng_by_type: bool,
     /// mvtec: the category folder (mvtec/<category>/).
@@ -133,7 +143,8 @@ impl Progress for Bar {
 }
 
 pub fn render(a: RenderArgs) -> anyhow::Result<()> {
-    let scene = a.scene.load()?;
+    let truth: Vec<String> = a.truth.iter().map(|k| format!("truth.{k}=true")).collect();
+    let scene = a.scene.load_with(&truth)?;
     let opts = RunOptions {
         jobs: a.jobs,
         batch: a.batch,

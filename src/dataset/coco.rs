@@ -89,7 +89,7 @@ pub fn annotation(
     let top = keypoint(pin.top_px, pin.label, mask, width, height);
     let bottom = keypoint(pin.bottom_px, pin.label, mask, width, height);
     let labelled = [top[2], bottom[2]].iter().filter(|v| **v > 0.0).count();
-    Some(json!({
+    let mut ann = json!({
         "id": id,
         "image_id": image_id,
         "category_id": if pin.defective { DEFECTIVE_TERMINAL } else { TERMINAL },
@@ -101,7 +101,14 @@ pub fn annotation(
         "num_keypoints": labelled,
         "pin": [pin.x, pin.y],
         "label": pin.label,
-    }))
+    });
+    // `[truth] amodal`: the full silhouette beside the visible one, and the visible share.
+    if let (Some(rle), Some(area), Some(fraction)) = (&pin.amodal_rle, pin.amodal_pixels, pin.visible_fraction) {
+        ann["amodal_segmentation"] = json!({"size": [height, width], "counts": rle});
+        ann["amodal_area"] = json!(area);
+        ann["visible_fraction"] = json!(fraction);
+    }
+    Some(ann)
 }
 
 impl LayoutWriter for Coco {
@@ -188,6 +195,9 @@ mod tests {
             bottom_px: [2.5, 1.5],
             bbox: Some([1, 0, 2, 2]),
             pixels: 3,
+            amodal_pixels: None,
+            visible_fraction: None,
+            amodal_rle: None,
         };
         let a = annotation(&pin, &mask, 4, 2, 7, 1).unwrap();
         assert_eq!(a["category_id"], 2);

@@ -18,6 +18,8 @@ pub enum WriteError {
     Io { action: &'static str, path: PathBuf, source: io::Error },
     #[error("cannot encode {path}")]
     Encode { path: PathBuf, source: image::ImageError },
+    #[error("cannot encode {path}")]
+    EncodeTiff { path: PathBuf, source: tiff::TiffError },
     #[error("cannot decode {path}")]
     Decode { path: PathBuf, source: image::ImageError },
     #[error("cannot write JSON to {path}")]
@@ -35,6 +37,7 @@ pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error
 pub const OUTPUT_ENTRIES: &[&str] = &[
     "images",
     "masks",
+    "depth",
     "imagefolder",
     "mvtec",
     "coco",

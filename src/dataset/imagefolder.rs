@@ -1,6 +1,6 @@
 //! `imagefolder/<split>/<class>/<id>.png`: the layout torchvision's `ImageFolder` and Keras'
 //! `image_dataset_from_directory` read as they are (class = folder name: `ok`/`ng`, or with
-//! `ng_by_type` `ok`, `ng_offset`, `ng_tilt`, `ng_offset_tilt`, `ng_missing`). Files are hard links to
+//! `ng_by_type` `ok`, `ng_offset`, `ng_tilt`, `ng_offset_tilt`, `ng_missing`, `ng_bent`). Files are hard links to
 //! `images/` where the file system allows. A class folder is created with its first image: torchvision
 //! refuses empty class folders.
 

@@ -11,12 +11,13 @@ mod imagefolder;
 mod manifest;
 pub mod mvtec;
 mod preview;
-pub mod rle;
 mod summary;
 mod wds;
 
+pub use crate::codec::rle;
 pub use crate::split::Split;
 pub use coco::Coco;
+pub(crate) use files::create_dir;
 pub use files::{OUTPUT_ENTRIES, OutputDir, WriteError, link_or_copy, partial_name, write_atomic};
 pub use hf::HuggingFace;
 pub use imagefolder::ImageFolder;
@@ -141,7 +142,17 @@ pub fn write_frame(dir: &OutputDir, frame: &Frame) -> Result<(), WriteError> {
     let mask = dir.path(&r.mask);
     let png = crate::codec::png_gray(&p.mask, p.width, p.height)
         .map_err(|source| WriteError::Encode { path: mask.clone(), source })?;
-    write_atomic(&mask, &png)
+    write_atomic(&mask, &png)?;
+    if let (Some(rel), Some(depth)) = (&r.depth, &frame.depth) {
+        let path = dir.path(rel);
+        if let Some(parent) = path.parent() {
+            files::create_dir(parent)?;
+        }
+        let tiff = crate::codec::tiff::tiff_f32(depth, p.width, p.height)
+            .map_err(|source| WriteError::EncodeTiff { path: path.clone(), source })?;
+        write_atomic(&path, &tiff)?;
+    }
+    Ok(())
 }
 
 /// The layout writers `opts` asks for, rooted at `root`.

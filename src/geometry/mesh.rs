@@ -15,17 +15,32 @@ pub struct Vertex {
 #[derive(Clone, Debug, Default)]
 pub struct Mesh {
     pub vertices: Vec<Vertex>,
-    pub indices: Vec<u16>,
+    pub indices: Vec<u32>,
 }
 
 impl Mesh {
     /// Adds a planar convex polygon (corners counter-clockwise around `normal`) as a triangle fan.
     fn polygon(&mut self, corners: &[[f32; 3]], normal: [f32; 3]) {
-        let base = self.vertices.len() as u16;
+        let base = self.vertices.len() as u32;
         self.vertices.extend(corners.iter().map(|&position| Vertex { position, normal }));
-        for i in 1..corners.len() as u16 - 1 {
+        for i in 1..corners.len() as u32 - 1 {
             self.indices.extend([base, base + i, base + i + 1]);
         }
+    }
+
+    /// Triangles (local coordinates) as a flat-shaded mesh, each with its own normal; `both_sides` adds
+    /// each one again wound the other way (a mesh file, whose winding is not trusted).
+    pub fn from_triangles(triangles: &[[[f32; 3]; 3]], both_sides: bool) -> Mesh {
+        let mut m = Mesh::default();
+        for t in triangles {
+            let [a, b, c] = t.map(glam::Vec3::from);
+            let n = (b - a).cross(c - a).normalize_or_zero();
+            m.polygon(t, n.to_array());
+            if both_sides {
+                m.polygon(&[t[0], t[2], t[1]], (-n).to_array());
+            }
+        }
+        m
     }
 
     /// The triangles as vertex triples (for tests).

@@ -2,6 +2,7 @@
 //! housing), the camera and the sun, all in world space. Pure CPU, f64; the renderer and the ground
 //! truth both read the same [`Posed`] scene, so pixels and annotations cannot disagree.
 
+pub mod bend;
 pub mod mesh;
 pub mod prism;
 pub mod shroud;
@@ -9,7 +10,7 @@ pub mod terminal;
 
 pub use terminal::{Drawable, TerminalShape, Terminals};
 
-use crate::conventions::{self, Camera, PinKind};
+use crate::conventions::{self, Bend, Camera, PinKind};
 use crate::params::ImageParams;
 use crate::spec::HousingShape;
 use crate::spec::{Light, Scene};
@@ -55,6 +56,8 @@ pub struct PosedPin {
     pub defective: bool,
     /// The terminal's solid in its local frame (shared by every terminal of its kind).
     pub shape: Arc<TerminalShape>,
+    /// A bent terminal's bend (local frame, before `transform`).
+    pub bend: Option<Bend>,
 }
 
 /// One drawable object.
@@ -105,12 +108,13 @@ pub struct Posed {
 }
 
 impl Posed {
-    /// Everything drawn in this image: the unit-mesh objects (terminals, housing parts) and the mesh
-    /// objects (mesh terminals, generated tips, a housing from a file).
+    /// Everything drawn in this image as instances: the unit-mesh objects (terminals, housing parts)
+    /// and the mesh objects (mesh terminals, generated tips, a housing from a file). Bent terminals are
+    /// not among them: each has a mesh of its own ([`PosedPin::local_mesh`], [`Posed::bent_pins`]).
     pub fn drawables(&self) -> (Vec<Object>, Vec<MeshObject>) {
         let mut objects: Vec<Object> = Vec::with_capacity(self.pins.len() + self.housing.len());
         let mut meshes: Vec<MeshObject> = Vec::new();
-        for pin in &self.pins {
+        for pin in self.pins.iter().filter(|p| p.bend.is_none()) {
             match pin.drawable(self.pin_color) {
                 Drawable::Unit(o) => objects.push(o),
                 Drawable::Mesh(m) => meshes.push(m),
@@ -120,16 +124,43 @@ impl Posed {
         meshes.extend(self.meshes.iter().cloned());
         (objects, meshes)
     }
+
+    /// The bent terminals (drawn from their own meshes).
+    pub fn bent_pins(&self) -> impl Iterator<Item = &PosedPin> {
+        self.pins.iter().filter(|p| p.bend.is_some())
+    }
+
+    /// Every triangle drawn in this image, in world space, with the label it draws: the terminals (bent
+    /// ones with their own mesh), the housing and meshes from files — what the renderer draws, for the
+    /// CPU-side ground truth (depth, amodal masks).
+    pub fn for_each_triangle(&self, mut f: impl FnMut(u8, [DVec3; 3])) {
+        let mut mesh_triangles = |m: &mesh::Mesh, to_world: &DMat4, label: u8| {
+            for t in m.triangles() {
+                f(label, t.map(|v| to_world.transform_point3(DVec3::from(v.position.map(f64::from)))));
+            }
+        };
+        for pin in &self.pins {
+            mesh_triangles(&pin.local_mesh(), &pin.transform, pin.label);
+        }
+        for h in &self.housing {
+            mesh_triangles(&h.shape.mesh(), &(h.rigid * DMat4::from_scale(h.half_extents)), h.label);
+        }
+        for m in &self.meshes {
+            for t in &m.mesh.triangles {
+                f(m.label, t.map(|p| m.transform.transform_point3(DVec3::from(p.map(f64::from)))));
+            }
+        }
+    }
 }
 
 impl PosedPin {
-    /// Top- and bottom-face centres (of the local bounding box, as Blender's references) in world space.
+    /// Top- and bottom-face centres (of the local bounding box, as Blender's references) in world
+    /// space; a bent terminal's top centre turned with its top.
     pub fn face_centres(&self) -> (DVec3, DVec3) {
-        let (top, bottom) = self.shape.local_face_centres();
-        (self.transform.transform_point3(top), self.transform.transform_point3(bottom))
+        conventions::bent_face_centres(self.shape.bounds, &self.transform, self.bend.as_ref())
     }
 
-    /// What the renderer draws for this terminal.
+    /// What the renderer draws for this terminal when it is not bent.
     pub fn drawable(&self, color: [f64; 3]) -> Drawable {
         self.shape.drawable(self.transform, color, self.label)
     }
@@ -139,9 +170,23 @@ impl PosedPin {
         self.shape.letter
     }
 
-    /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space.
+    /// The terminal's mesh at its real size in its local frame (before `transform`), bent when the
+    /// terminal is.
+    pub fn local_mesh(&self) -> mesh::Mesh {
+        let m = self.shape.local_mesh();
+        match &self.bend {
+            Some(b) => bend::bend_mesh(&m, b, self.shape.bounds.0.z),
+            None => m,
+        }
+    }
+
+    /// The 8 corners of the terminal's local bounding box (Blender's `bound_box`) in world space; for
+    /// a bent terminal the box of its bent mesh, as Blender's `bound_box` after editing the mesh.
     pub fn corners(&self) -> [DVec3; 8] {
-        let (min, max) = self.shape.bounds;
+        let (min, max) = match self.bend {
+            Some(_) => bend::bounds(&self.local_mesh()),
+            None => self.shape.bounds,
+        };
         let mut out = [DVec3::ZERO; 8];
         for (i, c) in out.iter_mut().enumerate() {
             let s = DVec3::new(
@@ -180,13 +225,13 @@ pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed
         let p0 = conventions::pin_centre(x, y, l.columns, l.rows, l.pitch);
         let label = conventions::pin_label(x, y, l.rows);
         let transform = DMat4::from_translation(p0);
-        let nominal = PosedPin { x, y, kind, label, transform, defective: false, shape: shape.clone() };
+        let nominal = PosedPin { x, y, kind, label, transform, defective: false, shape: shape.clone(), bend: None };
         match &params.defect {
             Some(d) if d.pin == [x, y] => {
                 nominal_defect_pin = Some(nominal.clone());
                 if !d.missing {
                     let transform = conventions::pin_transform(p0, d.dpos.into(), DVec2::from(d.grad));
-                    pins.push(PosedPin { transform, defective: true, ..nominal });
+                    pins.push(PosedPin { transform, defective: true, bend: d.bend, ..nominal });
                 }
             }
             _ => pins.push(nominal),

@@ -144,6 +144,21 @@ impl TerminalShape {
         }
     }
 
+    /// The solid's mesh at its real size in its local frame (what a bend edits).
+    pub fn local_mesh(&self) -> super::mesh::Mesh {
+        match &self.draw {
+            Draw::Unit { shape, half_extents } => {
+                let mut m = shape.mesh();
+                let h = half_extents.as_vec3();
+                for v in &mut m.vertices {
+                    v.position = (glam::Vec3::from(v.position) * h).to_array();
+                }
+                m
+            }
+            Draw::Mesh { mesh, closed } => super::mesh::Mesh::from_triangles(&mesh.triangles, !closed),
+        }
+    }
+
     /// The object to draw at `transform` (rigid, world).
     pub fn drawable(&self, transform: DMat4, color: [f64; 3], label: u8) -> Drawable {
         match &self.draw {

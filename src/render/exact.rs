@@ -132,7 +132,7 @@ impl Topology {
     /// their first corner and normal) is one face again.
     fn of_mesh(m: &mesh::Mesh) -> Topology {
         let mut faces: Vec<Vec<[f32; 3]>> = Vec::new();
-        let mut fan: Option<(u16, [f32; 3])> = None;
+        let mut fan: Option<(u32, [f32; 3])> = None;
         for t in m.indices.chunks_exact(3) {
             let v = |k: usize| m.vertices[t[k] as usize];
             let key = (t[0], v(0).normal);
@@ -251,12 +251,19 @@ impl Exact {
             };
             bodies.push((m.transform, Shape::ALL.len() + i, m.label));
         }
+        // Bent terminals: a mesh of their own, this image only.
+        let own: Vec<Topology> = posed.bent_pins().map(|p| Topology::of_mesh(&p.local_mesh())).collect();
+        let first_own = Shape::ALL.len() + self.files.len();
+        bodies.extend(posed.bent_pins().enumerate().map(|(k, p)| (p.transform, first_own + k, p.label)));
         let mut world: Vec<DVec3> = Vec::new();
         let mut facing: Vec<Option<DVec3>> = Vec::new();
         let mut corners: Vec<DVec3> = Vec::new();
         for (object, (model, topo, label)) in bodies.into_iter().enumerate() {
-            let topo =
-                if topo < Shape::ALL.len() { &self.shapes[topo] } else { &self.files[topo - Shape::ALL.len()].1 };
+            let topo = match topo {
+                t if t < Shape::ALL.len() => &self.shapes[t],
+                t if t < first_own => &self.files[t - Shape::ALL.len()].1,
+                t => &own[t - first_own],
+            };
             world.clear();
             world.extend(topo.positions.iter().map(|p| model.transform_point3(*p)));
             // The unit normal of each face turned to the camera, None for the ones turned away.

@@ -198,6 +198,8 @@ pub struct Renderer {
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
     /// vertex and 32-bit index buffers ([`vertex::double_sided`]) and its index count.
     file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
+    /// Meshes made per image (bent terminals), rewritten every batch; grown when a batch needs more.
+    image_meshes: ImageMeshes,
     frames: wgpu::Buffer,
     frame_bind: wgpu::BindGroup,
     instances: wgpu::Buffer,
@@ -223,9 +225,10 @@ impl Renderer {
         let mut indices: Vec<u16> = Vec::new();
         let mesh_indices = Shape::ALL.map(|shape| {
             let m = shape.mesh();
-            let (base, start) = (all.len() as u16, indices.len() as u32);
+            let (base, start) = (all.len() as u32, indices.len() as u32);
             all.extend(m.vertices.iter().map(|&v| GpuVertex::from(v)));
-            indices.extend(m.indices.iter().map(|i| i + base));
+            // The unit meshes hold ~800 vertices together: 16-bit indices.
+            indices.extend(m.indices.iter().map(|i| u16::try_from(i + base).expect("unit meshes are small"))); // ok: fixed meshes
             start..indices.len() as u32
         });
         let buffer = |label: &str, usage: wgpu::BufferUsages, size: u64| {
@@ -262,6 +265,7 @@ impl Renderer {
             indices: index_buffer,
             mesh_indices,
             file_meshes: Vec::new(),
+            image_meshes: ImageMeshes::default(),
             frames,
             frame_bind,
             instances,
@@ -403,7 +407,7 @@ impl Renderer {
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
     fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
-        let (ranges, file_draws) = self.upload(posed);
+        let (ranges, file_draws, image_draws) = self.upload(posed);
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
         let clear = wgpu::Color { r, g, b, a: 1.0 };
@@ -462,6 +466,14 @@ impl Renderer {
                     pass.draw_indexed(0..*count, 0, instances.clone());
                     pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
                 }
+                if let Some((vertices, indices)) = self.image_meshes.buffers() {
+                    for (range, instance) in &image_draws[tile] {
+                        pass.set_vertex_buffer(0, vertices.slice(..));
+                        pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                        pass.draw_indexed(range.clone(), 0, *instance..*instance + 1);
+                    }
+                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
+                }
             }
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
@@ -504,12 +516,18 @@ impl Renderer {
     }
 
     /// Writes each image's frame uniform slot and its instances grouped by shape; returns each image's
-    /// instance range per shape, and per image the file meshes to draw (index into `file_meshes`, instances).
+    /// instance range per shape, per image the file meshes to draw (index into `file_meshes`,
+    /// instances), and per image the per-image meshes (index range in `image_meshes`, instance).
     #[allow(clippy::type_complexity)]
-    fn upload(&mut self, posed: &[Posed]) -> (Vec<[Range<u32>; Shape::ALL.len()]>, Vec<Vec<(usize, Range<u32>)>>) {
+    fn upload(
+        &mut self,
+        posed: &[Posed],
+    ) -> (Vec<[Range<u32>; Shape::ALL.len()]>, Vec<Vec<(usize, Range<u32>)>>, Vec<Vec<(Range<u32>, u32)>>) {
         self.instance_scratch.clear();
+        self.image_meshes.clear();
         let mut ranges = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
+        let mut image_draws = Vec::with_capacity(posed.len());
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
@@ -526,6 +544,7 @@ impl Renderer {
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
+            // Bent terminals have a mesh of their own (drawn below); the others are instances.
             let (objects, meshes) = p.drawables();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
@@ -549,11 +568,19 @@ impl Renderer {
                 draws.push((i, start..self.instance_scratch.len() as u32));
             }
             file_draws.push(draws);
+            let mut draws = Vec::new();
+            for pin in p.bent_pins() {
+                let instance = self.instance_scratch.len() as u32;
+                self.instance_scratch.push(rigid_instance(&pin.transform, p.pin_color, pin.label));
+                draws.push((self.image_meshes.push(&pin.local_mesh()), instance));
+            }
+            image_draws.push(draws);
         }
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
-        (ranges, file_draws)
+        self.image_meshes.upload(&self.gpu.device, queue);
+        (ranges, file_draws, image_draws)
     }
 
     /// The index of `mesh` in `file_meshes`, uploading it the first time.
@@ -570,6 +597,63 @@ impl Renderer {
     }
 }
 
+/// Meshes that change from image to image (bent terminals): gathered per batch on the CPU, written
+/// into one vertex and one 32-bit index buffer, which grow (to the next power of two) when a batch
+/// needs more. Scenes without such meshes never create them.
+#[derive(Default)]
+struct ImageMeshes {
+    vertices: Vec<GpuVertex>,
+    indices: Vec<u32>,
+    buffers: Option<(wgpu::Buffer, wgpu::Buffer)>,
+}
+
+impl ImageMeshes {
+    fn clear(&mut self) {
+        self.vertices.clear();
+        self.indices.clear();
+    }
+
+    /// Adds a mesh; returns its index range.
+    fn push(&mut self, m: &crate::geometry::mesh::Mesh) -> Range<u32> {
+        let (base, start) = (self.vertices.len() as u32, self.indices.len() as u32);
+        self.vertices.extend(m.vertices.iter().map(|&v| GpuVertex::from(v)));
+        self.indices.extend(m.indices.iter().map(|&i| base + i));
+        start..self.indices.len() as u32
+    }
+
+    fn upload(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        if self.indices.is_empty() {
+            return;
+        }
+        let (vertex_bytes, index_bytes) = (self.vertices.len() * size_of::<GpuVertex>(), self.indices.len() * 4);
+        let fits = self
+            .buffers
+            .as_ref()
+            .is_some_and(|(v, i)| v.size() as usize >= vertex_bytes && i.size() as usize >= index_bytes);
+        if !fits {
+            let buffer = |label, usage, bytes: usize| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size: bytes.next_power_of_two().max(4096) as u64,
+                    usage: usage | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            };
+            self.buffers = Some((
+                buffer("image mesh vertices", wgpu::BufferUsages::VERTEX, vertex_bytes),
+                buffer("image mesh indices", wgpu::BufferUsages::INDEX, index_bytes),
+            ));
+        }
+        let (v, i) = self.buffers.as_ref().expect("made above"); // ok: just created or kept
+        queue.write_buffer(v, 0, bytemuck::cast_slice(&self.vertices));
+        queue.write_buffer(i, 0, bytemuck::cast_slice(&self.indices));
+    }
+
+    fn buffers(&self) -> Option<(&wgpu::Buffer, &wgpu::Buffer)> {
+        self.buffers.as_ref().filter(|_| !self.indices.is_empty()).map(|(v, i)| (v, i))
+    }
+}
+
 /// A buffer created holding `contents`, for data written once.
 fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, contents: &[u8]) -> wgpu::Buffer {
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
@@ -581,11 +665,16 @@ fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32)
 }
 
 fn mesh_instance(m: &MeshObject) -> Instance {
+    rigid_instance(&m.transform, m.color, m.label)
+}
+
+/// An instance whose mesh is already at its real size: the model matrix is the rigid transform.
+fn rigid_instance(transform: &DMat4, color: [f64; 3], label: u8) -> Instance {
     Instance {
-        model: m.transform.as_mat4().to_cols_array_2d(),
-        rotation: DMat3::from_mat4(m.transform).as_mat3().to_cols_array_2d(),
-        color: [m.color[0] as f32, m.color[1] as f32, m.color[2] as f32, 1.0],
-        label: m.label as u32,
+        model: transform.as_mat4().to_cols_array_2d(),
+        rotation: DMat3::from_mat4(*transform).as_mat3().to_cols_array_2d(),
+        color: [color[0] as f32, color[1] as f32, color[2] as f32, 1.0],
+        label: label as u32,
     }
 }
 

@@ -127,7 +127,13 @@ fn histogram_values(records: &[Record]) -> BTreeMap<String, Vec<f64>> {
 }
 
 fn counts_table(records: &[Record]) -> String {
-    let classes = ["ok", "ng_offset", "ng_tilt", "ng_offset_tilt", "ng_missing"];
+    // Every defect type's column; one that no image has and that datasets made before it never had
+    // (bent) is left out, so older reports stay as they were.
+    let present: std::collections::BTreeSet<String> = records.iter().map(class_of).collect();
+    let classes: Vec<String> = std::iter::once("ok".to_string())
+        .chain(crate::conventions::DefectType::ALL.iter().map(|t| format!("ng_{}", t.as_str())))
+        .filter(|c| c != "ng_bent" || present.contains(c))
+        .collect();
     let mut rows: BTreeMap<(u8, String), BTreeMap<String, usize>> = BTreeMap::new();
     for r in records {
         let (order, name) = match (r.excluded, r.split) {
@@ -137,22 +143,22 @@ fn counts_table(records: &[Record]) -> String {
         *rows.entry((order, name)).or_default().entry(class_of(r)).or_default() += 1;
     }
     let mut s = String::from("<table><tr><th>split</th>");
-    for c in classes {
+    for c in &classes {
         let _ = write!(s, "<th>{c}</th>");
     }
     s.push_str("<th>total</th></tr>");
     let mut totals = BTreeMap::<String, usize>::new();
     for ((_, name), counts) in &rows {
         let _ = write!(s, "<tr><td>{}</td>", esc(name));
-        for c in classes {
+        for c in &classes {
             let n = counts.get(c).copied().unwrap_or(0);
-            *totals.entry(c.to_string()).or_default() += n;
+            *totals.entry(c.clone()).or_default() += n;
             let _ = write!(s, "<td>{n}</td>");
         }
         let _ = write!(s, "<td>{}</td></tr>", counts.values().sum::<usize>());
     }
     s.push_str("<tr><th>all</th>");
-    for c in classes {
+    for c in &classes {
         let _ = write!(s, "<th>{}</th>", totals.get(c).copied().unwrap_or(0));
     }
     let _ = write!(s, "<th>{}</th></tr></table>", records.len());

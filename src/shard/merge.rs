@@ -108,7 +108,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, opts: &DatasetOptions, progress: &dyn
         if record.index != i {
             return Err(bad(format!("holds image {} where image {i} belongs", record.index)).into());
         }
-        for rel in [&record.image, &record.mask] {
+        for rel in [&record.image, &record.mask].into_iter().chain(record.depth.as_ref()) {
+            if let Some(parent) = out_dir.path(rel).parent() {
+                crate::dataset::create_dir(parent)?;
+            }
             link_or_copy(&shard.dir.join(rel), &out_dir.path(rel))?;
         }
         summary.count(&record);

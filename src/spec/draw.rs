@@ -92,6 +92,15 @@ pub fn tilt(sweep: &RandomSweep, rng: &mut ChaCha8Rng) -> [f64; 2] {
     v
 }
 
+/// A bend's height, angle and azimuth, drawn in that order. Validation keeps the angle's
+/// distribution on one side of 0, so every draw bends.
+pub fn bend(sweep: &RandomSweep, rng: &mut ChaCha8Rng) -> conventions::Bend {
+    let b = &sweep.bend;
+    let height = sample(&b.height, rng);
+    let angle_deg = sample(&b.angle_deg, rng);
+    conventions::Bend { height, angle_deg, azimuth_deg: sample(&b.azimuth_deg, rng) }
+}
+
 fn trial_rng(seed: u64) -> ChaCha8Rng {
     crate::seed::image_stream(seed, 0, crate::seed::TRIAL)
 }

@@ -19,7 +19,7 @@ pub use randomize::Randomize;
 pub(crate) use sections::read_pin;
 pub use sections::sweep_id_width;
 use sections::{apply_override, read_scene};
-pub use sweep::{DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
+pub use sweep::{BendAxes, BendDists, DefectWeights, Dist2, Dist3, Grid, PinSelection, RandomSweep, Sweep, SweepMode};
 pub use terminal::{RoundSize, SquareSize, Tip, TipStyle, TriangleSize};
 
 use crate::conventions::{self, Named, PinKind};
@@ -279,6 +279,9 @@ pub struct DefectSpec {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal: `{ height, angle_deg, azimuth_deg }` (see [`conventions::Bend`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bend: Option<conventions::Bend>,
 }
 
 /// An explicitly listed image.
@@ -321,12 +324,40 @@ pub struct Scene {
     pub sweep: Option<Sweep>,
     #[serde(skip_serializing_if = "Randomize::is_off")]
     pub randomize: Randomize,
+    /// Optional ground truth beyond the mask and keypoints (written to the resolved scene only when on).
+    #[serde(skip_serializing_if = "TruthSpec::is_off")]
+    pub truth: TruthSpec,
 }
+
+/// `[truth]`: optional ground truth, each off by default (`--truth depth,amodal` turns them on too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TruthSpec {
+    /// `depth/<id>.tiff`: distance along the camera's view axis per pixel (float32, 0 = background).
+    pub depth: bool,
+    /// Each terminal's full silhouette ignoring occlusion (COCO RLE in the manifest and COCO's
+    /// `amodal_segmentation`) and its visible fraction.
+    pub amodal: bool,
+}
+
+impl TruthSpec {
+    pub fn is_off(&self) -> bool {
+        *self == TruthSpec::default()
+    }
+}
+
+/// The names `--truth` takes, each a key of `[truth]`.
+pub const TRUTH_KINDS: [&str; 2] = ["depth", "amodal"];
 
 /// Limits, in one place so messages and docs agree.
 pub const MAX_IMAGE_SIDE: i64 = 4096;
 pub const MAX_DPOS: f64 = 10.0;
 pub const MAX_GRAD_DEG: f64 = 90.0;
+/// A bend turns by at most this much either way (degrees).
+pub const MAX_BEND_DEG: f64 = 90.0;
+/// A bend's height above the terminal's bottom: within the terminal (0 ..= its height).
+pub const MAX_BEND_HEIGHT: f64 = 2.0 * conventions::PIN_HALF_HEIGHT;
+/// A bend's azimuth, degrees (either way round).
+pub const MAX_AZIMUTH_DEG: f64 = 360.0;
 pub const MAX_SWEEP_COUNT: i64 = 100_000_000;
 pub const MAX_OK_PER_NG: f64 = 1000.0;
 /// How far the split fractions' sum may be from 1 (decimal fractions like 0.7 + 0.15 + 0.15 are not exact).

@@ -2,7 +2,7 @@
 //! value checked against its allowed range, every problem collected.
 
 use super::*;
-use crate::conventions::MAX_TERMINALS;
+use crate::conventions::{Bend, MAX_TERMINALS};
 use schema::{ProblemKind, Problems, Section, found, show, type_name};
 use toml::{Table, Value};
 
@@ -123,6 +123,9 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
         }
     }
     let randomize = randomize::read_randomize(&mut root, p);
+    let mut s = Section::child(&mut root, "truth", p);
+    let truth = TruthSpec { depth: s.bool("depth", false, p), amodal: s.bool("amodal", false, p) };
+    s.finish(p);
     root.finish(p);
     // Whole-scene checks on values that passed their own: the randomized camera, then the image count.
     let clean = |p: &Problems, prefix: &str| !p.0.iter().any(|x| x.key.starts_with(prefix));
@@ -149,7 +152,7 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
             Some(_) => {}
         }
     }
-    Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize }
+    Scene { image, layout, pin, housing, camera, light, split, balance, cases, sweep, randomize, truth }
 }
 
 /// Reads the mesh file named by `key` (a path relative to the scene file's folder): any problem with
@@ -461,16 +464,51 @@ fn read_defect(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<
     let dpos = s.floats("dpos", [0.0; 3], -MAX_DPOS, MAX_DPOS, p);
     let grad = s.floats("grad", [0.0; 2], -MAX_GRAD_DEG, MAX_GRAD_DEG, p);
     let missing = s.bool("missing", false, p);
-    let moved = dpos.iter().chain(grad.iter()).any(|v| *v != 0.0);
+    let bend = match s.get("bend") {
+        None => None,
+        Some(Value::Table(t)) => read_bend(Section::of_table(s.key_path("bend"), t), p),
+        Some(other) => {
+            p.push(
+                s.key_path("bend"),
+                ProblemKind::WrongType {
+                    expected: "a table { height = …, angle_deg = …, azimuth_deg = … }".into(),
+                    found: found(other),
+                },
+            );
+            None
+        }
+    };
+    // A bend given (even an invalid one, reported above) counts as an effect.
+    let moved = dpos.iter().chain(grad.iter()).any(|v| *v != 0.0) || s.get("bend").is_some();
     if missing && moved {
-        p.invalid(s.key_path("missing"), true, "a missing terminal cannot also have dpos or grad");
+        p.invalid(s.key_path("missing"), true, "a missing terminal cannot also have dpos, grad or bend");
     } else if !missing && !moved && pin.is_some() {
         p.invalid(
             &s.path,
             "{…}",
-            "a defect needs a non-zero dpos or grad, or missing = true (leave `defect` out for an OK image)",
+            "a defect needs a non-zero dpos or grad, a bend, or missing = true (leave `defect` out for an OK image)",
         );
     }
     s.finish(p);
-    pin.map(|pin| DefectSpec { pin, dpos, grad, missing })
+    pin.map(|pin| DefectSpec { pin, dpos, grad, missing, bend })
+}
+
+/// `bend = { height = 1.0, angle_deg = 30, azimuth_deg = 0 }`: `angle_deg` is required and not 0.
+fn read_bend(mut s: Section<'_>, p: &mut Problems) -> Option<Bend> {
+    let height = s.f64("height", 1.0, 0.0, MAX_BEND_HEIGHT, p);
+    let angle_deg = s.f64("angle_deg", 0.0, -MAX_BEND_DEG, MAX_BEND_DEG, p);
+    let azimuth_deg = s.f64("azimuth_deg", 0.0, -MAX_AZIMUTH_DEG, MAX_AZIMUTH_DEG, p);
+    let ok = match s.get("angle_deg") {
+        None => {
+            p.push(s.key_path("angle_deg"), ProblemKind::Missing { expected: "the bend angle in degrees".into() });
+            false
+        }
+        Some(v) if schema::number(v) == Some(0.0) => {
+            p.invalid(s.key_path("angle_deg"), 0, "a bend needs a non-zero angle (leave `bend` out for no bend)");
+            false
+        }
+        Some(_) => true,
+    };
+    s.finish(p);
+    ok.then_some(Bend { height, angle_deg, azimuth_deg })
 }

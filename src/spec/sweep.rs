@@ -4,7 +4,9 @@
 
 use super::dist::{self, Dist};
 use super::schema::{ProblemKind, Problems, Section, found, number, show};
-use super::{Layout, MAX_DPOS, MAX_GRAD_DEG, MAX_SWEEP_COUNT, read_pin};
+use super::{
+    Layout, MAX_AZIMUTH_DEG, MAX_BEND_DEG, MAX_BEND_HEIGHT, MAX_DPOS, MAX_GRAD_DEG, MAX_SWEEP_COUNT, read_pin,
+};
 use crate::conventions::PinKind;
 use crate::conventions::{DefectType, Named};
 use serde::ser::SerializeMap;
@@ -77,6 +79,14 @@ pub struct Dist2 {
     pub y: Dist,
 }
 
+/// Distributions of a bend's parameters (see [`crate::conventions::Bend`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BendDists {
+    pub height: Dist,
+    pub angle_deg: Dist,
+    pub azimuth_deg: Dist,
+}
+
 /// Relative weights of the defect types in a random sweep's NG images.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DefectWeights {
@@ -84,6 +94,21 @@ pub struct DefectWeights {
     pub tilt: f64,
     pub offset_tilt: f64,
     pub missing: f64,
+    /// Written to the resolved scene only when positive (scenes without bends resolve as before).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub bent: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// The values a grid's `bent` type combines (height × angle × azimuth).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BendAxes {
+    pub bend_height: Vec<f64>,
+    pub bend_angle_deg: Vec<f64>,
+    pub bend_azimuth_deg: Vec<f64>,
 }
 
 /// A grid sweep: every terminal × defect type × the values of the axes that type uses, `repeat` times.
@@ -97,6 +122,9 @@ pub struct Grid {
     pub dpos_z: Vec<f64>,
     pub grad_x: Vec<f64>,
     pub grad_y: Vec<f64>,
+    /// Present when `types` has `bent` (so grids without bends resolve as before).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub bend: Option<BendAxes>,
     pub repeat: u64,
     pub pins: PinSelection,
 }
@@ -111,6 +139,10 @@ impl Grid {
             DefectType::Tilt => grad,
             DefectType::OffsetTilt => dpos * grad,
             DefectType::Missing => 1,
+            DefectType::Bent => self
+                .bend
+                .as_ref()
+                .map_or(0, |b| (b.bend_height.len() * b.bend_angle_deg.len() * b.bend_azimuth_deg.len()) as u64),
         }
     }
 
@@ -130,6 +162,9 @@ pub struct Sweep {
 }
 
 /// How a sweep decides its defects: each mode carries only its own keys.
+// One per scene, read and cloned rarely: the size difference (the random sweep's distributions) costs
+// nothing, and boxing would only add indirection at every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SweepMode {
     Random(RandomSweep),
@@ -148,6 +183,9 @@ pub struct RandomSweep {
     pub min_tilt_deg: f64,
     pub dpos: Dist3,
     pub grad: Dist2,
+    /// Drawn for `bent` images (written to the resolved scene only when `weights.bent` > 0 or they are
+    /// not the defaults, so scenes without bends resolve as before).
+    pub bend: BendDists,
     pub weights: DefectWeights,
 }
 
@@ -170,6 +208,9 @@ impl Serialize for Sweep {
                 m.serialize_entry("pins", &r.pins)?;
                 m.serialize_entry("dpos", &r.dpos)?;
                 m.serialize_entry("grad", &r.grad)?;
+                if r.weights.bent > 0.0 || r.bend != random_defaults().bend {
+                    m.serialize_entry("bend", &r.bend)?;
+                }
                 m.serialize_entry("weights", &r.weights)?;
             }
         }
@@ -177,7 +218,7 @@ impl Serialize for Sweep {
     }
 }
 
-const RANDOM_ONLY: [&str; 7] = ["ok_fraction", "pins", "min_offset", "min_tilt_deg", "dpos", "grad", "weights"];
+const RANDOM_ONLY: [&str; 8] = ["ok_fraction", "pins", "min_offset", "min_tilt_deg", "dpos", "grad", "bend", "weights"];
 
 pub(super) fn read_sweep(root: &mut Section<'_>, layout: &Layout, p: &mut Problems) -> Option<Sweep> {
     root.get("sweep")?;
@@ -245,19 +286,39 @@ pub(super) fn read_sweep(root: &mut Section<'_>, layout: &Layout, p: &mut Proble
         y: dist::read(&mut g, "y", d0.grad.y, -MAX_GRAD_DEG, MAX_GRAD_DEG, p),
     };
     g.finish(p);
+    let mut b = Section::child(&mut s, "bend", p);
+    let bend = BendDists {
+        height: dist::read(&mut b, "height", d0.bend.height, 0.0, MAX_BEND_HEIGHT, p),
+        angle_deg: dist::read(&mut b, "angle_deg", d0.bend.angle_deg, -MAX_BEND_DEG, MAX_BEND_DEG, p),
+        azimuth_deg: dist::read(&mut b, "azimuth_deg", d0.bend.azimuth_deg, -MAX_AZIMUTH_DEG, MAX_AZIMUTH_DEG, p),
+    };
+    b.finish(p);
     let mut w = Section::child(&mut s, "weights", p);
     let weights = DefectWeights {
         offset: w.f64("offset", 1.0, 0.0, 1e6, p),
         tilt: w.f64("tilt", 1.0, 0.0, 1e6, p),
         offset_tilt: w.f64("offset_tilt", 1.0, 0.0, 1e6, p),
         missing: w.f64("missing", 0.5, 0.0, 1e6, p),
+        bent: w.f64("bent", 0.0, 0.0, 1e6, p),
     };
-    if weights.offset + weights.tilt + weights.offset_tilt + weights.missing <= 0.0 && ok_fraction < 1.0 {
+    if weights.offset + weights.tilt + weights.offset_tilt + weights.missing + weights.bent <= 0.0 && ok_fraction < 1.0
+    {
         p.invalid(w.path.clone(), "all 0", "at least one defect-type weight must be positive when ok_fraction < 1");
     }
     w.finish(p);
     s.finish(p);
-    let random = RandomSweep { ok_fraction, pins, min_offset, min_tilt_deg, dpos, grad, weights };
+    if weights.bent > 0.0 && bend.angle_deg.support()[0] <= 0.0 && bend.angle_deg.support()[1] >= 0.0 {
+        p.invalid(
+            "sweep.bend.angle_deg",
+            {
+                let [lo, hi] = bend.angle_deg.support();
+                format!("values in [{lo}, {hi}]")
+            },
+            "can draw 0 (no bend, yet labelled bent): keep the angle on one side of 0, e.g. uniform = [10, 45] and \
+             azimuth_deg for the direction",
+        );
+    }
+    let random = RandomSweep { ok_fraction, pins, min_offset, min_tilt_deg, dpos, grad, bend, weights };
     check_min_magnitudes(&random, seed, p);
     Some(Sweep { count, seed, mode: SweepMode::Random(random) })
 }
@@ -270,7 +331,12 @@ fn random_defaults() -> RandomSweep {
         min_tilt_deg: 0.0,
         dpos: Dist3 { x: Dist::Uniform([-0.2, 0.2]), y: Dist::Uniform([-0.2, 0.2]), z: Dist::Uniform([-0.5, 0.0]) },
         grad: Dist2 { x: Dist::Uniform([-20.0, 20.0]), y: Dist::Uniform([-20.0, 20.0]) },
-        weights: DefectWeights { offset: 1.0, tilt: 1.0, offset_tilt: 1.0, missing: 0.5 },
+        bend: BendDists {
+            height: Dist::Uniform([0.5, 1.5]),
+            angle_deg: Dist::Uniform([10.0, 45.0]),
+            azimuth_deg: Dist::Uniform([0.0, 360.0]),
+        },
+        weights: DefectWeights { offset: 1.0, tilt: 1.0, offset_tilt: 1.0, missing: 0.5, bent: 0.0 },
     }
 }
 
@@ -393,36 +459,43 @@ fn read_grid(mut s: Section<'_>, layout: &Layout, p: &mut Problems) -> Option<Gr
             Vec::new()
         }
     };
-    let mut axis = |key: &'static str, limit: f64, p: &mut Problems| read_axis(&mut s, key, limit, p);
+    let mut axis = |key: &'static str, limit: f64, p: &mut Problems| read_axis(&mut s, key, [-limit, limit], 0.0, p);
     let dpos_x = axis("dpos_x", MAX_DPOS, p);
     let dpos_y = axis("dpos_y", MAX_DPOS, p);
     let dpos_z = axis("dpos_z", MAX_DPOS, p);
     let grad_x = axis("grad_x", MAX_GRAD_DEG, p);
     let grad_y = axis("grad_y", MAX_GRAD_DEG, p);
+    let bend = BendAxes {
+        bend_height: read_axis(&mut s, "bend_height", [0.0, MAX_BEND_HEIGHT], 1.0, p),
+        bend_angle_deg: read_axis(&mut s, "bend_angle_deg", [-MAX_BEND_DEG, MAX_BEND_DEG], 0.0, p),
+        bend_azimuth_deg: read_axis(&mut s, "bend_azimuth_deg", [-MAX_AZIMUTH_DEG, MAX_AZIMUTH_DEG], 0.0, p),
+    };
+    let bend = types.contains(&DefectType::Bent).then_some(bend);
     let repeat = s.int("repeat", 1, 1, MAX_SWEEP_COUNT, p) as u64;
     let pins_path = s.key_path("pins");
     let pins = read_pins(&pins_path, s.get("pins"), layout, p);
     s.finish(p);
-    (p.0.len() == before).then_some(Grid { types, dpos_x, dpos_y, dpos_z, grad_x, grad_y, repeat, pins })
+    (p.0.len() == before).then_some(Grid { types, dpos_x, dpos_y, dpos_z, grad_x, grad_y, bend, repeat, pins })
 }
 
 /// Most values one grid axis may list (a guard against a mistyped step).
 pub const MAX_AXIS_VALUES: f64 = 100_000.0;
 
 /// A grid axis: a number, a list of numbers, or `{ from, to, step }` (to included when it falls on a
-/// step). Values are rounded to 1e-9 so that a stepped 0 is exactly 0.
-fn read_axis(s: &mut Section<'_>, key: &'static str, limit: f64, p: &mut Problems) -> Vec<f64> {
+/// step), each value within `[lo, hi]`; `[default]` when absent. Values are rounded to 1e-9 so that a
+/// stepped 0 is exactly 0.
+fn read_axis(s: &mut Section<'_>, key: &'static str, [lo, hi]: [f64; 2], default: f64, p: &mut Problems) -> Vec<f64> {
     let path = s.key_path(key);
     let in_range = |i: Option<usize>, x: f64, p: &mut Problems| {
-        let ok = (-limit..=limit).contains(&x);
+        let ok = (lo..=hi).contains(&x);
         if !ok {
             let at = i.map_or(path.clone(), |i| format!("{path}[{i}]"));
-            p.out_of_range(at, x, format!("{}..={limit}", -limit));
+            p.out_of_range(at, x, format!("{lo}..={hi}"));
         }
         ok
     };
     match s.get(key) {
-        None => vec![0.0],
+        None => vec![default],
         Some(v) if number(v).is_some() => number(v).filter(|x| in_range(None, *x, p)).into_iter().collect(),
         Some(Value::Array(items)) if !items.is_empty() => {
             let mut out = Vec::new();
@@ -440,9 +513,9 @@ fn read_axis(s: &mut Section<'_>, key: &'static str, limit: f64, p: &mut Problem
         }
         Some(Value::Table(t)) => {
             let mut r = Section::of_table(path.clone(), t);
-            let from = r.f64("from", 0.0, -limit, limit, p);
-            let to = r.f64("to", 0.0, -limit, limit, p);
-            let step = r.f64("step", 1.0, 0.0, 2.0 * limit, p);
+            let from = r.f64("from", 0.0, lo, hi, p);
+            let to = r.f64("to", 0.0, lo, hi, p);
+            let step = r.f64("step", 1.0, 0.0, hi - lo, p);
             for k in ["from", "to", "step"] {
                 if !t.contains_key(k) {
                     p.push(r.key_path(k), ProblemKind::Missing { expected: "a number".into() });
@@ -487,6 +560,10 @@ mod tests {
         for text in [
             "[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"tilt\", \"missing\"]\ngrad_x = { from = -20, to = 20, step = 5 }\nrepeat = 3\npins = { kind = \"round\", y = [2, 5] }",
             "[randomize]\nroll_deg = [-5, 5]\npin_hsv = [10, 0.1, 0.1]\nnoise_sd = { fixed = 2 }\n[sweep]\nmin_tilt_deg = 3\npins = { x = [1, 2] }\n[sweep.grad]\nx = { normal = [0, 5], clamp = [-9, 9] }\ny = { choice = [-1, 1], weights = [1, 3] }\n[sweep.dpos]\nz = -0.1",
+            "[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"bent\"]\nbend_height = [0.5, 1.5]\nbend_angle_deg = { from = 10, to = 30, step = 10 }",
+            "[sweep]\n[sweep.weights]\nbent = 2\n[sweep.bend]\nangle_deg = { normal = [30, 5], clamp = [10, 50] }",
+            "[sweep]\n[sweep.bend]\nheight = 0.7",
+            "[[case]]\nname = \"b\"\ndefect = { pin = [0, 3], grad = [5, 0], bend = { height = 0.5, angle_deg = -30, azimuth_deg = 45 } }",
         ] {
             let s = Scene::parse(text, Path::new("t.toml"), &[]).unwrap();
             let again =

@@ -2,7 +2,7 @@
 //! from the index alone (terminal outermost, repeat innermost, the last axis fastest).
 
 use super::Defect;
-use crate::conventions::DefectType;
+use crate::conventions::{Bend, DefectType};
 use crate::spec::{Grid, Scene};
 
 /// The defect of grid image `i`, or None when its combination moves nothing (an OK image).
@@ -24,8 +24,24 @@ pub fn grid_defect(scene: &Scene, grid: &Grid, i: u64) -> Option<Defect> {
             DefectType::Offset => (true, false),
             DefectType::Tilt => (false, true),
             DefectType::OffsetTilt => (true, true),
-            DefectType::Missing => (false, false),
+            DefectType::Missing | DefectType::Bent => (false, false),
         };
+        if t == DefectType::Bent {
+            // Height, angle, azimuth; the azimuth fastest. An angle of 0 bends nothing: an OK image.
+            let axes = grid.bend.as_ref()?; // validation: present when types has bent
+            let mut v = [0.0; 3];
+            for (k, axis) in [&axes.bend_height, &axes.bend_angle_deg, &axes.bend_azimuth_deg].iter().enumerate().rev()
+            {
+                v[k] = axis[(r % axis.len() as u64) as usize];
+                r /= axis.len() as u64;
+            }
+            if v[1] == 0.0 {
+                return None;
+            }
+            let kind = scene.layout.kind_at(pin[0], pin[1])?;
+            let bend = Bend { height: v[0], angle_deg: v[1], azimuth_deg: v[2] };
+            return Some(Defect { pin, kind, dpos, grad, missing: false, bend: Some(bend) });
+        }
         // Mixed radix, last axis fastest: walk the axes from the last.
         if uses_grad {
             for (k, axis) in grad_axes.iter().enumerate().rev() {
@@ -44,7 +60,7 @@ pub fn grid_defect(scene: &Scene, grid: &Grid, i: u64) -> Option<Defect> {
             return None;
         }
         let kind = scene.layout.kind_at(pin[0], pin[1])?;
-        return Some(Defect { pin, kind, dpos, grad, missing });
+        return Some(Defect { pin, kind, dpos, grad, missing, bend: None });
     }
     None
 }

@@ -6,7 +6,7 @@
 
 mod grid;
 
-use crate::conventions::{DefectType, PinKind};
+use crate::conventions::{Bend, DefectType, PinKind};
 use crate::seed;
 use crate::spec::draw;
 use crate::spec::{Case, DefectSpec, RandomSweep, Scene, SweepMode, sweep_id_width};
@@ -20,14 +20,18 @@ pub struct Defect {
     pub dpos: [f64; 3],
     pub grad: [f64; 2],
     pub missing: bool,
+    /// A bent terminal (a bend of angle 0 is no bend: the sweeps never make one).
+    pub bend: Option<Bend>,
 }
 
 impl Defect {
+    /// Missing, else bent (whatever else moves), else by what moves.
     pub fn defect_type(&self) -> DefectType {
         let moved = self.dpos.iter().any(|v| *v != 0.0);
         let tilted = self.grad.iter().any(|v| *v != 0.0);
         match (self.missing, moved, tilted) {
             (true, _, _) => DefectType::Missing,
+            _ if self.bend.is_some() => DefectType::Bent,
             (false, true, true) => DefectType::OffsetTilt,
             (false, false, true) => DefectType::Tilt,
             _ => DefectType::Offset,
@@ -72,7 +76,7 @@ fn case_params(scene: &Scene, case: &Case, index: u64) -> Drawn {
 
 fn resolve(scene: &Scene, d: &DefectSpec) -> Defect {
     let kind = scene.layout.kind_at(d.pin[0], d.pin[1]).unwrap_or(PinKind::Square); // validation guarantees a terminal
-    Defect { pin: d.pin, kind, dpos: d.dpos, grad: d.grad, missing: d.missing }
+    Defect { pin: d.pin, kind, dpos: d.dpos, grad: d.grad, missing: d.missing, bend: d.bend }
 }
 
 /// Image `i` of the sweep is OK iff `floor((i+1)·f) > floor(i·f)`: exactly `floor(count·f)` OK images,
@@ -89,11 +93,11 @@ fn sweep_defect(scene: &Scene, sweep: &RandomSweep, sweep_seed: u64, i: u64) -> 
     // Draw order is part of the format: type, pin, then the components the type uses (offset before
     // tilt), each redrawn until it reaches its minimum magnitude.
     let w = &sweep.weights;
-    let ty = DefectType::ALL[draw::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing], &mut rng)];
+    let ty = DefectType::ALL[draw::pick(&[w.offset, w.tilt, w.offset_tilt, w.missing, w.bent], &mut rng)];
     let candidates = sweep.pins.candidates(&scene.layout);
     let pin = candidates[rng.random_range(0..candidates.len())];
     let (dpos, grad) = match ty {
-        DefectType::Missing => ([0.0; 3], [0.0; 2]),
+        DefectType::Missing | DefectType::Bent => ([0.0; 3], [0.0; 2]),
         DefectType::Offset => (draw::offset(sweep, &mut rng), [0.0; 2]),
         DefectType::Tilt => ([0.0; 3], draw::tilt(sweep, &mut rng)),
         DefectType::OffsetTilt => {
@@ -102,7 +106,8 @@ fn sweep_defect(scene: &Scene, sweep: &RandomSweep, sweep_seed: u64, i: u64) -> 
         }
     };
     let kind = scene.layout.kind_at(pin[0], pin[1]).unwrap_or(PinKind::Square);
-    Some(Defect { pin, kind, dpos, grad, missing: ty == DefectType::Missing })
+    let bend = (ty == DefectType::Bent).then(|| draw::bend(sweep, &mut rng));
+    Some(Defect { pin, kind, dpos, grad, missing: ty == DefectType::Missing, bend })
 }
 
 #[cfg(test)]
@@ -203,7 +208,7 @@ mod tests {
         // not a second copy of the sampler; never change them.
         use PinKind::{Round, Square};
         let d = |pin: [u32; 2], kind, dpos: [f64; 3], grad: [f64; 2], missing| {
-            Some(Defect { pin, kind, dpos, grad, missing })
+            Some(Defect { pin, kind, dpos, grad, missing, bend: None })
         };
         let z3 = [0.0; 3];
         let z2 = [0.0; 2];
@@ -261,5 +266,56 @@ mod tests {
         for (text, i, want) in golden {
             assert_eq!(draw(&scene(text), i).defect, want, "{text}: image {i}");
         }
+    }
+
+    #[test]
+    fn random_bends_stay_in_their_ranges() {
+        let s = scene(
+            "[sweep]\ncount = 300\nseed = 4\nok_fraction = 0\n[sweep.weights]\noffset = 0\ntilt = 0\noffset_tilt = 0\nmissing = 1\nbent = 3\n[sweep.bend]\nheight = [0.8, 1.2]\nangle_deg = { normal = [-30, 5], clamp = [-40, -20] }\nazimuth_deg = { choice = [0, 90] }",
+        );
+        let mut bent = 0;
+        for i in 0..300 {
+            let d = draw(&s, i).defect.unwrap();
+            match d.defect_type() {
+                DefectType::Bent => {
+                    bent += 1;
+                    let b = d.bend.unwrap();
+                    assert!((0.8..=1.2).contains(&b.height), "{b:?}");
+                    assert!((-40.0..=-20.0).contains(&b.angle_deg), "{b:?}");
+                    assert!(b.azimuth_deg == 0.0 || b.azimuth_deg == 90.0, "{b:?}");
+                    assert_eq!((d.dpos, d.grad, d.missing), ([0.0; 3], [0.0; 2], false));
+                }
+                DefectType::Missing => assert!(d.bend.is_none()),
+                t => panic!("image {i}: {t:?}"),
+            }
+        }
+        // Weights 3 : 1.
+        assert!((200..250).contains(&bent), "{bent}");
+    }
+
+    #[test]
+    fn a_bent_grid_walks_height_angle_and_azimuth() {
+        let s = scene(
+            "[layout]\nkind = \"triangle\"\n[sweep]\nmode = \"grid\"\n[sweep.grid]\ntypes = [\"bent\", \"tilt\"]\nbend_height = [0.5, 1.5]\nbend_angle_deg = [0, 20, 40]\nbend_azimuth_deg = { from = 0, to = 270, step = 90 }\ngrad_x = [10]\npins = [[1, 4]]",
+        );
+        // 2 × 3 × 4 bends + 1 tilt.
+        assert_eq!(s.image_count(), 25);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..24 {
+            let d = draw(&s, i).defect;
+            let Some(d) = d else {
+                continue;
+            };
+            let b = d.bend.expect("a bend");
+            assert_eq!((d.kind, d.defect_type()), (PinKind::Triangle, DefectType::Bent));
+            assert!(b.angle_deg != 0.0);
+            assert!(seen.insert(((b.height * 10.0) as i64, b.angle_deg as i64, b.azimuth_deg as i64)));
+        }
+        // The angle-0 combinations (2 heights × 4 azimuths) are OK images.
+        assert_eq!(seen.len(), 16);
+        assert_eq!(draw(&s, 0).defect, None);
+        let last = draw(&s, 23).defect.unwrap().bend.unwrap();
+        assert_eq!((last.height, last.angle_deg, last.azimuth_deg), (1.5, 40.0, 270.0));
+        assert_eq!(draw(&s, 24).defect.unwrap().defect_type(), DefectType::Tilt);
     }
 }

@@ -24,7 +24,7 @@ want = Counter((r["defect"]["type"] if r["defect"] else "good", r["id"]) for r i
 got = Counter((d.name, p.stem) for d in (cat / "test").iterdir() for p in d.iterdir())
 check_counts("test", got, want)
 types = {t for t, _ in want if t != "good"}
-assert types <= {"offset", "tilt", "offset_tilt", "missing"}, types
+assert types <= {"offset", "tilt", "offset_tilt", "missing", "bent"}, types
 assert {d.name for d in (cat / "ground_truth").iterdir()} == types
 
 missing = 0

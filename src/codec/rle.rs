@@ -25,6 +25,58 @@ pub fn encode_counts(mask: &[u8], width: u32, height: u32, inside: impl Fn(u8) -
     counts
 }
 
+/// Run lengths of a `width × height` mask that is 0 outside the box of `box_width` columns from
+/// (`x0`, `y0`) and `box_mask` (row-major, one byte per pixel, non-zero = inside) within it: the same
+/// counts as [`encode_counts`] of the whole mask, without making it.
+pub fn encode_counts_in_box(
+    box_mask: &[u8],
+    (x0, y0, box_width): (u32, u32, u32),
+    width: u32,
+    height: u32,
+) -> Vec<u64> {
+    let (bw, bh) = (box_width as usize, box_mask.len() / box_width.max(1) as usize);
+    if bw == 0 || bh == 0 {
+        return vec![width as u64 * height as u64];
+    }
+    let mut counts = Vec::new();
+    let mut current = false;
+    // Everything before the box's first pixel (whole columns, then rows above it) is 0.
+    let mut run = x0 as u64 * height as u64 + y0 as u64;
+    for x in 0..bw {
+        for y in 0..bh {
+            let v = box_mask[y * bw + x] != 0;
+            if v != current {
+                counts.push(run);
+                run = 0;
+                current = v;
+            }
+            run += 1;
+        }
+        // Below the box in this column (and above it in the next one, if any): 0.
+        let below = height as u64 - y0 as u64 - bh as u64;
+        let gap = if x + 1 < bw { below + y0 as u64 } else { below };
+        if gap > 0 {
+            if current {
+                counts.push(run);
+                run = 0;
+                current = false;
+            }
+            run += gap;
+        }
+    }
+    // Columns after the box.
+    let after = (width as u64 - x0 as u64 - bw as u64) * height as u64;
+    if after > 0 {
+        if current {
+            counts.push(run);
+            run = 0;
+        }
+        run += after;
+    }
+    counts.push(run);
+    counts
+}
+
 /// The compressed string of `counts` (pycocotools `rleToString`).
 pub fn counts_to_string(counts: &[u64]) -> String {
     let mut s = String::new();
@@ -160,6 +212,30 @@ mod tests {
                 assert_eq!(decode_counts(&counts, w, h), mask, "{w}x{h} at {density} %");
                 let s = counts_to_string(&counts);
                 assert_eq!(counts_from_string(&s).unwrap(), counts, "{w}x{h} at {density} %");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_in_a_box_equal_the_whole_mask_counts() {
+        let (w, h) = (7u32, 5u32);
+        let mut seed = 12345u64;
+        for (x0, y0, bw, bh) in [(0, 0, 7, 5), (2, 1, 3, 2), (6, 4, 1, 1), (0, 3, 2, 2), (4, 0, 3, 5), (1, 1, 0, 0)] {
+            for _ in 0..20 {
+                let box_mask: Vec<u8> = (0..bw * bh)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (seed >> 62) as u8 & 1
+                    })
+                    .collect();
+                let mut full = vec![0u8; (w * h) as usize];
+                for y in 0..bh {
+                    for x in 0..bw {
+                        full[((y0 + y) * w + x0 + x) as usize] = box_mask[(y * bw + x) as usize];
+                    }
+                }
+                let want = encode_counts(&full, w, h, |v| v != 0);
+                assert_eq!(encode_counts_in_box(&box_mask, (x0, y0, bw), w, h), want, "box {x0} {y0} {bw} {bh}");
             }
         }
     }
