@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let count: u64 = args.get(1).map_or(Ok(500), |s| s.parse())?;
     let size: u32 = args.get(2).map_or(Ok(224), |s| s.parse())?;
-    let aa = args.get(3).cloned().unwrap_or_else(|| "msaa4".into());
+    let aa = args.get(3).cloned().unwrap_or_else(|| "exact".into());
     let mut sets = vec![
         format!("image.width={size}"),
         format!("image.height={size}"),

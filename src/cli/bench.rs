@@ -21,7 +21,7 @@ pub struct BenchArgs {
     /// Image sizes (square), comma separated.
     #[arg(long, value_delimiter = ',', default_value = "224,512")]
     pub sizes: Vec<u32>,
-    /// Anti-aliasing modes to measure, comma separated (the default scene uses msaa4).
+    /// Anti-aliasing modes to measure, comma separated (the default scene uses exact).
     #[arg(long, value_delimiter = ',', default_value = "exact,msaa4,fxaa,ssaa3,none")]
     pub antialias: Vec<String>,
     /// Render workers (default: one per core).

@@ -4,13 +4,13 @@
 //! instances. Out come an sRGB colour image and an 8-bit instance mask per image.
 //!
 //! Anti-aliasing of the colour image ([`Antialias`]):
-//! * `msaa4` (default): a 4× multisampled colour pass, then the mask in a separate one-sample pass;
+//! * `exact` (default): one pass writing colour and label, then the pixels edges cross resolved on the
+//!   CPU from the exact geometry on 8 × 8 samples, coloured by the GPU's shading ([`exact`]);
+//! * `msaa4`: a 4× multisampled colour pass, then the mask in a separate one-sample pass;
 //! * `fxaa`: one pass writing colour and label, then FXAA on the CPU ([`fxaa`]): about twice as fast
 //!   as msaa4 on lavapipe, but a perceptual smoothing, not a coverage estimate;
 //! * `ssaa3`: one pass at 3W × 3H writing colour and label, resolved to W × H (mean of 9 colour samples,
 //!   the label of the centre sample, which sits exactly on the pixel centre);
-//! * `exact`: one pass writing colour and label, then the pixels edges cross resolved on the CPU from
-//!   the exact geometry on 8 × 8 samples, coloured by the GPU's shading ([`exact`]);
 //! * `none`: one pass writing colour and label.
 //!
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.

@@ -42,7 +42,7 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
         width: s.int("width", 224, 8, MAX_IMAGE_SIDE, p) as u32,
         height: s.int("height", 224, 8, MAX_IMAGE_SIDE, p) as u32,
         background: s.floats("background", [0.05, 0.05, 0.05], COLOR_RANGE.0, COLOR_RANGE.1, p),
-        antialias: s.named("antialias", Antialias::Msaa4, p),
+        antialias: s.named("antialias", Antialias::Exact, p),
     };
     s.finish(p);
 
