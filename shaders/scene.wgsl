@@ -1,22 +1,43 @@
-// Draws terminals and the housing: instanced unit meshes, flat shaded (Lambert sun + ambient +
-// Blinn-Phong highlight) into a linear-light colour target the hardware encodes to sRGB, and/or
-// the instance label into an 8-bit integer target (the mask: one sample per pixel, nearest wins).
-//
-// Light is computed per vertex: with a directional sun and one normal per face, the diffuse and
-// ambient terms are exactly constant over a face; only the highlight varies, smoothly, and the
-// housing's large top face is a fine grid (`unit_slab`) so interpolating it is accurate. On a
-// software rasteriser this halves the cost of a frame compared with lighting every fragment.
+// Draws terminals and the housing the way Blender's Cycles lights a material without a node tree:
+// a pure diffuse (Lambert) surface of the material's colour, lit by
+// * the sun: irradiance `strength` on a perpendicular surface, so radiance = albedo · E · cos θ / π,
+//   blocked by every object: a shadow map per image (`vs_shadow`: a depth-only pass from the sun over
+//   the scene's light-space bounds, back faces only, so a lit face never shadows itself), read with four
+//   bilinear comparison taps spread over the pixel's footprint (or the penumbra of the sun's disc when
+//   wider), so shadow edges are anti-aliased;
+// * the world: a uniform environment of the world colour, seen through the sky visibility of the point
+//   (the cosine-weighted share of the hemisphere no object hides);
+// * bounce light: what the other surfaces reflect towards the point.
+// The last two are view independent: they are baked once per scene into small light maps on every
+// object's faces (`render::bake`) and looked up per fragment.
+// Output: linear light into a target the hardware encodes to sRGB, and/or the instance label into an
+// 8-bit integer target (the mask: one sample per pixel, nearest wins).
 
 struct Frame {
     clip_from_world: mat4x4<f32>,
-    camera_position: vec4<f32>,
-    // Unit vector from a surface toward the sun.
+    // This image's shadow map: x, y its texture coordinates, z its depth (0 = nearest the sun).
+    shadow_from_world: mat4x4<f32>,
+    // xyz: unit vector from a surface toward the sun.
     to_sun: vec4<f32>,
-    // x: sun diffuse scale (strength / pi), y: ambient, z: specular weight, w: shininess.
+    // x: sun irradiance / pi, y: extra uniform ambient (not Blender's), z: 1 = cast shadows,
+    // w: this image's layer of the shadow map.
     light: vec4<f32>,
+    // x, y: the penumbra's half width in texture units per unit of shadow depth (tan of the sun's
+    // angular radius, scaled); z: depth bias.
+    shadow: vec4<f32>,
+    // World (environment) colour, linear; w: 1 = the world lights the scene.
+    world: vec4<f32>,
+    // Terminal and housing colours for the baked bounce light (scaled by this image's sun).
+    pin_color: vec4<f32>,
+    housing_color: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
+// Light-map nodes (render::bake): x sky visibility, y irradiance from terminals per unit terminal
+// colour, z the same from the housing.
+@group(0) @binding(1) var<storage, read> baked: array<vec4<f32>>;
+@group(0) @binding(2) var shadow_map: texture_depth_2d_array;
+@group(0) @binding(3) var shadow_sampler: sampler_comparison;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -35,45 +56,143 @@ struct InstanceIn {
     @location(7) rot_1: vec3<f32>,
     @location(8) rot_2: vec3<f32>,
     @location(9) color: vec4<f32>,
-    @location(10) label: u32,
+    // x: label; y: where the object's light map starts in `baked`; z: its cells along local x, y, z
+    // (8 bits each; 0 = no light map).
+    @location(10) label: vec4<u32>,
 };
 
 struct VertexOut {
     @builtin(position) clip: vec4<f32>,
-    // Lit colour, linear.
-    @location(0) color: vec3<f32>,
-    @location(1) @interpolate(flat) label: u32,
+    @location(0) @interpolate(flat) albedo: vec3<f32>,
+    // Albedo times the sun's radiance factor (E cos θ / π) before shadowing.
+    @location(1) @interpolate(flat) sunlit: vec3<f32>,
+    // Position in the shadow map.
+    @location(2) shadow: vec3<f32>,
+    // Position on the unit mesh (the light map's coordinates).
+    @location(3) local: vec3<f32>,
+    // The face's light-map chart: first node, nodes along u and v (0: none), u axis | v axis << 2.
+    @location(4) @interpolate(flat) chart: vec4<u32>,
+    @location(5) @interpolate(flat) label: u32,
 };
+
+// The chart of a face with local normal `n`: its dominant axis and side (ties go to z, then y, as in
+// render::bake), and where it starts among the object's nodes (charts +x, -x, +y, -y, +z, -z in turn).
+fn chart_of(n: vec3<f32>, map: vec4<u32>) -> vec4<u32> {
+    if map.z == 0u {
+        return vec4<u32>(0u);
+    }
+    let nodes = vec3<u32>(map.z & 255u, (map.z >> 8u) & 255u, (map.z >> 16u) & 255u) + vec3<u32>(1u);
+    let a = abs(n);
+    var axis = 0u;
+    if a.z >= a.x && a.z >= a.y {
+        axis = 2u;
+    } else if a.y >= a.x {
+        axis = 1u;
+    }
+    let c = 2u * axis + select(0u, 1u, n[axis] < 0.0);
+    let sx = nodes.y * nodes.z;
+    let sy = nodes.z * nodes.x;
+    let sz = nodes.x * nodes.y;
+    let start = select(0u, sx, c >= 1u) + select(0u, sx, c >= 2u) + select(0u, sy, c >= 3u)
+        + select(0u, sy, c >= 4u) + select(0u, sz, c >= 5u);
+    let ua = (axis + 1u) % 3u;
+    let va = (axis + 2u) % 3u;
+    return vec4<u32>(map.y + start, nodes[ua], nodes[va], ua | (va << 2u));
+}
 
 @vertex
 fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
     let rot = mat3x3<f32>(i.rot_0, i.rot_1, i.rot_2);
     let world = model * vec4<f32>(v.position, 1.0);
+    let n = normalize(rot * v.normal);
     var out: VertexOut;
     out.clip = frame.clip_from_world * world;
-    out.color = shade(world.xyz, rot * v.normal, i.color.rgb);
-    out.label = i.label;
+    out.albedo = i.color.rgb;
+    out.sunlit = i.color.rgb * (frame.light.x * max(dot(n, frame.to_sun.xyz), 0.0));
+    out.shadow = (frame.shadow_from_world * world).xyz;
+    out.local = v.position;
+    out.chart = chart_of(v.normal, i.label);
+    out.label = i.label.x;
     return out;
 }
 
-fn shade(world: vec3<f32>, normal: vec3<f32>, color: vec3<f32>) -> vec3<f32> {
-    let n = normalize(normal);
-    let l = frame.to_sun.xyz;
-    let ndl = max(dot(n, l), 0.0);
-    let view = normalize(frame.camera_position.xyz - world);
-    let h = normalize(l + view);
-    let highlight = select(0.0, pow(max(dot(n, h), 0.0), frame.light.w), ndl > 0.0);
-    return color * (frame.light.y + frame.light.x * ndl) + vec3<f32>(frame.light.z * frame.light.x * highlight);
+// Sky visibility, light from terminals and from the housing at this fragment: its chart's nodes,
+// bilinearly (as render::bake's `sample`).
+fn baked_light(p: vec3<f32>, chart: vec4<u32>) -> vec3<f32> {
+    if chart.y == 0u {
+        return vec3<f32>(1.0, 0.0, 0.0);
+    }
+    let nu = chart.y;
+    let nv = chart.z;
+    let cu = f32(nu - 1u);
+    let cv = f32(nv - 1u);
+    let fu = clamp((p[chart.w & 3u] + 1.0) * 0.5 * cu, 0.0, cu);
+    let fv = clamp((p[chart.w >> 2u] + 1.0) * 0.5 * cv, 0.0, cv);
+    let i = min(u32(fu), nu - 2u);
+    let j = min(u32(fv), nv - 2u);
+    let s = fu - f32(i);
+    let t = fv - f32(j);
+    let at = chart.x + j * nu + i;
+    let a = mix(baked[at].xyz, baked[at + 1u].xyz, s);
+    let b = mix(baked[at + nu].xyz, baked[at + nu + 1u].xyz, s);
+    return mix(a, b, t);
+}
+
+// Share of the sun's disc seen from the pixel around shadow-map point `s` (1 = lit): four bilinear
+// comparison taps at the pixel's quarter points (`dx`, `dy`: the step to the next pixel in the map),
+// spread further when the penumbra (estimated from the depth of the occluder at the centre) is wider.
+fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
+    let layer = i32(frame.light.w);
+    let size = textureDimensions(shadow_map);
+    let reference = s.z - frame.shadow.z;
+    let texel = clamp(vec2<i32>(s.xy * vec2<f32>(size)), vec2<i32>(0), vec2<i32>(size) - vec2<i32>(1));
+    let occluder = textureLoad(shadow_map, texel, layer, 0);
+    let penumbra = length(max(reference - occluder, 0.0) * frame.shadow.xy);
+    var a = 0.25 * dx;
+    var b = 0.25 * dy;
+    a *= max(1.0, 0.5 * penumbra / max(length(a), 1e-9));
+    b *= max(1.0, 0.5 * penumbra / max(length(b), 1e-9));
+    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b, layer, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b, layer, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b, layer, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b, layer, reference);
+    return 0.25 * v;
+}
+
+fn shade(in: VertexOut) -> vec3<f32> {
+    // The step to the next pixel in the shadow map (taken here, in uniform control flow).
+    let dx = dpdx(in.shadow.xy);
+    let dy = dpdy(in.shadow.xy);
+    let b = baked_light(in.local, in.chart);
+    let env = frame.world.rgb * (frame.world.w * b.x) + frame.pin_color.rgb * b.y + frame.housing_color.rgb * b.z;
+    var sun = in.sunlit;
+    if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {
+        sun *= sun_visibility(in.shadow, dx, dy);
+    }
+    return in.albedo * (env + vec3<f32>(frame.light.y)) + sun;
 }
 
 @fragment
 fn fs_color(in: VertexOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(in.color, 1.0);
+    return vec4<f32>(shade(in), 1.0);
+}
+
+struct LabelOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) label: u32,
+};
+
+// msaa4's separate mask pass: position and label only.
+@vertex
+fn vs_label(v: VertexIn, i: InstanceIn) -> LabelOut {
+    let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
+    let world = model * vec4<f32>(v.position, 1.0);
+    return LabelOut(frame.clip_from_world * world, i.label.x);
 }
 
 @fragment
-fn fs_label(in: VertexOut) -> @location(0) u32 {
+fn fs_label(in: LabelOut) -> @location(0) u32 {
     return in.label;
 }
 
@@ -84,5 +203,13 @@ struct BothOut {
 
 @fragment
 fn fs_both(in: VertexOut) -> BothOut {
-    return BothOut(vec4<f32>(in.color, 1.0), in.label);
+    return BothOut(vec4<f32>(shade(in), 1.0), in.label);
+}
+
+// The shadow map's depth pass: positions in the sun's orthographic view.
+@vertex
+fn vs_shadow(v: VertexIn, i: InstanceIn) -> @builtin(position) vec4<f32> {
+    let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
+    let s = frame.shadow_from_world * (model * vec4<f32>(v.position, 1.0));
+    return vec4<f32>(2.0 * s.x - 1.0, 1.0 - 2.0 * s.y, s.z, 1.0);
 }

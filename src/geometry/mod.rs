@@ -89,6 +89,35 @@ pub struct Posed {
     /// Terminal colour, linear RGB.
     pub pin_color: [f64; 3],
     pub light: Light,
+    /// The scene without this image's defect and randomization (what the baked light depends on).
+    pub nominal: std::sync::Arc<Nominal>,
+}
+
+/// Every object of a scene in its nominal place (no defect, no randomization), and the scene's own
+/// light and colours: what `render::bake` bakes the world and bounce light from, once per scene.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Nominal {
+    pub objects: Vec<Object>,
+    /// Direction sunlight travels (unit).
+    pub sun_direction: DVec3,
+    pub light: Light,
+    pub background: [f64; 3],
+    pub pin_color: [f64; 3],
+    pub housing_color: [f64; 3],
+}
+
+impl Nominal {
+    pub fn of(scene: &Scene) -> Nominal {
+        let posed = pose_only(scene, None, None);
+        Nominal {
+            objects: posed.pins.iter().map(|p| p.object(scene.pin.color)).chain(posed.housing).collect(),
+            sun_direction: posed.sun_direction,
+            light: scene.light.clone(),
+            background: scene.image.background,
+            pin_color: scene.pin.color,
+            housing_color: scene.housing.color,
+        }
+    }
 }
 
 impl PosedPin {
@@ -124,7 +153,16 @@ impl PosedPin {
 
 /// Places every object of `scene` for the image described by `params`.
 pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
-    let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
+    let posed = pose_only(scene, params.defect.as_ref(), params.randomize.as_ref());
+    Posed { nominal: std::sync::Arc::new(Nominal::of(scene)), ..posed }
+}
+
+fn pose_only(
+    scene: &Scene,
+    defect: Option<&crate::sweep::Defect>,
+    randomize: Option<&crate::randomize::Sampled>,
+) -> Posed {
+    let randomized = randomize.map(|s| crate::randomize::effective_scene(scene, s));
     // A mesh housing holds world coordinates; randomize's housing_offset moves it by the change of
     // housing.center, as it moves the box.
     let nominal_housing_center = DVec3::from(scene.housing.center);
@@ -145,7 +183,7 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
         let p0 = conventions::pin_centre(x, y, l.columns, l.rows, l.pitch);
         let label = conventions::pin_label(x, y, l.rows);
         let nominal = PosedPin { x, y, kind, label, transform: DMat4::from_translation(p0), defective: false };
-        match &params.defect {
+        match defect {
             Some(d) if d.pin == [x, y] => {
                 nominal_defect_pin = Some(nominal.clone());
                 if !d.missing {
@@ -183,5 +221,6 @@ pub fn pose(scene: &Scene, params: &ImageParams) -> Posed {
         background: scene.image.background,
         pin_color: scene.pin.color,
         light: scene.light.clone(),
+        nominal: Default::default(),
     }
 }

@@ -12,21 +12,28 @@
 //! * `none`: one pass writing colour and label.
 //!
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.
+//!
+//! Light (`shaders/scene.wgsl`): Lambert sun with shadows from a shadow map drawn per image (a depth
+//! pass from the sun before the geometry pass, one layer per image of a batch), plus the world and
+//! bounce light baked once per scene into light maps ([`bake`]).
 
+pub mod bake;
 pub mod fxaa;
 mod pipelines;
 mod readback;
 mod vertex;
 
-use crate::geometry::{MeshObject, Object, Posed, Shape};
+use crate::geometry::{MeshObject, Nominal, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
+use bake::{Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
-use glam::{DMat3, DMat4};
+use glam::{DMat3, DMat4, DVec3, DVec4};
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use vertex::GpuVertex;
 use wgpu::util::DeviceExt;
 
@@ -112,9 +119,13 @@ pub struct Pixels {
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct FrameUniform {
     clip_from_world: [[f32; 4]; 4],
-    camera_position: [f32; 4],
+    shadow_from_world: [[f32; 4]; 4],
     to_sun: [f32; 4],
     light: [f32; 4],
+    shadow: [f32; 4],
+    world: [f32; 4],
+    pin_color: [f32; 4],
+    housing_color: [f32; 4],
 }
 
 /// Per-instance vertex data.
@@ -124,7 +135,8 @@ struct Instance {
     model: [[f32; 4]; 4],
     rotation: [[f32; 3]; 3],
     color: [f32; 4],
-    label: u32,
+    /// Label; where the object's light map starts; its cells along x, y, z (8 bits each, 0 = none).
+    label: [u32; 4],
 }
 
 /// At most 254 terminals + the housing per image.
@@ -134,6 +146,10 @@ const FRAME_SLOT: u64 = 256;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const LABEL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Uint;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+/// Shadow-map depth bias (in the map's 0..1 depth): back faces are stored, so this only has to absorb
+/// rounding.
+const SHADOW_BIAS: f32 = 2e-4;
 
 /// Atlas textures and readback buffers for one image size.
 struct Targets {
@@ -147,6 +163,9 @@ struct Targets {
     label: wgpu::TextureView,
     color_readback: Readback,
     label_readback: Readback,
+    /// The shadow maps, one layer per tile: each layer's view (the depth pass's target) and all of them.
+    shadow_layers: Vec<wgpu::TextureView>,
+    shadow_maps: wgpu::TextureView,
     /// What only this anti-aliasing mode draws with.
     mode: ModeTargets,
 }
@@ -185,14 +204,36 @@ pub struct Renderer {
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
-    /// vertex and 32-bit index buffers ([`vertex::double_sided`]) and its index count.
-    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
+    /// vertex and 32-bit index buffers ([`vertex::double_sided`]), its index count and its bounds.
+    #[allow(clippy::type_complexity)]
+    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32, [DVec3; 2])>,
     frames: wgpu::Buffer,
-    frame_bind: wgpu::BindGroup,
+    /// The frame uniform alone, for the shadow pass.
+    shadow_bind: wgpu::BindGroup,
+    shadow_sampler: wgpu::Sampler,
+    /// The geometry pass's group 0 (frame uniform, light maps, shadow maps, sampler); made again when the
+    /// targets or the bake change.
+    frame_bind: Option<wgpu::BindGroup>,
+    /// Baked light of the current scene and its GPU copy.
+    bake: Option<(Arc<Bake>, wgpu::Buffer)>,
     instances: wgpu::Buffer,
     targets: Option<Targets>,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
+    times: StageTimes,
+}
+
+/// Where a renderer's time went so far (wall clock, summed over images).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimes {
+    /// Baking scenes' light (once per scene and process; zero when another renderer did it first).
+    pub bake: Duration,
+    /// Uploading, drawing (shadow map, geometry; msaa4's and ssaa3's anti-aliasing) and waiting for the GPU.
+    pub render: Duration,
+    /// Copying pixels out of the mapped readback buffers.
+    pub readback: Duration,
+    /// CPU anti-aliasing (fxaa).
+    pub antialias: Duration,
 }
 
 impl Renderer {
@@ -229,17 +270,18 @@ impl Renderer {
         let frames = buffer("frames", wgpu::BufferUsages::UNIFORM, FRAME_SLOT * batch as u64);
         let instances =
             buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
-        let frame_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("frame"),
-            layout: &pipelines.frame_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: &frames,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
-                }),
-            }],
+        let shadow_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("shadow"),
+            layout: &pipelines.shadow_layout,
+            entries: &[frame_entry(&frames)],
+        });
+        // Bilinear comparison: each tap is a 2×2 percentage-closer filter.
+        let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("shadow"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            compare: Some(wgpu::CompareFunction::LessEqual),
+            ..Default::default()
         });
         Renderer {
             antialias,
@@ -250,17 +292,26 @@ impl Renderer {
             mesh_indices,
             file_meshes: Vec::new(),
             frames,
-            frame_bind,
+            shadow_bind,
+            shadow_sampler,
+            frame_bind: None,
+            bake: None,
             instances,
             targets: None,
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
+            times: StageTimes::default(),
             gpu,
         }
     }
 
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
+    }
+
+    /// Time spent per stage so far.
+    pub fn stage_times(&self) -> StageTimes {
+        self.times
     }
 
     /// The most images [`Renderer::render_batch`] takes at once.
@@ -325,10 +376,39 @@ impl Renderer {
                 ModeTargets::Ssaa3 { color, label, depth, resolve: resolve.clone(), resolve_bind }
             }
         };
+        // Shadow maps: about two texels per pixel across the scene (which fills most of the image).
+        let shadow_size = (2 * width.max(height) * factor).clamp(256, limit.min(4096));
+        let layers = self.batch as u32;
+        let shadow_texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("shadow maps"),
+            size: wgpu::Extent3d { width: shadow_size, height: shadow_size, depth_or_array_layers: layers },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: SHADOW_FORMAT,
+            usage: attach | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let shadow_layers = (0..layers)
+            .map(|layer| {
+                shadow_texture.create_view(&wgpu::TextureViewDescriptor {
+                    dimension: Some(wgpu::TextureViewDimension::D2),
+                    base_array_layer: layer,
+                    array_layer_count: Some(1),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let shadow_maps = shadow_texture.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2Array),
+            ..Default::default()
+        });
         Ok(Targets {
             width,
             height,
             columns,
+            shadow_layers,
+            shadow_maps,
             color: view(&color_texture),
             label: view(&label_texture),
             color_readback: Readback::new(device, size.0, size.1, 4, "color readback"),
@@ -353,12 +433,23 @@ impl Renderer {
         // The targets are taken out while drawing and put back afterwards, even on an error.
         let t = match self.targets.take() {
             Some(t) if t.width == width && t.height == height => t,
-            _ => self.make_targets(width, height)?,
+            _ => {
+                self.frame_bind = None;
+                self.make_targets(width, height)?
+            }
         };
-        // Images of another size or background than the first go in their own batches.
-        let same = |p: &Posed| p.camera.width == width && p.camera.height == height && p.background == first.background;
+        // Images of another size, background or scene than the first go in their own batches.
+        let same = |p: &Posed| {
+            p.camera.width == width
+                && p.camera.height == height
+                && p.background == first.background
+                && (Arc::ptr_eq(&p.nominal, &first.nominal) || p.nominal == first.nominal)
+        };
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
+        let (start, baked_before) = (Instant::now(), self.times.bake);
+        let mut drawn_at = start;
         let drawn = self.draw(&t, &posed[..n]).and_then(|()| {
+            drawn_at = Instant::now();
             let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
             let size = (width, height);
             t.color_readback.read_tiles(
@@ -370,6 +461,9 @@ impl Renderer {
         });
         self.targets = Some(t);
         drawn?;
+        let read = Instant::now();
+        self.times.render += (drawn_at - start).saturating_sub(self.times.bake - baked_before);
+        self.times.readback += read - drawn_at;
         for px in out[..n].iter_mut() {
             px.width = width;
             px.height = height;
@@ -377,13 +471,28 @@ impl Renderer {
                 fxaa::apply(&mut px.rgb, width, height);
             }
         }
+        self.times.antialias += read.elapsed();
         if n < posed.len() { self.render_batch(&posed[n..], &mut out[n..]) } else { Ok(()) }
     }
 
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
     fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
+        self.ensure_bake(&posed[0].nominal);
         let (ranges, file_draws) = self.upload(posed);
+        let frame_bind = self.frame_bind.get_or_insert_with(|| {
+            let (_, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
+            self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("frame"),
+                layout: &self.pipelines.frame_layout,
+                entries: &[
+                    frame_entry(&self.frames),
+                    wgpu::BindGroupEntry { binding: 1, resource: light_maps.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&t.shadow_maps) },
+                    wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
+                ],
+            })
+        });
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
         let clear = wgpu::Color { r, g, b, a: 1.0 };
@@ -407,6 +516,41 @@ impl Renderer {
             })
         };
         let scale = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
+        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
+            pass.set_vertex_buffer(0, self.vertices.slice(..));
+            pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
+            for (mesh, instances) in self.mesh_indices.iter().zip(&ranges[tile]) {
+                if !instances.is_empty() {
+                    pass.draw_indexed(mesh.clone(), 0, instances.clone());
+                }
+            }
+            for (file_mesh, instances) in &file_draws[tile] {
+                let (_, vertices, indices, count, _) = &self.file_meshes[*file_mesh];
+                pass.set_vertex_buffer(0, vertices.slice(..));
+                pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..*count, 0, instances.clone());
+            }
+        };
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        // Each image's shadow map, into its own layer.
+        for (tile, image) in posed.iter().enumerate() {
+            if !image.light.shadows {
+                continue;
+            }
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                color_attachments: &[],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &t.shadow_layers[tile],
+                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Store }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_pipeline(&p.shadow);
+            pass.set_vertex_buffer(1, self.instances.slice(..));
+            pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
+            draw_objects(&mut pass, tile);
+        }
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
                              colors: &[Option<wgpu::RenderPassColorAttachment>],
                              depth,
@@ -421,30 +565,15 @@ impl Renderer {
                 ..Default::default()
             });
             pass.set_pipeline(pipeline);
-            pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_vertex_buffer(1, self.instances.slice(..));
-            pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-            for (tile, shapes) in ranges.iter().enumerate() {
+            for tile in 0..ranges.len() {
                 let (x, y) = tile_origin(tile, t.columns, t.width * scale, t.height * scale);
                 pass.set_viewport(x as f32, y as f32, (t.width * scale) as f32, (t.height * scale) as f32, 0.0, 1.0);
                 pass.set_scissor_rect(x, y, t.width * scale, t.height * scale);
-                pass.set_bind_group(0, &self.frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
-                pass.set_vertex_buffer(0, self.vertices.slice(..));
-                for (mesh, instances) in self.mesh_indices.iter().zip(shapes) {
-                    if !instances.is_empty() {
-                        pass.draw_indexed(mesh.clone(), 0, instances.clone());
-                    }
-                }
-                for (file_mesh, instances) in &file_draws[tile] {
-                    let (_, vertices, indices, count) = &self.file_meshes[*file_mesh];
-                    pass.set_vertex_buffer(0, vertices.slice(..));
-                    pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..*count, 0, instances.clone());
-                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-                }
+                pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
+                draw_objects(&mut pass, tile);
             }
         };
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         match &t.mode {
             ModeTargets::Direct { depth } => geometry_pass(
                 &mut encoder,
@@ -490,35 +619,63 @@ impl Renderer {
         self.instance_scratch.clear();
         let mut ranges = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
+        let bake = self.bake.as_ref().map(|b| b.0.clone()).expect("draw calls ensure_bake first"); // ok: see draw
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
-            let uniform = FrameUniform {
-                clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
-                camera_position: cam.position().as_vec3().extend(1.0).to_array(),
-                to_sun: (-p.sun_direction).as_vec3().extend(0.0).to_array(),
-                light: [
-                    (light.sun_strength / std::f64::consts::PI) as f32,
-                    light.ambient as f32,
-                    light.specular as f32,
-                    light.shininess as f32,
-                ],
-            };
-            let slot = tile * FRAME_SLOT as usize;
-            self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
             let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
+                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, &bake)));
                 start..self.instance_scratch.len() as u32
             }));
             let mut draws = Vec::with_capacity(p.meshes.len());
+            let mut corners: Vec<DVec3> = objects.iter().flat_map(object_corners).collect();
             for m in &p.meshes {
                 let start = self.instance_scratch.len() as u32;
                 self.instance_scratch.push(mesh_instance(m));
-                draws.push((self.file_mesh(&m.mesh), start..start + 1));
+                let index = self.file_mesh(&m.mesh);
+                let [lo, hi] = self.file_meshes[index].4;
+                corners.extend((0..8).map(|i| {
+                    let c = DVec3::new(
+                        if i & 1 == 0 { lo.x } else { hi.x },
+                        if i & 2 == 0 { lo.y } else { hi.y },
+                        if i & 4 == 0 { lo.z } else { hi.z },
+                    );
+                    m.transform.transform_point3(c)
+                }));
+                draws.push((index, start..start + 1));
             }
             file_draws.push(draws);
+            let to_sun = -p.sun_direction;
+            let shadow = ShadowFit::of(&corners, to_sun);
+            let tan_r = (light.sun_angle_deg.to_radians() / 2.0).tan();
+            let nominal_sun = p.nominal.light.sun_strength;
+            // Baked bounce light scales with this image's sun (the bake used the scene's own).
+            let bounce = if nominal_sun > 0.0 { light.sun_strength / nominal_sun } else { 1.0 };
+            let rgb = |c: [f64; 3], k: f64, w: f32| [(c[0] * k) as f32, (c[1] * k) as f32, (c[2] * k) as f32, w];
+            let uniform = FrameUniform {
+                clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
+                shadow_from_world: shadow.shadow_from_world.as_mat4().to_cols_array_2d(),
+                to_sun: to_sun.as_vec3().extend(0.0).to_array(),
+                light: [
+                    (light.sun_strength / std::f64::consts::PI) as f32,
+                    light.ambient as f32,
+                    if light.shadows { 1.0 } else { 0.0 },
+                    tile as f32,
+                ],
+                shadow: [
+                    (tan_r * shadow.depth / shadow.extent[0]) as f32,
+                    (tan_r * shadow.depth / shadow.extent[1]) as f32,
+                    SHADOW_BIAS,
+                    0.0,
+                ],
+                world: rgb(p.background, 1.0, if light.world_light { 1.0 } else { 0.0 }),
+                pin_color: rgb(p.pin_color, bounce, 0.0),
+                housing_color: rgb(p.housing.map_or(p.nominal.housing_color, |h| h.color), bounce, 0.0),
+            };
+            let slot = tile * FRAME_SLOT as usize;
+            self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
         }
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
@@ -532,12 +689,120 @@ impl Renderer {
             return i;
         }
         let (vertices, indices) = vertex::double_sided(mesh);
+        let (lo, hi) = mesh.bounds();
+        let bounds = [DVec3::from(lo.map(f64::from)), DVec3::from(hi.map(f64::from))];
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
-        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32));
+        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32, bounds));
         self.file_meshes.len() - 1
     }
+
+    /// Makes sure the baked light of `nominal`'s scene is on the GPU (baked once per process and scene).
+    fn ensure_bake(&mut self, nominal: &Nominal) {
+        let inputs = bake_inputs(nominal);
+        if self.bake.as_ref().is_some_and(|(b, _)| b.inputs == inputs) {
+            return;
+        }
+        let start = Instant::now();
+        let bake = baked(inputs);
+        self.times.bake += start.elapsed();
+        let data: &[u8] = if bake.data.is_empty() { &[0; 16] } else { bytemuck::cast_slice(&bake.data) };
+        let buffer = upload(&self.gpu.device, "light maps", wgpu::BufferUsages::STORAGE, data);
+        self.bake = Some((bake, buffer));
+        self.frame_bind = None;
+    }
+}
+
+/// Binding 0 of both bind groups: one image's slot of the frame uniforms.
+fn frame_entry(frames: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: frames,
+            offset: 0,
+            size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
+        }),
+    }
+}
+
+/// What the bake of `n`'s scene depends on.
+pub fn bake_inputs(n: &Nominal) -> BakeInputs {
+    let l = &n.light;
+    BakeInputs {
+        objects: n.objects.clone(),
+        to_sun: -n.sun_direction,
+        sun: l.sun_strength / std::f64::consts::PI,
+        world: if l.world_light { n.background } else { [0.0; 3] },
+        pin_color: n.pin_color,
+        housing_color: n.housing_color,
+        shadows: l.shadows,
+        bounce: l.bounce,
+    }
+}
+
+/// Bakes are shared by every renderer of the process (each worker has its own), made once per scene.
+pub fn baked(inputs: BakeInputs) -> Arc<Bake> {
+    static CACHE: Mutex<Vec<Arc<Bake>>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = cache.iter().find(|b| b.inputs == inputs) {
+        return b.clone();
+    }
+    let b = Arc::new(Bake::new(inputs));
+    if cache.len() >= 4 {
+        cache.remove(0);
+    }
+    cache.push(b.clone());
+    b
+}
+
+/// An image's shadow map: the sun's orthographic view fitted to the scene's bounds across and along
+/// its rays.
+struct ShadowFit {
+    /// World -> (u, v) texture coordinates and depth 0..1 (0 nearest the sun).
+    shadow_from_world: DMat4,
+    /// World size of the map across (u, v) and along the rays.
+    extent: [f64; 2],
+    depth: f64,
+}
+
+impl ShadowFit {
+    fn of(corners: &[DVec3], to_sun: DVec3) -> ShadowFit {
+        let u = to_sun.any_orthonormal_vector();
+        let v = to_sun.cross(u);
+        let along = -to_sun;
+        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+        for c in corners {
+            let l = DVec3::new(c.dot(u), c.dot(v), c.dot(along));
+            (lo, hi) = (lo.min(l), hi.max(l));
+        }
+        if corners.is_empty() {
+            (lo, hi) = (DVec3::splat(-1.0), DVec3::splat(1.0));
+        }
+        // A margin of 2 % across (the comparison taps reach past the outline) and 1 % in depth.
+        let size = (hi - lo).max(DVec3::splat(1e-6));
+        let (lo, hi) = (lo - size * DVec3::new(0.02, 0.02, 0.01), hi + size * DVec3::new(0.02, 0.02, 0.01));
+        let size = hi - lo;
+        // Rows: u' = (p·u - lo.x) / size.x; v' = (hi.y - p·v) / size.y (texture rows run down); depth.
+        let row_u = (u / size.x).extend(-lo.x / size.x);
+        let row_v = (-v / size.y).extend(hi.y / size.y);
+        let row_d = (along / size.z).extend(-lo.z / size.z);
+        let shadow_from_world = DMat4::from_cols(row_u, row_v, row_d, DVec4::W).transpose();
+        ShadowFit { shadow_from_world, extent: [size.x, size.y], depth: size.z }
+    }
+}
+
+/// The 8 corners of an object's bounding box (the unit box through its transform), world space.
+fn object_corners(o: &Object) -> [DVec3; 8] {
+    let m = o.rigid * DMat4::from_scale(o.half_extents);
+    std::array::from_fn(|i| {
+        let c = DVec3::new(
+            if i & 1 == 0 { -1.0 } else { 1.0 },
+            if i & 2 == 0 { -1.0 } else { 1.0 },
+            if i & 4 == 0 { -1.0 } else { 1.0 },
+        );
+        m.transform_point3(c)
+    })
 }
 
 /// A buffer created holding `contents`, for data written once.
@@ -555,16 +820,19 @@ fn mesh_instance(m: &MeshObject) -> Instance {
         model: m.transform.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(m.transform).as_mat3().to_cols_array_2d(),
         color: [m.color[0] as f32, m.color[1] as f32, m.color[2] as f32, 1.0],
-        label: m.label as u32,
+        label: [m.label as u32, 0, 0, 0],
     }
 }
 
-fn instance(o: &Object) -> Instance {
+/// An object's instance, with the light map of the object of its label in the bake (a defective
+/// terminal keeps the light of its place; an object the bake does not know has none).
+fn instance(o: &Object, bake: &Bake) -> Instance {
+    let (start, cells) = bake.map_of(o.label).unwrap_or((0, [0; 3]));
     let model = o.rigid * DMat4::from_scale(o.half_extents);
     Instance {
         model: model.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(o.rigid).as_mat3().to_cols_array_2d(),
         color: [o.color[0] as f32, o.color[1] as f32, o.color[2] as f32, 1.0],
-        label: o.label as u32,
+        label: [o.label as u32, start, cells[0] | cells[1] << 8 | cells[2] << 16, 0],
     }
 }
