@@ -2,7 +2,7 @@
 // a pure diffuse (Lambert) surface of the material's colour, lit by
 // * the sun: irradiance `strength` on a perpendicular surface, so radiance = albedo · E · cos θ / π,
 //   blocked by every object: a shadow map per image (`vs_shadow`: a depth-only pass from the sun over
-//   the scene's light-space bounds, back faces only, so a lit face never shadows itself), read with four
+//   the scene's light-space bounds, back faces only, so a lit face never shadows itself) read with four
 //   bilinear comparison taps spread over the pixel's footprint (or the penumbra of the sun's disc when
 //   wider), so shadow edges are anti-aliased;
 // * the world: a uniform environment of the world colour, seen through the sky visibility of the point
@@ -19,8 +19,7 @@ struct Frame {
     shadow_from_world: mat4x4<f32>,
     // xyz: unit vector from a surface toward the sun.
     to_sun: vec4<f32>,
-    // x: sun irradiance / pi, y: extra uniform ambient (not Blender's), z: 1 = cast shadows,
-    // w: this image's layer of the shadow map.
+    // x: sun irradiance / pi, y: extra uniform ambient (not Blender's), z: 1 = cast shadows.
     light: vec4<f32>,
     // x, y: the penumbra's half width in texture units per unit of shadow depth (tan of the sun's
     // angular radius, scaled); z: depth bias.
@@ -36,7 +35,7 @@ struct Frame {
 // Light-map nodes (render::bake): x sky visibility, y irradiance from terminals per unit terminal
 // colour, z the same from the housing.
 @group(0) @binding(1) var<storage, read> baked: array<vec4<f32>>;
-@group(0) @binding(2) var shadow_map: texture_depth_2d_array;
+@group(0) @binding(2) var shadow_map: texture_depth_2d;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
 
 struct VertexIn {
@@ -143,20 +142,19 @@ fn baked_light(p: vec3<f32>, chart: vec4<u32>) -> vec3<f32> {
 // comparison taps at the pixel's quarter points (`dx`, `dy`: the step to the next pixel in the map),
 // spread further when the penumbra (estimated from the depth of the occluder at the centre) is wider.
 fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
-    let layer = i32(frame.light.w);
     let size = textureDimensions(shadow_map);
     let reference = s.z - frame.shadow.z;
     let texel = clamp(vec2<i32>(s.xy * vec2<f32>(size)), vec2<i32>(0), vec2<i32>(size) - vec2<i32>(1));
-    let occluder = textureLoad(shadow_map, texel, layer, 0);
+    let occluder = textureLoad(shadow_map, texel, 0);
     let penumbra = length(max(reference - occluder, 0.0) * frame.shadow.xy);
     var a = 0.25 * dx;
     var b = 0.25 * dy;
     a *= max(1.0, 0.5 * penumbra / max(length(a), 1e-9));
     b *= max(1.0, 0.5 * penumbra / max(length(b), 1e-9));
-    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b, layer, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b, layer, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b, layer, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b, layer, reference);
+    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b, reference);
     return 0.25 * v;
 }
 

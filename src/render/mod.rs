@@ -1,7 +1,8 @@
 //! The wgpu renderer: one device, pipelines and buffers made once and reused; images are drawn in
-//! batches, side by side in one atlas texture (one viewport each), so the fixed cost of a render pass,
-//! a submission and a readback is paid once per batch. Each image only adds a uniform slot and its
-//! instances. Out come an sRGB colour image and an 8-bit instance mask per image.
+//! batches, one submission and one readback per batch: each image is drawn into the same one-image
+//! targets (so its bytes never depend on its place in a batch) and copied into its slot of the
+//! readback buffers. Each image only adds a uniform slot and its instances. Out come an sRGB colour
+//! image and an 8-bit instance mask per image.
 //!
 //! Anti-aliasing of the colour image ([`Antialias`]):
 //! * `msaa4` (default): a 4× multisampled colour pass, then the mask in a separate one-sample pass;
@@ -151,21 +152,18 @@ const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 /// rounding.
 const SHADOW_BIAS: f32 = 2e-4;
 
-/// Atlas textures and readback buffers for one image size.
+/// Targets of one image size and readback buffers for a batch of them.
 struct Targets {
     width: u32,
     height: u32,
-    /// Tiles per atlas row; the atlas holds `batch` tiles.
-    columns: u32,
     color_texture: wgpu::Texture,
     label_texture: wgpu::Texture,
     color: wgpu::TextureView,
     label: wgpu::TextureView,
     color_readback: Readback,
     label_readback: Readback,
-    /// The shadow maps, one layer per tile: each layer's view (the depth pass's target) and all of them.
-    shadow_layers: Vec<wgpu::TextureView>,
-    shadow_maps: wgpu::TextureView,
+    /// The shadow map (drawn again for every image before its geometry pass).
+    shadow: wgpu::TextureView,
     /// What only this anti-aliasing mode draws with.
     mode: ModeTargets,
 }
@@ -327,11 +325,12 @@ impl Renderer {
         if needed > limit {
             return Err(RenderError::TooLarge { width, height, antialias: self.antialias.as_str(), needed, limit });
         }
-        // Tiles in rows of `columns`, as many rows as the batch needs, within the texture limit.
-        let columns = (limit / (width * factor)).clamp(1, self.batch as u32);
-        let rows = (self.batch as u32).div_ceil(columns).min(limit / (height * factor)).max(1);
-        self.batch = self.batch.min((columns * rows) as usize);
-        let size = (width * columns, height * rows);
+        // Every image is drawn into the same one-image targets (at the same pixel positions, so an image's
+        // bytes never depend on its place in a batch) and copied into its slot of the readback buffers,
+        // which stack the batch's images (at most 256 MiB of colour).
+        let per_image = u64::from(width.div_ceil(64) * 64) * u64::from(height) * 4;
+        self.batch = self.batch.min(((256 << 20) / per_image).max(1) as usize);
+        let size = (width, height);
         let device = &self.gpu.device;
         let texture = |label: &str, format, (w, h): (u32, u32), samples: u32, usage| {
             device.create_texture(&wgpu::TextureDescriptor {
@@ -378,41 +377,26 @@ impl Renderer {
         };
         // Shadow maps: about two texels per pixel across the scene (which fills most of the image).
         let shadow_size = (2 * width.max(height) * factor).clamp(256, limit.min(4096));
-        let layers = self.batch as u32;
-        let shadow_texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("shadow maps"),
-            size: wgpu::Extent3d { width: shadow_size, height: shadow_size, depth_or_array_layers: layers },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: SHADOW_FORMAT,
-            usage: attach | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        });
-        let shadow_layers = (0..layers)
-            .map(|layer| {
-                shadow_texture.create_view(&wgpu::TextureViewDescriptor {
-                    dimension: Some(wgpu::TextureViewDimension::D2),
-                    base_array_layer: layer,
-                    array_layer_count: Some(1),
-                    ..Default::default()
-                })
+        let shadow = device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some("shadow map"),
+                size: wgpu::Extent3d { width: shadow_size, height: shadow_size, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: SHADOW_FORMAT,
+                usage: attach | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
             })
-            .collect();
-        let shadow_maps = shadow_texture.create_view(&wgpu::TextureViewDescriptor {
-            dimension: Some(wgpu::TextureViewDimension::D2Array),
-            ..Default::default()
-        });
+            .create_view(&Default::default());
         Ok(Targets {
             width,
             height,
-            columns,
-            shadow_layers,
-            shadow_maps,
+            shadow,
             color: view(&color_texture),
             label: view(&label_texture),
-            color_readback: Readback::new(device, size.0, size.1, 4, "color readback"),
-            label_readback: Readback::new(device, size.0, size.1, 1, "label readback"),
+            color_readback: Readback::new(device, width, height, self.batch as u32, 4, "color readback"),
+            label_readback: Readback::new(device, width, height, self.batch as u32, 1, "label readback"),
             color_texture,
             label_texture,
             mode,
@@ -450,7 +434,7 @@ impl Renderer {
         let mut drawn_at = start;
         let drawn = self.draw(&t, &posed[..n]).and_then(|()| {
             drawn_at = Instant::now();
-            let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
+            let origins: Vec<(u32, u32)> = (0..n as u32).map(|tile| (0, tile * height)).collect();
             let size = (width, height);
             t.color_readback.read_tiles(
                 3,
@@ -488,7 +472,7 @@ impl Renderer {
                 entries: &[
                     frame_entry(&self.frames),
                     wgpu::BindGroupEntry { binding: 1, resource: light_maps.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&t.shadow_maps) },
+                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&t.shadow) },
                     wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
                 ],
             })
@@ -515,7 +499,6 @@ impl Renderer {
                 },
             })
         };
-        let scale = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
         let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
             pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
@@ -531,27 +514,8 @@ impl Renderer {
                 pass.draw_indexed(0..*count, 0, instances.clone());
             }
         };
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        // Each image's shadow map, into its own layer.
-        for (tile, image) in posed.iter().enumerate() {
-            if !image.light.shadows {
-                continue;
-            }
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                color_attachments: &[],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &t.shadow_layers[tile],
-                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Store }),
-                    stencil_ops: None,
-                }),
-                ..Default::default()
-            });
-            pass.set_pipeline(&p.shadow);
-            pass.set_vertex_buffer(1, self.instances.slice(..));
-            pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
-            draw_objects(&mut pass, tile);
-        }
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
+                             tile: usize,
                              colors: &[Option<wgpu::RenderPassColorAttachment>],
                              depth,
                              pipeline: &wgpu::RenderPipeline| {
@@ -566,48 +530,68 @@ impl Renderer {
             });
             pass.set_pipeline(pipeline);
             pass.set_vertex_buffer(1, self.instances.slice(..));
-            for tile in 0..ranges.len() {
-                let (x, y) = tile_origin(tile, t.columns, t.width * scale, t.height * scale);
-                pass.set_viewport(x as f32, y as f32, (t.width * scale) as f32, (t.height * scale) as f32, 0.0, 1.0);
-                pass.set_scissor_rect(x, y, t.width * scale, t.height * scale);
-                pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
-                draw_objects(&mut pass, tile);
-            }
+            pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
+            draw_objects(&mut pass, tile);
         };
-        match &t.mode {
-            ModeTargets::Direct { depth } => geometry_pass(
-                &mut encoder,
-                &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
-                depth,
-                &p.geometry,
-            ),
-            ModeTargets::Msaa4 { color, depth, label_pipeline, label_depth } => {
-                geometry_pass(
-                    &mut encoder,
-                    &[color_att(color, Some(&t.color), wgpu::StoreOp::Discard)],
-                    depth,
-                    &p.geometry,
-                );
-                geometry_pass(&mut encoder, &[label_att(&t.label)], label_depth, label_pipeline);
-            }
-            ModeTargets::Ssaa3 { color, label, depth, resolve, resolve_bind } => {
-                geometry_pass(
-                    &mut encoder,
-                    &[color_att(color, None, wgpu::StoreOp::Store), label_att(label)],
-                    depth,
-                    &p.geometry,
-                );
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        // Image by image, all into the same targets: its shadow map, its passes, its copy out.
+        for (tile, image) in posed.iter().enumerate() {
+            if image.light.shadows {
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    color_attachments: &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                    color_attachments: &[],
+                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                        view: &t.shadow,
+                        depth_ops: Some(wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(1.0),
+                            store: wgpu::StoreOp::Store,
+                        }),
+                        stencil_ops: None,
+                    }),
                     ..Default::default()
                 });
-                pass.set_pipeline(resolve);
-                pass.set_bind_group(0, resolve_bind, &[]);
-                pass.draw(0..3, 0..1);
+                pass.set_pipeline(&p.shadow);
+                pass.set_vertex_buffer(1, self.instances.slice(..));
+                pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
+                draw_objects(&mut pass, tile);
             }
+            match &t.mode {
+                ModeTargets::Direct { depth } => geometry_pass(
+                    &mut encoder,
+                    tile,
+                    &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                    depth,
+                    &p.geometry,
+                ),
+                ModeTargets::Msaa4 { color, depth, label_pipeline, label_depth } => {
+                    geometry_pass(
+                        &mut encoder,
+                        tile,
+                        &[color_att(color, Some(&t.color), wgpu::StoreOp::Discard)],
+                        depth,
+                        &p.geometry,
+                    );
+                    geometry_pass(&mut encoder, tile, &[label_att(&t.label)], label_depth, label_pipeline);
+                }
+                ModeTargets::Ssaa3 { color, label, depth, resolve, resolve_bind } => {
+                    geometry_pass(
+                        &mut encoder,
+                        tile,
+                        &[color_att(color, None, wgpu::StoreOp::Store), label_att(label)],
+                        depth,
+                        &p.geometry,
+                    );
+                    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                        color_attachments: &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                        ..Default::default()
+                    });
+                    pass.set_pipeline(resolve);
+                    pass.set_bind_group(0, resolve_bind, &[]);
+                    pass.draw(0..3, 0..1);
+                }
+            }
+            t.color_readback.copy(&mut encoder, &t.color_texture, tile as u32);
+            t.label_readback.copy(&mut encoder, &t.label_texture, tile as u32);
         }
-        t.color_readback.copy(&mut encoder, &t.color_texture);
-        t.label_readback.copy(&mut encoder, &t.label_texture);
         self.gpu.queue.submit([encoder.finish()]);
         readback::map_all(&self.gpu.device, &[&t.color_readback, &t.label_readback])
     }
@@ -662,7 +646,7 @@ impl Renderer {
                     (light.sun_strength / std::f64::consts::PI) as f32,
                     light.ambient as f32,
                     if light.shadows { 1.0 } else { 0.0 },
-                    tile as f32,
+                    0.0,
                 ],
                 shadow: [
                     (tan_r * shadow.depth / shadow.extent[0]) as f32,
@@ -810,10 +794,6 @@ fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, content
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
 }
 
-/// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.
-fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32) {
-    ((tile as u32 % columns) * width, (tile as u32 / columns) * height)
-}
 
 fn mesh_instance(m: &MeshObject) -> Instance {
     Instance {

@@ -8,7 +8,7 @@ use crate::spec::Antialias;
 /// The pipelines of one anti-aliasing mode.
 pub struct Pipelines {
     /// Group 0: the per-image frame uniform, one 256-byte slot per image of a batch (dynamic offset),
-    /// the baked light maps, the shadow maps (one layer per image) and their comparison sampler.
+    /// the baked light maps, the shadow map and its comparison sampler.
     pub frame_layout: wgpu::BindGroupLayout,
     /// Group 0 of the shadow pass: the frame uniform alone (the shadow maps are its target).
     pub shadow_layout: wgpu::BindGroupLayout,
@@ -134,7 +134,7 @@ impl Pipelines {
                     visibility: fragment,
                     ty: wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Depth,
-                        view_dimension: wgpu::TextureViewDimension::D2Array,
+                        view_dimension: wgpu::TextureViewDimension::D2,
                         multisampled: false,
                     },
                     count: None,
