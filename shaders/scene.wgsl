@@ -9,7 +9,7 @@
 //   (the cosine-weighted share of the hemisphere no object hides);
 // * bounce light: what the other surfaces reflect towards the point.
 // The last two are view independent: they are baked once per scene into small light maps on every
-// object's faces (`render::bake`) and looked up per fragment.
+// object's faces (`render::bake`), one texture, read per fragment with one bilinear sample.
 // Output: linear light into a target the hardware encodes to sRGB, and/or the instance label into an
 // 8-bit integer target (the mask: one sample per pixel, nearest wins).
 
@@ -29,14 +29,17 @@ struct Frame {
     // Terminal and housing colours for the baked bounce light (scaled by this image's sun).
     pin_color: vec4<f32>,
     housing_color: vec4<f32>,
+    // xy: 1 / the light-map texture's size in texels.
+    light_maps: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
-// Light-map nodes (render::bake): x sky visibility, y irradiance from terminals per unit terminal
-// colour, z the same from the housing.
-@group(0) @binding(1) var<storage, read> baked: array<vec4<f32>>;
+// Light maps (render::bake::Atlas), a texel per node: x sky visibility, y irradiance from terminals
+// per unit terminal colour, z the same from the housing.
+@group(0) @binding(1) var light_maps: texture_2d<f32>;
 @group(0) @binding(2) var shadow_map: texture_depth_2d;
 @group(0) @binding(3) var shadow_sampler: sampler_comparison;
+@group(0) @binding(4) var light_sampler: sampler;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -55,8 +58,8 @@ struct InstanceIn {
     @location(7) rot_1: vec3<f32>,
     @location(8) rot_2: vec3<f32>,
     @location(9) color: vec4<f32>,
-    // x: label; y: where the object's light map starts in `baked`; z: its cells along local x, y, z
-    // (8 bits each; 0 = no light map).
+    // x: label; y: where the object's light-map strip starts in the texture (x | y << 16); z: its
+    // cells along local x, y, z (8 bits each; 0 = no light map).
     @location(10) label: vec4<u32>,
 };
 
@@ -67,18 +70,18 @@ struct VertexOut {
     @location(1) @interpolate(flat) sunlit: vec3<f32>,
     // Position in the shadow map.
     @location(2) shadow: vec3<f32>,
-    // Position on the unit mesh (the light map's coordinates).
-    @location(3) local: vec3<f32>,
-    // The face's light-map chart: first node, nodes along u and v (0: none), u axis | v axis << 2.
-    @location(4) @interpolate(flat) chart: vec4<u32>,
-    @location(5) @interpolate(flat) label: u32,
+    // Position in the light maps (texture coordinates: linear over a face).
+    @location(3) light_uv: vec2<f32>,
+    @location(4) @interpolate(flat) label: u32,
 };
 
-// The chart of a face with local normal `n`: its dominant axis and side (ties go to z, then y, as in
-// render::bake), and where it starts among the object's nodes (charts +x, -x, +y, -y, +z, -z in turn).
-fn chart_of(n: vec3<f32>, map: vec4<u32>) -> vec4<u32> {
+// Where unit-mesh point `p` of a face with local normal `n` lies in the light maps: the face's chart is
+// its normal's dominant axis and side (ties go to z, then y, as in render::bake), charts +x, -x, +y,
+// -y, +z, -z side by side in the object's strip, a texel per node, nodes over [-1, 1] on the chart's
+// two other axes.
+fn light_uv(p: vec3<f32>, n: vec3<f32>, map: vec4<u32>) -> vec2<f32> {
     if map.z == 0u {
-        return vec4<u32>(0u);
+        return frame.light_maps.xy;
     }
     let nodes = vec3<u32>(map.z & 255u, (map.z >> 8u) & 255u, (map.z >> 16u) & 255u) + vec3<u32>(1u);
     let a = abs(n);
@@ -89,14 +92,14 @@ fn chart_of(n: vec3<f32>, map: vec4<u32>) -> vec4<u32> {
         axis = 1u;
     }
     let c = 2u * axis + select(0u, 1u, n[axis] < 0.0);
-    let sx = nodes.y * nodes.z;
-    let sy = nodes.z * nodes.x;
-    let sz = nodes.x * nodes.y;
-    let start = select(0u, sx, c >= 1u) + select(0u, sx, c >= 2u) + select(0u, sy, c >= 3u)
-        + select(0u, sy, c >= 4u) + select(0u, sz, c >= 5u);
+    // Chart widths: along y for ±x, z for ±y, x for ±z.
+    let offset = select(0u, nodes.y, c >= 1u) + select(0u, nodes.y, c >= 2u) + select(0u, nodes.z, c >= 3u)
+        + select(0u, nodes.z, c >= 4u) + select(0u, nodes.x, c >= 5u);
     let ua = (axis + 1u) % 3u;
     let va = (axis + 2u) % 3u;
-    return vec4<u32>(map.y + start, nodes[ua], nodes[va], ua | (va << 2u));
+    let f = (vec2<f32>(p[ua], p[va]) + 1.0) * 0.5 * vec2<f32>(f32(nodes[ua] - 1u), f32(nodes[va] - 1u));
+    let origin = vec2<f32>(f32((map.y & 65535u) + offset), f32(map.y >> 16u));
+    return (origin + 0.5 + f) * frame.light_maps.xy;
 }
 
 @vertex
@@ -110,32 +113,9 @@ fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     out.albedo = i.color.rgb;
     out.sunlit = i.color.rgb * (frame.light.x * max(dot(n, frame.to_sun.xyz), 0.0));
     out.shadow = (frame.shadow_from_world * world).xyz;
-    out.local = v.position;
-    out.chart = chart_of(v.normal, i.label);
+    out.light_uv = light_uv(v.position, v.normal, i.label);
     out.label = i.label.x;
     return out;
-}
-
-// Sky visibility, light from terminals and from the housing at this fragment: its chart's nodes,
-// bilinearly (as render::bake's `sample`).
-fn baked_light(p: vec3<f32>, chart: vec4<u32>) -> vec3<f32> {
-    if chart.y == 0u {
-        return vec3<f32>(1.0, 0.0, 0.0);
-    }
-    let nu = chart.y;
-    let nv = chart.z;
-    let cu = f32(nu - 1u);
-    let cv = f32(nv - 1u);
-    let fu = clamp((p[chart.w & 3u] + 1.0) * 0.5 * cu, 0.0, cu);
-    let fv = clamp((p[chart.w >> 2u] + 1.0) * 0.5 * cv, 0.0, cv);
-    let i = min(u32(fu), nu - 2u);
-    let j = min(u32(fv), nv - 2u);
-    let s = fu - f32(i);
-    let t = fv - f32(j);
-    let at = chart.x + j * nu + i;
-    let a = mix(baked[at].xyz, baked[at + 1u].xyz, s);
-    let b = mix(baked[at + nu].xyz, baked[at + nu + 1u].xyz, s);
-    return mix(a, b, t);
 }
 
 // Share of the sun's disc seen from the pixel around shadow-map point `s` (1 = lit): four bilinear
@@ -162,7 +142,8 @@ fn shade(in: VertexOut) -> vec3<f32> {
     // The step to the next pixel in the shadow map (taken here, in uniform control flow).
     let dx = dpdx(in.shadow.xy);
     let dy = dpdy(in.shadow.xy);
-    let b = baked_light(in.local, in.chart);
+    // Sky visibility, light from terminals and from the housing.
+    let b = textureSampleLevel(light_maps, light_sampler, in.light_uv, 0.0).xyz;
     let env = frame.world.rgb * (frame.world.w * b.x) + frame.pin_color.rgb * b.y + frame.housing_color.rgb * b.z;
     var sun = in.sunlit;
     if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {

@@ -360,6 +360,69 @@ impl Bake {
     pub fn map_of(&self, label: u8) -> Option<(u32, [u32; 3])> {
         self.objects.iter().find(|(l, ..)| *l == label).map(|&(_, o, c)| (o, c))
     }
+
+    /// The light maps as one texture for the GPU (hardware bilinear filtering between nodes): each
+    /// object's six charts side by side in a strip (+x, -x, +y, -y, +z, -z; one texel per node), strips
+    /// packed in rows. The 2 × 2 texels at the origin hold open sky without bounce light, for objects
+    /// without a light map.
+    pub fn atlas(&self) -> Atlas {
+        let strip = |cells: [u32; 3]| {
+            let nodes = (0..6).map(|c| chart_nodes(cells, c));
+            (nodes.clone().map(|n| n.0).sum::<u32>(), nodes.map(|n| n.1).max().unwrap_or(1))
+        };
+        let width = self.objects.iter().map(|o| strip(o.2).0).max().unwrap_or(0).max(ATLAS_WIDTH);
+        // Shelf packing, in object order (deterministic).
+        let (mut x, mut y, mut row) = (2u32, 0u32, 2u32);
+        let mut origins = Vec::with_capacity(self.objects.len());
+        for &(label, _, cells) in &self.objects {
+            let (w, h) = strip(cells);
+            if x + w > width {
+                (x, y, row) = (0, y + row, 0);
+            }
+            origins.push((label, [x, y], cells));
+            x += w;
+            row = row.max(h);
+        }
+        let height = (y + row).max(2);
+        let mut texels = vec![[0.0f32; 4]; (width * height) as usize];
+        for t in [0, 1, width as usize, width as usize + 1] {
+            texels[t] = [1.0, 0.0, 0.0, 0.0];
+        }
+        for (&(_, start, cells), &(_, [x0, y0], _)) in self.objects.iter().zip(&origins) {
+            let mut x = x0;
+            for c in 0..6 {
+                let (nu, nv) = chart_nodes(cells, c);
+                let base = (start + chart_start(cells, c)) as usize;
+                for j in 0..nv {
+                    for i in 0..nu {
+                        texels[((y0 + j) * width + x + i) as usize] = self.data[base + (j * nu + i) as usize];
+                    }
+                }
+                x += nu;
+            }
+        }
+        Atlas { width, height, texels, origins }
+    }
+}
+
+/// The narrowest light-map atlas, texels.
+const ATLAS_WIDTH: u32 = 256;
+
+/// The light maps as one texture (see [`Bake::atlas`]).
+pub struct Atlas {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major RGBA: sky visibility, light from terminals, light from the housing, 0.
+    pub texels: Vec<[f32; 4]>,
+    /// Per object: its label, where its strip starts and its cells per axis.
+    pub origins: Vec<(u8, [u32; 2], [u32; 3])>,
+}
+
+impl Atlas {
+    /// Where the strip of the object labelled `label` starts, and its cells per axis.
+    pub fn strip_of(&self, label: u8) -> Option<([u32; 2], [u32; 3])> {
+        self.origins.iter().find(|(l, ..)| *l == label).map(|&(_, o, c)| (o, c))
+    }
 }
 
 /// Gives every inside node the values of the nearest outside node of its chart (if any).

@@ -27,7 +27,7 @@ mod vertex;
 use crate::geometry::{MeshObject, Nominal, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
-use bake::{Bake, BakeInputs};
+use bake::{Atlas, Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4, DVec3, DVec4};
 use pipelines::{ModePipelines, Pipelines};
@@ -127,6 +127,7 @@ struct FrameUniform {
     world: [f32; 4],
     pin_color: [f32; 4],
     housing_color: [f32; 4],
+    light_maps: [f32; 4],
 }
 
 /// Per-instance vertex data.
@@ -212,8 +213,9 @@ pub struct Renderer {
     /// The geometry pass's group 0 (frame uniform, light maps, shadow maps, sampler); made again when the
     /// targets or the bake change.
     frame_bind: Option<wgpu::BindGroup>,
-    /// Baked light of the current scene and its GPU copy.
-    bake: Option<(Arc<Bake>, wgpu::Buffer)>,
+    /// Baked light of the current scene, its light-map atlas and the atlas's texture.
+    bake: Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
+    light_sampler: wgpu::Sampler,
     instances: wgpu::Buffer,
     targets: Option<Targets>,
     frame_scratch: Vec<u8>,
@@ -281,6 +283,12 @@ impl Renderer {
             compare: Some(wgpu::CompareFunction::LessEqual),
             ..Default::default()
         });
+        let light_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("light maps"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
         Renderer {
             antialias,
             batch,
@@ -294,6 +302,7 @@ impl Renderer {
             shadow_sampler,
             frame_bind: None,
             bake: None,
+            light_sampler,
             instances,
             targets: None,
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
@@ -377,6 +386,7 @@ impl Renderer {
         };
         // Shadow maps: about two texels per pixel across the scene (which fills most of the image).
         let shadow_size = (2 * width.max(height) * factor).clamp(256, limit.min(4096));
+        let shadow_size: u32 = std::env::var("XSIZE").ok().and_then(|s| s.parse().ok()).unwrap_or(shadow_size);
         let shadow = device
             .create_texture(&wgpu::TextureDescriptor {
                 label: Some("shadow map"),
@@ -465,15 +475,16 @@ impl Renderer {
         self.ensure_bake(&posed[0].nominal);
         let (ranges, file_draws) = self.upload(posed);
         let frame_bind = self.frame_bind.get_or_insert_with(|| {
-            let (_, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
+            let (_, _, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
             self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("frame"),
                 layout: &self.pipelines.frame_layout,
                 entries: &[
                     frame_entry(&self.frames),
-                    wgpu::BindGroupEntry { binding: 1, resource: light_maps.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(light_maps) },
                     wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&t.shadow) },
                     wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
+                    wgpu::BindGroupEntry { binding: 4, resource: wgpu::BindingResource::Sampler(&self.light_sampler) },
                 ],
             })
         });
@@ -535,8 +546,11 @@ impl Renderer {
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         // Image by image, all into the same targets: its shadow map, its passes, its copy out.
+        let split = std::env::var_os("XSPLIT").is_some();
         for (tile, image) in posed.iter().enumerate() {
             if image.light.shadows {
+                let mut senc = self.gpu.device.create_command_encoder(&Default::default());
+                let encoder = if split { &mut senc } else { &mut encoder };
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     color_attachments: &[],
                     depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
@@ -553,6 +567,8 @@ impl Renderer {
                 pass.set_vertex_buffer(1, self.instances.slice(..));
                 pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
                 draw_objects(&mut pass, tile);
+                drop(pass);
+                if split { self.gpu.queue.submit([senc.finish()]); }
             }
             match &t.mode {
                 ModeTargets::Direct { depth } => geometry_pass(
@@ -603,14 +619,17 @@ impl Renderer {
         self.instance_scratch.clear();
         let mut ranges = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
-        let bake = self.bake.as_ref().map(|b| b.0.clone()).expect("draw calls ensure_bake first"); // ok: see draw
+        // Taken out while the instances are written (file meshes may be uploaded meanwhile), put back below.
+        let bake = self.bake.take().expect("draw calls ensure_bake first"); // ok: see draw
+        let atlas = &bake.1;
+        let light_maps = [1.0 / atlas.width as f32, 1.0 / atlas.height as f32, 0.0, 0.0];
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
             let objects: Vec<Object> = p.pins.iter().map(|pin| pin.object(p.pin_color)).chain(p.housing).collect();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, &bake)));
+                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, atlas)));
                 start..self.instance_scratch.len() as u32
             }));
             let mut draws = Vec::with_capacity(p.meshes.len());
@@ -657,10 +676,12 @@ impl Renderer {
                 world: rgb(p.background, 1.0, if light.world_light { 1.0 } else { 0.0 }),
                 pin_color: rgb(p.pin_color, bounce, 0.0),
                 housing_color: rgb(p.housing.map_or(p.nominal.housing_color, |h| h.color), bounce, 0.0),
+                light_maps,
             };
             let slot = tile * FRAME_SLOT as usize;
             self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
         }
+        self.bake = Some(bake);
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
@@ -685,15 +706,30 @@ impl Renderer {
     /// Makes sure the baked light of `nominal`'s scene is on the GPU (baked once per process and scene).
     fn ensure_bake(&mut self, nominal: &Nominal) {
         let inputs = bake_inputs(nominal);
-        if self.bake.as_ref().is_some_and(|(b, _)| b.inputs == inputs) {
+        if self.bake.as_ref().is_some_and(|(b, ..)| b.inputs == inputs) {
             return;
         }
         let start = Instant::now();
         let bake = baked(inputs);
         self.times.bake += start.elapsed();
-        let data: &[u8] = if bake.data.is_empty() { &[0; 16] } else { bytemuck::cast_slice(&bake.data) };
-        let buffer = upload(&self.gpu.device, "light maps", wgpu::BufferUsages::STORAGE, data);
-        self.bake = Some((bake, buffer));
+        let atlas = bake.atlas();
+        let halves: Vec<u16> = atlas.texels.iter().flatten().map(|&v| half::f16::from_f32(v).to_bits()).collect();
+        let texture = self.gpu.device.create_texture_with_data(
+            &self.gpu.queue,
+            &wgpu::TextureDescriptor {
+                label: Some("light maps"),
+                size: wgpu::Extent3d { width: atlas.width, height: atlas.height, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba16Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            bytemuck::cast_slice(&halves),
+        );
+        self.bake = Some((bake, atlas, texture.create_view(&Default::default())));
         self.frame_bind = None;
     }
 }
@@ -806,13 +842,13 @@ fn mesh_instance(m: &MeshObject) -> Instance {
 
 /// An object's instance, with the light map of the object of its label in the bake (a defective
 /// terminal keeps the light of its place; an object the bake does not know has none).
-fn instance(o: &Object, bake: &Bake) -> Instance {
-    let (start, cells) = bake.map_of(o.label).unwrap_or((0, [0; 3]));
+fn instance(o: &Object, atlas: &Atlas) -> Instance {
+    let ([x, y], cells) = atlas.strip_of(o.label).unwrap_or(([0, 0], [0; 3]));
     let model = o.rigid * DMat4::from_scale(o.half_extents);
     Instance {
         model: model.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(o.rigid).as_mat3().to_cols_array_2d(),
         color: [o.color[0] as f32, o.color[1] as f32, o.color[2] as f32, 1.0],
-        label: [o.label as u32, start, cells[0] | cells[1] << 8 | cells[2] << 16, 0],
+        label: [o.label as u32, x | y << 16, cells[0] | cells[1] << 8 | cells[2] << 16, 0],
     }
 }

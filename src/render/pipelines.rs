@@ -103,7 +103,13 @@ fn ssaa3_resolve(device: &wgpu::Device) -> (wgpu::RenderPipeline, wgpu::BindGrou
 
 impl Pipelines {
     pub fn new(device: &wgpu::Device, antialias: Antialias) -> Pipelines {
-        let shader = device.create_shader_module(wgpu::include_wgsl!("../../shaders/scene.wgsl"));
+        let shader = match std::env::var("XSHADER") {
+            Ok(f) => device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: None,
+                source: wgpu::ShaderSource::Wgsl(std::fs::read_to_string(f).unwrap().into()),
+            }),
+            Err(_) => device.create_shader_module(wgpu::include_wgsl!("../../shaders/scene.wgsl")),
+        };
         let uniform = wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
@@ -122,10 +128,10 @@ impl Pipelines {
                 wgpu::BindGroupLayoutEntry {
                     binding: 1,
                     visibility: fragment,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
                     },
                     count: None,
                 },
@@ -143,6 +149,12 @@ impl Pipelines {
                     binding: 3,
                     visibility: fragment,
                     ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: fragment,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
                     count: None,
                 },
             ],
