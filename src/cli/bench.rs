@@ -155,7 +155,9 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                 b.bake.as_secs_f64()
             );
         }
-        println!("(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: fxaa's CPU pass)");
+        println!(
+            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: fxaa's CPU pass)"
+        );
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&base);

@@ -222,7 +222,7 @@ struct Node {
 /// chart's axis first meets the shape (nodes beyond the outline move inwards until one does).
 fn surface_node(planes: &[(DVec3, f64)], c: usize, u: f64, v: f64) -> (DVec3, DVec3) {
     let (axis, ua, va) = chart_axes(c);
-    let sign = if c % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if c.is_multiple_of(2) { 1.0 } else { -1.0 };
     for k in 0..=20 {
         let s = 1.0 - k as f64 / 20.0;
         let mut o = DVec3::ZERO;

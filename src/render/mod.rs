@@ -148,7 +148,7 @@ const FRAME_SLOT: u64 = 256;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const LABEL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Uint;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
-const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth16Unorm;
 /// Shadow-map depth bias (in the map's 0..1 depth): back faces are stored, so this only has to absorb
 /// rounding.
 const SHADOW_BIAS: f32 = 2e-4;
@@ -163,8 +163,6 @@ struct Targets {
     label: wgpu::TextureView,
     color_readback: Readback,
     label_readback: Readback,
-    /// The shadow map (drawn again for every image before its geometry pass).
-    shadow: wgpu::TextureView,
     /// What only this anti-aliasing mode draws with.
     mode: ModeTargets,
 }
@@ -213,6 +211,9 @@ pub struct Renderer {
     /// The geometry pass's group 0 (frame uniform, light maps, shadow maps, sampler); made again when the
     /// targets or the bake change.
     frame_bind: Option<wgpu::BindGroup>,
+    /// The shadow map (drawn again for every image before its geometry pass) and its size, which
+    /// follows the image size and the scene's extent across the sun's rays ([`shadow_map_size`]).
+    shadow: Option<([u32; 2], wgpu::TextureView)>,
     /// Baked light of the current scene, its light-map atlas and the atlas's texture.
     bake: Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
     light_sampler: wgpu::Sampler,
@@ -302,6 +303,7 @@ impl Renderer {
             shadow_sampler,
             frame_bind: None,
             bake: None,
+            shadow: None,
             light_sampler,
             instances,
             targets: None,
@@ -384,25 +386,9 @@ impl Renderer {
                 ModeTargets::Ssaa3 { color, label, depth, resolve: resolve.clone(), resolve_bind }
             }
         };
-        // Shadow maps: about two texels per pixel across the scene (which fills most of the image).
-        let shadow_size = (2 * width.max(height) * factor).clamp(256, limit.min(4096));
-        let shadow_size: u32 = std::env::var("XSIZE").ok().and_then(|s| s.parse().ok()).unwrap_or(shadow_size);
-        let shadow = device
-            .create_texture(&wgpu::TextureDescriptor {
-                label: Some("shadow map"),
-                size: wgpu::Extent3d { width: shadow_size, height: shadow_size, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: SHADOW_FORMAT,
-                usage: attach | wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            })
-            .create_view(&Default::default());
         Ok(Targets {
             width,
             height,
-            shadow,
             color: view(&color_texture),
             label: view(&label_texture),
             color_readback: Readback::new(device, width, height, self.batch as u32, 4, "color readback"),
@@ -473,7 +459,9 @@ impl Renderer {
     /// buffers mapped.
     fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
         self.ensure_bake(&posed[0].nominal);
+        self.ensure_shadow_map(&posed[0].nominal, t.width, t.height);
         let (ranges, file_draws) = self.upload(posed);
+        let shadow_map = &self.shadow.as_ref().expect("ensure_shadow_map made it").1; // ok: set just above
         let frame_bind = self.frame_bind.get_or_insert_with(|| {
             let (_, _, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
             self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -482,7 +470,7 @@ impl Renderer {
                 entries: &[
                     frame_entry(&self.frames),
                     wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(light_maps) },
-                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&t.shadow) },
+                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(shadow_map) },
                     wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
                     wgpu::BindGroupEntry { binding: 4, resource: wgpu::BindingResource::Sampler(&self.light_sampler) },
                 ],
@@ -510,11 +498,14 @@ impl Renderer {
                 },
             })
         };
-        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
+        // `casters`: only what can cast a visible shadow (the shadow pass).
+        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize, casters: bool| {
             pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-            for (mesh, instances) in self.mesh_indices.iter().zip(&ranges[tile]) {
-                if !instances.is_empty() {
+            let skip_housing = casters && !housing_can_shadow(&posed[tile]);
+            for ((mesh, instances), shape) in self.mesh_indices.iter().zip(&ranges[tile]).zip(Shape::ALL) {
+                let skip = skip_housing && shape == Shape::Slab;
+                if !instances.is_empty() && !skip {
                     pass.draw_indexed(mesh.clone(), 0, instances.clone());
                 }
             }
@@ -542,19 +533,16 @@ impl Renderer {
             pass.set_pipeline(pipeline);
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
-            draw_objects(&mut pass, tile);
+            draw_objects(&mut pass, tile, false);
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         // Image by image, all into the same targets: its shadow map, its passes, its copy out.
-        let split = std::env::var_os("XSPLIT").is_some();
         for (tile, image) in posed.iter().enumerate() {
             if image.light.shadows {
-                let mut senc = self.gpu.device.create_command_encoder(&Default::default());
-                let encoder = if split { &mut senc } else { &mut encoder };
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     color_attachments: &[],
                     depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                        view: &t.shadow,
+                        view: shadow_map,
                         depth_ops: Some(wgpu::Operations {
                             load: wgpu::LoadOp::Clear(1.0),
                             store: wgpu::StoreOp::Store,
@@ -566,9 +554,7 @@ impl Renderer {
                 pass.set_pipeline(&p.shadow);
                 pass.set_vertex_buffer(1, self.instances.slice(..));
                 pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
-                draw_objects(&mut pass, tile);
-                drop(pass);
-                if split { self.gpu.queue.submit([senc.finish()]); }
+                draw_objects(&mut pass, tile, true);
             }
             match &t.mode {
                 ModeTargets::Direct { depth } => geometry_pass(
@@ -703,6 +689,31 @@ impl Renderer {
         self.file_meshes.len() - 1
     }
 
+    /// Makes sure the shadow map has the size [`shadow_map_size`] gives for this scene and image size.
+    fn ensure_shadow_map(&mut self, nominal: &Nominal, width: u32, height: u32) {
+        let factor = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
+        let size = shadow_map_size(nominal, width * factor, height * factor, self.gpu.limits.max_texture_dimension_2d);
+        if self.shadow.as_ref().is_some_and(|(s, _)| *s == size) {
+            return;
+        }
+        let view = self
+            .gpu
+            .device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some("shadow map"),
+                size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: SHADOW_FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+            .create_view(&Default::default());
+        self.shadow = Some((size, view));
+        self.frame_bind = None;
+    }
+
     /// Makes sure the baked light of `nominal`'s scene is on the GPU (baked once per process and scene).
     fn ensure_bake(&mut self, nominal: &Nominal) {
         let inputs = bake_inputs(nominal);
@@ -776,6 +787,20 @@ pub fn baked(inputs: BakeInputs) -> Arc<Bake> {
     b
 }
 
+/// The shadow map's size in texels for a scene drawn `width × height`: about two texels per pixel
+/// along the longer side of the scene's extent across the sun's rays (the scene fills most of the
+/// image), as many along the other as keep texels square. A function of the scene (its nominal objects
+/// and sun) and the image size only, so every image of a scene gets the same size whatever renderer
+/// draws it; per image the map is fitted to that image's objects and sun.
+fn shadow_map_size(nominal: &Nominal, width: u32, height: u32, limit: u32) -> [u32; 2] {
+    let corners: Vec<DVec3> = nominal.objects.iter().flat_map(object_corners).collect();
+    let fit = ShadowFit::of(&corners, -nominal.sun_direction);
+    let long = (2 * width.max(height)).clamp(256, limit.min(4096));
+    let ratio = (fit.extent[0].min(fit.extent[1]) / fit.extent[0].max(fit.extent[1]).max(1e-9)).clamp(0.0, 1.0);
+    let short = ((long as f64 * ratio).ceil() as u32).clamp(64.min(long), long);
+    if fit.extent[0] >= fit.extent[1] { [long, short] } else { [short, long] }
+}
+
 /// An image's shadow map: the sun's orthographic view fitted to the scene's bounds across and along
 /// its rays.
 struct ShadowFit {
@@ -812,6 +837,21 @@ impl ShadowFit {
     }
 }
 
+/// Whether the housing box can cast a shadow anyone sees. A box never shadows itself (it is convex);
+/// with the sun above its top face it can only shadow what lies below that face, and the terminals'
+/// parts below it are inside the housing (unseen) unless a terminal stands beyond its edge. Leaving
+/// it out of the shadow pass saves most of that pass's pixels on a software rasteriser.
+fn housing_can_shadow(p: &Posed) -> bool {
+    let Some(h) = &p.housing else { return false };
+    let to_housing = (h.rigid * DMat4::from_scale(h.half_extents)).inverse();
+    let sun_up = to_housing.transform_vector3(-p.sun_direction).z > 0.0;
+    let inside_below_top = |c: DVec3| {
+        let l = to_housing.transform_point3(c);
+        l.z >= 1.0 || (l.x.abs() <= 1.0 && l.y.abs() <= 1.0)
+    };
+    !(sun_up && p.pins.iter().all(|pin| object_corners(&pin.object(p.pin_color)).into_iter().all(inside_below_top)))
+}
+
 /// The 8 corners of an object's bounding box (the unit box through its transform), world space.
 fn object_corners(o: &Object) -> [DVec3; 8] {
     let m = o.rigid * DMat4::from_scale(o.half_extents);
@@ -829,7 +869,6 @@ fn object_corners(o: &Object) -> [DVec3; 8] {
 fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, contents: &[u8]) -> wgpu::Buffer {
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
 }
-
 
 fn mesh_instance(m: &MeshObject) -> Instance {
     Instance {

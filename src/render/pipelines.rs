@@ -103,13 +103,7 @@ fn ssaa3_resolve(device: &wgpu::Device) -> (wgpu::RenderPipeline, wgpu::BindGrou
 
 impl Pipelines {
     pub fn new(device: &wgpu::Device, antialias: Antialias) -> Pipelines {
-        let shader = match std::env::var("XSHADER") {
-            Ok(f) => device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: None,
-                source: wgpu::ShaderSource::Wgsl(std::fs::read_to_string(f).unwrap().into()),
-            }),
-            Err(_) => device.create_shader_module(wgpu::include_wgsl!("../../shaders/scene.wgsl")),
-        };
+        let shader = device.create_shader_module(wgpu::include_wgsl!("../../shaders/scene.wgsl"));
         let uniform = wgpu::BindGroupLayoutEntry {
             binding: 0,
             visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
@@ -159,10 +153,8 @@ impl Pipelines {
                 },
             ],
         });
-        let shadow_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("shadow"),
-            entries: &[uniform],
-        });
+        let shadow_layout = device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("shadow"), entries: &[uniform] });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
             bind_group_layouts: &[Some(&frame_layout)],
