@@ -189,7 +189,12 @@ impl Target {
         let lo = self.local.transform_point3(p);
         let ld = self.local.transform_vector3(d);
         let (near, far, entry) = clip(&self.planes, lo, ld)?;
-        (far > near.max(1e-6) && near > 0.0).then(|| (near, lo + ld * near, self.planes[entry].0))
+        // A ray from a point on the surface into the shape (a node on the crease where a terminal meets
+        // the housing) meets it at once.
+        (far > near.max(1e-6) && near > -1e-9).then(|| {
+            let near = near.max(0.0);
+            (near, lo + ld * near, self.planes[entry].0)
+        })
     }
 
     /// World normal of a local normal (normals transform with the inverse transpose).
