@@ -278,7 +278,8 @@ mod tests {
         mask.truncate((w * h) as usize);
         let s = MaskStats::of(&mask, w);
         for label in 0..=255u8 {
-            let at: Vec<(u32, u32)> = (0..w * h).filter(|&i| mask[i as usize] == label).map(|i| (i % w, i / w)).collect();
+            let at: Vec<(u32, u32)> =
+                (0..w * h).filter(|&i| mask[i as usize] == label).map(|i| (i % w, i / w)).collect();
             assert_eq!(s.count[label as usize], at.len() as u64, "label {label}");
             let bbox = (!at.is_empty()).then(|| {
                 let (x0, y0) = (at.iter().map(|p| p.0).min().unwrap_or(0), at.iter().map(|p| p.1).min().unwrap_or(0));
