@@ -1,22 +1,45 @@
-// Draws terminals and the housing: instanced unit meshes, flat shaded (Lambert sun + ambient +
-// Blinn-Phong highlight) into a linear-light colour target the hardware encodes to sRGB, and/or
-// the instance label into an 8-bit integer target (the mask: one sample per pixel, nearest wins).
-//
-// Light is computed per vertex: with a directional sun and one normal per face, the diffuse and
-// ambient terms are exactly constant over a face; only the highlight varies, smoothly, and the
-// housing's large top face is a fine grid (`unit_slab`) so interpolating it is accurate. On a
-// software rasteriser this halves the cost of a frame compared with lighting every fragment.
+// Draws terminals and the housing the way Blender's Cycles lights a material without a node tree:
+// a pure diffuse (Lambert) surface of the material's colour, lit by
+// * the sun: irradiance `strength` on a perpendicular surface, so radiance = albedo · E · cos θ / π,
+//   blocked by every object: a shadow map per image (`vs_shadow`: a depth-only pass from the sun over
+//   the scene's light-space bounds, back faces only, so a lit face never shadows itself) read with four
+//   bilinear comparison taps spread over the pixel's footprint (or the penumbra of the sun's disc when
+//   wider), so shadow edges are anti-aliased;
+// * the world: a uniform environment of the world colour, seen through the sky visibility of the point
+//   (the cosine-weighted share of the hemisphere no object hides);
+// * bounce light: what the other surfaces reflect towards the point.
+// The last two are view independent: they are baked once per scene into small light maps on every
+// object's faces (`render::bake`), one texture, read per fragment with one bilinear sample.
+// Output: linear light into a target the hardware encodes to sRGB, and/or the instance label into an
+// 8-bit integer target (the mask: one sample per pixel, nearest wins).
 
 struct Frame {
     clip_from_world: mat4x4<f32>,
-    camera_position: vec4<f32>,
-    // Unit vector from a surface toward the sun.
+    // This image's shadow map: x, y its texture coordinates, z its depth (0 = nearest the sun).
+    shadow_from_world: mat4x4<f32>,
+    // xyz: unit vector from a surface toward the sun.
     to_sun: vec4<f32>,
-    // x: sun diffuse scale (strength / pi), y: ambient, z: specular weight, w: shininess.
+    // x: sun irradiance / pi, y: extra uniform ambient (not Blender's), z: 1 = cast shadows.
     light: vec4<f32>,
+    // x, y: the penumbra's half width in texture units per unit of shadow depth (tan of the sun's
+    // angular radius, scaled); z: depth bias.
+    shadow: vec4<f32>,
+    // World (environment) colour, linear; w: 1 = the world lights the scene.
+    world: vec4<f32>,
+    // Terminal and housing colours for the baked bounce light (scaled by this image's sun).
+    pin_color: vec4<f32>,
+    housing_color: vec4<f32>,
+    // xy: 1 / the light-map texture's size in texels.
+    light_maps: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
+// Light maps (render::bake::Atlas), a texel per node: x sky visibility, y irradiance from terminals
+// per unit terminal colour, z the same from the housing.
+@group(0) @binding(1) var light_maps: texture_2d<f32>;
+@group(0) @binding(2) var shadow_map: texture_depth_2d;
+@group(0) @binding(3) var shadow_sampler: sampler_comparison;
+@group(0) @binding(4) var light_sampler: sampler;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -35,45 +58,120 @@ struct InstanceIn {
     @location(7) rot_1: vec3<f32>,
     @location(8) rot_2: vec3<f32>,
     @location(9) color: vec4<f32>,
-    @location(10) label: u32,
+    // x: label; y: where the object's light-map strip starts in the texture (x | y << 16); z: its
+    // cells along local x, y, z (8 bits each; 0 = no light map).
+    @location(10) label: vec4<u32>,
 };
 
 struct VertexOut {
     @builtin(position) clip: vec4<f32>,
-    // Lit colour, linear.
-    @location(0) color: vec3<f32>,
-    @location(1) @interpolate(flat) label: u32,
+    @location(0) @interpolate(flat) albedo: vec3<f32>,
+    // Albedo times the sun's radiance factor (E cos θ / π) before shadowing.
+    @location(1) @interpolate(flat) sunlit: vec3<f32>,
+    // Position in the shadow map.
+    @location(2) shadow: vec3<f32>,
+    // Position in the light maps (texture coordinates: linear over a face).
+    @location(3) light_uv: vec2<f32>,
+    @location(4) @interpolate(flat) label: u32,
 };
+
+// Where unit-mesh point `p` of a face with local normal `n` lies in the light maps: the face's chart is
+// its normal's dominant axis and side (ties go to z, then y, as in render::bake), charts +x, -x, +y,
+// -y, +z, -z side by side in the object's strip, a texel per node, nodes over [-1, 1] on the chart's
+// two other axes.
+fn light_uv(p: vec3<f32>, n: vec3<f32>, map: vec4<u32>) -> vec2<f32> {
+    if map.z == 0u {
+        return frame.light_maps.xy;
+    }
+    let nodes = vec3<u32>(map.z & 255u, (map.z >> 8u) & 255u, (map.z >> 16u) & 255u) + vec3<u32>(1u);
+    let a = abs(n);
+    var axis = 0u;
+    if a.z >= a.x && a.z >= a.y {
+        axis = 2u;
+    } else if a.y >= a.x {
+        axis = 1u;
+    }
+    let c = 2u * axis + select(0u, 1u, n[axis] < 0.0);
+    // Chart widths: along y for ±x, z for ±y, x for ±z.
+    let offset = select(0u, nodes.y, c >= 1u) + select(0u, nodes.y, c >= 2u) + select(0u, nodes.z, c >= 3u)
+        + select(0u, nodes.z, c >= 4u) + select(0u, nodes.x, c >= 5u);
+    let ua = (axis + 1u) % 3u;
+    let va = (axis + 2u) % 3u;
+    let f = (vec2<f32>(p[ua], p[va]) + 1.0) * 0.5 * vec2<f32>(f32(nodes[ua] - 1u), f32(nodes[va] - 1u));
+    let origin = vec2<f32>(f32((map.y & 65535u) + offset), f32(map.y >> 16u));
+    return (origin + 0.5 + f) * frame.light_maps.xy;
+}
 
 @vertex
 fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
     let rot = mat3x3<f32>(i.rot_0, i.rot_1, i.rot_2);
     let world = model * vec4<f32>(v.position, 1.0);
+    let n = normalize(rot * v.normal);
     var out: VertexOut;
     out.clip = frame.clip_from_world * world;
-    out.color = shade(world.xyz, rot * v.normal, i.color.rgb);
-    out.label = i.label;
+    out.albedo = i.color.rgb;
+    out.sunlit = i.color.rgb * (frame.light.x * max(dot(n, frame.to_sun.xyz), 0.0));
+    out.shadow = (frame.shadow_from_world * world).xyz;
+    out.light_uv = light_uv(v.position, v.normal, i.label);
+    out.label = i.label.x;
     return out;
 }
 
-fn shade(world: vec3<f32>, normal: vec3<f32>, color: vec3<f32>) -> vec3<f32> {
-    let n = normalize(normal);
-    let l = frame.to_sun.xyz;
-    let ndl = max(dot(n, l), 0.0);
-    let view = normalize(frame.camera_position.xyz - world);
-    let h = normalize(l + view);
-    let highlight = select(0.0, pow(max(dot(n, h), 0.0), frame.light.w), ndl > 0.0);
-    return color * (frame.light.y + frame.light.x * ndl) + vec3<f32>(frame.light.z * frame.light.x * highlight);
+// Share of the sun's disc seen from the pixel around shadow-map point `s` (1 = lit): four bilinear
+// comparison taps at the pixel's quarter points (`dx`, `dy`: the step to the next pixel in the map),
+// spread further when the penumbra (estimated from the depth of the occluder at the centre) is wider.
+fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
+    let size = textureDimensions(shadow_map);
+    let reference = s.z - frame.shadow.z;
+    let texel = clamp(vec2<i32>(s.xy * vec2<f32>(size)), vec2<i32>(0), vec2<i32>(size) - vec2<i32>(1));
+    let occluder = textureLoad(shadow_map, texel, 0);
+    let penumbra = length(max(reference - occluder, 0.0) * frame.shadow.xy);
+    var a = 0.25 * dx;
+    var b = 0.25 * dy;
+    a *= max(1.0, 0.5 * penumbra / max(length(a), 1e-9));
+    b *= max(1.0, 0.5 * penumbra / max(length(b), 1e-9));
+    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b, reference);
+    return 0.25 * v;
+}
+
+fn shade(in: VertexOut) -> vec3<f32> {
+    // The step to the next pixel in the shadow map (taken here, in uniform control flow).
+    let dx = dpdx(in.shadow.xy);
+    let dy = dpdy(in.shadow.xy);
+    // Sky visibility, light from terminals and from the housing.
+    let b = textureSampleLevel(light_maps, light_sampler, in.light_uv, 0.0).xyz;
+    let env = frame.world.rgb * (frame.world.w * b.x) + frame.pin_color.rgb * b.y + frame.housing_color.rgb * b.z;
+    var sun = in.sunlit;
+    if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {
+        sun *= sun_visibility(in.shadow, dx, dy);
+    }
+    return in.albedo * (env + vec3<f32>(frame.light.y)) + sun;
 }
 
 @fragment
 fn fs_color(in: VertexOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(in.color, 1.0);
+    return vec4<f32>(shade(in), 1.0);
+}
+
+struct LabelOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) label: u32,
+};
+
+// msaa4's separate mask pass: position and label only.
+@vertex
+fn vs_label(v: VertexIn, i: InstanceIn) -> LabelOut {
+    let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
+    let world = model * vec4<f32>(v.position, 1.0);
+    return LabelOut(frame.clip_from_world * world, i.label.x);
 }
 
 @fragment
-fn fs_label(in: VertexOut) -> @location(0) u32 {
+fn fs_label(in: LabelOut) -> @location(0) u32 {
     return in.label;
 }
 
@@ -84,5 +182,13 @@ struct BothOut {
 
 @fragment
 fn fs_both(in: VertexOut) -> BothOut {
-    return BothOut(vec4<f32>(in.color, 1.0), in.label);
+    return BothOut(vec4<f32>(shade(in), 1.0), in.label);
+}
+
+// The shadow map's depth pass: positions in the sun's orthographic view.
+@vertex
+fn vs_shadow(v: VertexIn, i: InstanceIn) -> @builtin(position) vec4<f32> {
+    let model = mat4x4<f32>(i.model_0, i.model_1, i.model_2, i.model_3);
+    let s = frame.shadow_from_world * (model * vec4<f32>(v.position, 1.0));
+    return vec4<f32>(2.0 * s.x - 1.0, 1.0 - 2.0 * s.y, s.z, 1.0);
 }

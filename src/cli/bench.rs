@@ -5,10 +5,63 @@
 use super::tune_software_rasteriser;
 use clap::Args;
 use pinsynth::dataset::DatasetOptions;
+use pinsynth::params::Planner;
 use pinsynth::progress::Quiet;
+use pinsynth::render::{Pixels, Renderer, StageTimes};
 use pinsynth::run::{RunOptions, render_dataset};
 use pinsynth::spec::Scene;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Time per stage over a run of images on one worker.
+struct Budget {
+    images: u64,
+    pose: Duration,
+    render: StageTimes,
+    truth: Duration,
+    encode: Duration,
+    write: Duration,
+    /// One bake of the scene's light, timed afresh.
+    bake: Duration,
+}
+
+/// Renders `count` images of `scene` on one thread, stage by stage, writing image and mask PNGs into `dir`.
+fn stage_budget(scene: &Scene, dir: &Path, count: u64) -> anyhow::Result<Budget> {
+    std::fs::create_dir_all(dir)?;
+    let planner = Planner::new(scene);
+    let mut renderer = Renderer::new(scene.image.antialias, 1)?;
+    let images = count.clamp(1, planner.image_count());
+    let (mut pose, mut truth, mut encode, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut pixels = Pixels::default();
+    let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
+    for index in 0..images {
+        let t0 = Instant::now();
+        let params = planner.image(index);
+        let posed = pinsynth::geometry::pose(scene, &terminals, &params);
+        let t1 = Instant::now();
+        renderer.render(&posed, &mut pixels)?;
+        let t2 = Instant::now();
+        let record = pinsynth::truth::record(&params, &posed, &pixels, None, false);
+        let t3 = Instant::now();
+        let rgb = pinsynth::codec::png_rgb(&pixels.rgb, pixels.width, pixels.height)?;
+        let mask = pinsynth::codec::png_gray(&pixels.mask, pixels.width, pixels.height)?;
+        let t4 = Instant::now();
+        std::fs::write(dir.join(format!("{index}.png")), rgb)?;
+        std::fs::write(dir.join(format!("{index}.mask.png")), mask)?;
+        std::hint::black_box(record);
+        let t5 = Instant::now();
+        pose += t1 - t0;
+        truth += t3 - t2;
+        encode += t4 - t3;
+        write += t5 - t4;
+    }
+    // Bakes are shared within a process (the throughput row already made this one): time one afresh.
+    let nominal = pinsynth::geometry::Nominal::of(scene, &terminals);
+    let t = Instant::now();
+    std::hint::black_box(pinsynth::render::bake::Bake::new(pinsynth::render::bake_inputs(&nominal)));
+    let bake = t.elapsed();
+    Ok(Budget { images, pose, render: renderer.stage_times(), truth, encode, write, bake })
+}
 
 /// Blender 3.4.1 Workbench (8× AA), median seconds per image on the 2-core reference machine.
 const BLENDER_WORKBENCH_S: [(u32, f64); 2] = [(224, 0.074), (512, 0.157)];
@@ -61,6 +114,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         "size", "aa", "truth", "seconds", "images/s", "x Blender WB"
     );
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
+    let mut budgets = Vec::new();
     let result = (|| -> anyhow::Result<()> {
         let mut row = 0;
         for &size in &a.sizes {
@@ -90,8 +144,36 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     s.images_per_second(),
                     blender
                 );
+                let dir = base.join(format!("{row:02}-stages"));
+                budgets.push((size, aa.clone(), stage_budget(&scene, &dir, a.count.min(300))?));
             }
         }
+        println!();
+        println!("Where one image's time goes (ms/image; one worker, the stages one after the other):");
+        println!(
+            "{:>5}  {:<6}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
+            "size", "aa", "pose", "render", "readback", "AA", "truth", "encode", "write", "total", "bake (once)"
+        );
+        for (size, aa, b) in &budgets {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3 / b.images as f64;
+            let r = &b.render;
+            let total = b.pose + r.render + r.readback + r.antialias + b.truth + b.encode + b.write;
+            println!(
+                "{size:>5}  {aa:<6}  {:>6.3}  {:>7.3}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}   {:>10.2}s",
+                ms(b.pose),
+                ms(r.render),
+                ms(r.readback),
+                ms(r.antialias),
+                ms(b.truth),
+                ms(b.encode),
+                ms(b.write),
+                ms(total),
+                b.bake.as_secs_f64()
+            );
+        }
+        println!(
+            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: fxaa's CPU pass)"
+        );
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&base);

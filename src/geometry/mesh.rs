@@ -72,8 +72,9 @@ pub fn unit_box() -> Mesh {
     m
 }
 
-/// The unit box with its top and bottom faces cut into `n × n` quads: a large face is lit per vertex
-/// (see `shaders/scene.wgsl`), and a finer grid keeps its highlight smooth. Used for the housing.
+/// The unit box with its top and bottom faces cut into `n × n` quads (once for light computed per
+/// vertex; the grid stays because the housing's mask edges are rasterised from these triangles). Used
+/// for the housing.
 pub fn unit_slab(n: u32) -> Mesh {
     let mut m = Mesh::default();
     let step = 2.0 / n as f32;

@@ -105,6 +105,37 @@ pub struct Posed {
     /// Terminal colour, linear RGB.
     pub pin_color: [f64; 3],
     pub light: Light,
+    /// The scene without this image's defect and randomization (what the baked light depends on).
+    pub nominal: std::sync::Arc<Nominal>,
+}
+
+/// Every object of a scene in its nominal place (no defect, no randomization), and the scene's own
+/// light and colours: what `render::bake` bakes the world and bounce light from, once per scene.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Nominal {
+    pub objects: Vec<Object>,
+    /// Direction sunlight travels (unit).
+    pub sun_direction: DVec3,
+    pub light: Light,
+    pub background: [f64; 3],
+    pub pin_color: [f64; 3],
+    pub housing_color: [f64; 3],
+}
+
+impl Nominal {
+    /// The objects drawn as instances (terminals of the unit shapes, the housing's boxes) of `scene`
+    /// without defect or randomization; terminals drawn from meshes have no baked light.
+    pub fn of(scene: &Scene, terminals: &Terminals) -> Nominal {
+        let posed = pose_only(scene, terminals, None, None);
+        Nominal {
+            objects: posed.drawables().0,
+            sun_direction: posed.sun_direction,
+            light: scene.light.clone(),
+            background: scene.image.background,
+            pin_color: scene.pin.color,
+            housing_color: scene.housing.color,
+        }
+    }
 }
 
 impl Posed {
@@ -203,7 +234,17 @@ impl PosedPin {
 /// Places every object of `scene` for the image described by `params`; `terminals` is
 /// `Terminals::new(&scene.pin)`, built once per run.
 pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed {
-    let randomized = params.randomize.as_ref().map(|s| crate::randomize::effective_scene(scene, s));
+    let posed = pose_only(scene, terminals, params.defect.as_ref(), params.randomize.as_ref());
+    Posed { nominal: Arc::new(Nominal::of(scene, terminals)), ..posed }
+}
+
+fn pose_only(
+    scene: &Scene,
+    terminals: &Terminals,
+    defect: Option<&crate::sweep::Defect>,
+    randomize: Option<&crate::randomize::Sampled>,
+) -> Posed {
+    let randomized = randomize.map(|s| crate::randomize::effective_scene(scene, s));
     // A mesh housing holds world coordinates; randomize's housing_offset moves it by the change of
     // housing.center, as it moves the box.
     let nominal_housing_center = DVec3::from(scene.housing.center);
@@ -226,7 +267,7 @@ pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed
         let label = conventions::pin_label(x, y, l.rows);
         let transform = DMat4::from_translation(p0);
         let nominal = PosedPin { x, y, kind, label, transform, defective: false, shape: shape.clone(), bend: None };
-        match &params.defect {
+        match defect {
             Some(d) if d.pin == [x, y] => {
                 nominal_defect_pin = Some(nominal.clone());
                 if !d.missing {
@@ -275,5 +316,6 @@ pub fn pose(scene: &Scene, terminals: &Terminals, params: &ImageParams) -> Posed
         background: scene.image.background,
         pin_color: scene.pin.color,
         light: scene.light.clone(),
+        nominal: Default::default(),
     }
 }

@@ -1,7 +1,8 @@
 //! The wgpu renderer: one device, pipelines and buffers made once and reused; images are drawn in
-//! batches, side by side in one atlas texture (one viewport each), so the fixed cost of a render pass,
-//! a submission and a readback is paid once per batch. Each image only adds a uniform slot and its
-//! instances. Out come an sRGB colour image and an 8-bit instance mask per image.
+//! batches, one submission and one readback per batch: each image is drawn into the same one-image
+//! targets (so its bytes never depend on its place in a batch) and copied into its slot of the
+//! readback buffers. Each image only adds a uniform slot and its instances. Out come an sRGB colour
+//! image and an 8-bit instance mask per image.
 //!
 //! Anti-aliasing of the colour image ([`Antialias`]):
 //! * `exact` (default): one pass writing colour and label, then the pixels edges cross resolved on the
@@ -14,7 +15,12 @@
 //! * `none`: one pass writing colour and label.
 //!
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.
+//!
+//! Light (`shaders/scene.wgsl`): Lambert sun with shadows from a shadow map drawn per image (a depth
+//! pass from the sun before the geometry pass, one layer per image of a batch), plus the world and
+//! bounce light baked once per scene into light maps ([`bake`]).
 
+pub mod bake;
 pub mod exact;
 pub mod fxaa;
 mod pipelines;
@@ -22,15 +28,17 @@ mod readback;
 mod srgb;
 mod vertex;
 
-use crate::geometry::{MeshObject, Object, Posed, Shape};
+use crate::geometry::{MeshObject, Nominal, Object, Posed, Shape};
 use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
+use bake::{Atlas, Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
-use glam::{DMat3, DMat4};
+use glam::{DMat3, DMat4, DVec3, DVec4};
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use vertex::GpuVertex;
 use wgpu::util::DeviceExt;
 
@@ -116,9 +124,14 @@ pub struct Pixels {
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct FrameUniform {
     clip_from_world: [[f32; 4]; 4],
-    camera_position: [f32; 4],
+    shadow_from_world: [[f32; 4]; 4],
     to_sun: [f32; 4],
     light: [f32; 4],
+    shadow: [f32; 4],
+    world: [f32; 4],
+    pin_color: [f32; 4],
+    housing_color: [f32; 4],
+    light_maps: [f32; 4],
 }
 
 /// Per-instance vertex data.
@@ -128,7 +141,8 @@ struct Instance {
     model: [[f32; 4]; 4],
     rotation: [[f32; 3]; 3],
     color: [f32; 4],
-    label: u32,
+    /// Label; where the object's light map starts; its cells along x, y, z (8 bits each, 0 = none).
+    label: [u32; 4],
 }
 
 /// At most 254 terminals + the housing per image (a shroud: up to 6 boxes; or one mesh).
@@ -138,13 +152,15 @@ const FRAME_SLOT: u64 = 256;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const LABEL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Uint;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth16Unorm;
+/// Shadow-map depth bias (in the map's 0..1 depth): back faces are stored, so this only has to absorb
+/// rounding.
+const SHADOW_BIAS: f32 = 2e-4;
 
-/// Atlas textures and readback buffers for one image size.
+/// Targets of one image size and readback buffers for a batch of them.
 struct Targets {
     width: u32,
     height: u32,
-    /// Tiles per atlas row; the atlas holds `batch` tiles.
-    columns: u32,
     color_texture: wgpu::Texture,
     label_texture: wgpu::Texture,
     color: wgpu::TextureView,
@@ -196,18 +212,45 @@ pub struct Renderer {
     /// Index range of each [`Shape`]'s mesh in the shared index buffer.
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
-    /// vertex and 32-bit index buffers ([`vertex::double_sided`]) and its index count.
-    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32)>,
+    /// vertex and 32-bit index buffers ([`vertex::single_sided`] for closed solids, else
+    /// [`vertex::double_sided`]), its index count and its bounds.
+    #[allow(clippy::type_complexity)]
+    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32, [DVec3; 2])>,
     /// Meshes made per image (bent terminals), rewritten every batch; grown when a batch needs more.
     image_meshes: ImageMeshes,
     frames: wgpu::Buffer,
-    frame_bind: wgpu::BindGroup,
+    /// The frame uniform alone, for the shadow pass.
+    shadow_bind: wgpu::BindGroup,
+    shadow_sampler: wgpu::Sampler,
+    /// The geometry pass's group 0 (frame uniform, light maps, shadow maps, sampler); made again when the
+    /// targets or the bake change.
+    frame_bind: Option<wgpu::BindGroup>,
+    /// The shadow map (drawn again for every image before its geometry pass) and its size, which
+    /// follows the image size and the scene's extent across the sun's rays ([`shadow_map_size`]).
+    shadow: Option<([u32; 2], wgpu::TextureView)>,
+    /// Baked light of the current scene, its light-map atlas and the atlas's texture.
+    bake: Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
+    light_sampler: wgpu::Sampler,
     instances: wgpu::Buffer,
     targets: Option<Targets>,
     /// What runs on the CPU after readback.
     cpu_pass: CpuPass,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
+    times: StageTimes,
+}
+
+/// Where a renderer's time went so far (wall clock, summed over images).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimes {
+    /// Baking scenes' light (once per scene and process; zero when another renderer did it first).
+    pub bake: Duration,
+    /// Uploading, drawing (shadow map, geometry; msaa4's and ssaa3's anti-aliasing) and waiting for the GPU.
+    pub render: Duration,
+    /// Copying pixels out of the mapped readback buffers.
+    pub readback: Duration,
+    /// CPU anti-aliasing (fxaa).
+    pub antialias: Duration,
 }
 
 impl Renderer {
@@ -245,17 +288,24 @@ impl Renderer {
         let frames = buffer("frames", wgpu::BufferUsages::UNIFORM, FRAME_SLOT * batch as u64);
         let instances =
             buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
-        let frame_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("frame"),
-            layout: &pipelines.frame_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: &frames,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
-                }),
-            }],
+        let shadow_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("shadow"),
+            layout: &pipelines.shadow_layout,
+            entries: &[frame_entry(&frames)],
+        });
+        // Bilinear comparison: each tap is a 2×2 percentage-closer filter.
+        let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("shadow"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            compare: Some(wgpu::CompareFunction::LessEqual),
+            ..Default::default()
+        });
+        let light_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("light maps"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
         });
         Renderer {
             antialias,
@@ -267,7 +317,12 @@ impl Renderer {
             file_meshes: Vec::new(),
             image_meshes: ImageMeshes::default(),
             frames,
-            frame_bind,
+            shadow_bind,
+            shadow_sampler,
+            frame_bind: None,
+            bake: None,
+            shadow: None,
+            light_sampler,
             instances,
             targets: None,
             cpu_pass: match antialias {
@@ -277,12 +332,18 @@ impl Renderer {
             },
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
+            times: StageTimes::default(),
             gpu,
         }
     }
 
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
+    }
+
+    /// Time spent per stage so far.
+    pub fn stage_times(&self) -> StageTimes {
+        self.times
     }
 
     /// The most images [`Renderer::render_batch`] takes at once.
@@ -298,11 +359,12 @@ impl Renderer {
         if needed > limit {
             return Err(RenderError::TooLarge { width, height, antialias: self.antialias.as_str(), needed, limit });
         }
-        // Tiles in rows of `columns`, as many rows as the batch needs, within the texture limit.
-        let columns = (limit / (width * factor)).clamp(1, self.batch as u32);
-        let rows = (self.batch as u32).div_ceil(columns).min(limit / (height * factor)).max(1);
-        self.batch = self.batch.min((columns * rows) as usize);
-        let size = (width * columns, height * rows);
+        // Every image is drawn into the same one-image targets (at the same pixel positions, so an image's
+        // bytes never depend on its place in a batch) and copied into its slot of the readback buffers,
+        // which stack the batch's images (at most 256 MiB of colour).
+        let per_image = u64::from(width.div_ceil(64) * 64) * u64::from(height) * 4;
+        self.batch = self.batch.min(((256 << 20) / per_image).max(1) as usize);
+        let size = (width, height);
         let device = &self.gpu.device;
         let texture = |label: &str, format, (w, h): (u32, u32), samples: u32, usage| {
             device.create_texture(&wgpu::TextureDescriptor {
@@ -350,11 +412,10 @@ impl Renderer {
         Ok(Targets {
             width,
             height,
-            columns,
             color: view(&color_texture),
             label: view(&label_texture),
-            color_readback: Readback::new(device, size.0, size.1, 4, "color readback"),
-            label_readback: Readback::new(device, size.0, size.1, 1, "label readback"),
+            color_readback: Readback::new(device, width, height, self.batch as u32, 4, "color readback"),
+            label_readback: Readback::new(device, width, height, self.batch as u32, 1, "label readback"),
             color_texture,
             label_texture,
             mode,
@@ -375,13 +436,24 @@ impl Renderer {
         // The targets are taken out while drawing and put back afterwards, even on an error.
         let t = match self.targets.take() {
             Some(t) if t.width == width && t.height == height => t,
-            _ => self.make_targets(width, height)?,
+            _ => {
+                self.frame_bind = None;
+                self.make_targets(width, height)?
+            }
         };
-        // Images of another size or background than the first go in their own batches.
-        let same = |p: &Posed| p.camera.width == width && p.camera.height == height && p.background == first.background;
+        // Images of another size, background or scene than the first go in their own batches.
+        let same = |p: &Posed| {
+            p.camera.width == width
+                && p.camera.height == height
+                && p.background == first.background
+                && (Arc::ptr_eq(&p.nominal, &first.nominal) || p.nominal == first.nominal)
+        };
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
+        let (start, baked_before) = (Instant::now(), self.times.bake);
+        let mut drawn_at = start;
         let drawn = self.draw(&t, &posed[..n]).and_then(|()| {
-            let origins: Vec<(u32, u32)> = (0..n).map(|tile| tile_origin(tile, t.columns, width, height)).collect();
+            drawn_at = Instant::now();
+            let origins: Vec<(u32, u32)> = (0..n as u32).map(|tile| (0, tile * height)).collect();
             let size = (width, height);
             t.color_readback.read_tiles(
                 3,
@@ -392,6 +464,9 @@ impl Renderer {
         });
         self.targets = Some(t);
         drawn?;
+        let read = Instant::now();
+        self.times.render += (drawn_at - start).saturating_sub(self.times.bake - baked_before);
+        self.times.readback += read - drawn_at;
         for (px, p) in out[..n].iter_mut().zip(posed) {
             px.width = width;
             px.height = height;
@@ -401,13 +476,31 @@ impl Renderer {
                 CpuPass::Exact(pass) => pass.apply(p, px),
             }
         }
+        self.times.antialias += read.elapsed();
         if n < posed.len() { self.render_batch(&posed[n..], &mut out[n..]) } else { Ok(()) }
     }
 
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
     fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
+        self.ensure_bake(&posed[0].nominal);
+        self.ensure_shadow_map(&posed[0].nominal, t.width, t.height);
         let (ranges, file_draws, image_draws) = self.upload(posed);
+        let shadow_map = &self.shadow.as_ref().expect("ensure_shadow_map made it").1; // ok: set just above
+        let frame_bind = self.frame_bind.get_or_insert_with(|| {
+            let (_, _, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
+            self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("frame"),
+                layout: &self.pipelines.frame_layout,
+                entries: &[
+                    frame_entry(&self.frames),
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(light_maps) },
+                    wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(shadow_map) },
+                    wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
+                    wgpu::BindGroupEntry { binding: 4, resource: wgpu::BindingResource::Sampler(&self.light_sampler) },
+                ],
+            })
+        });
         let p = &self.pipelines;
         let [r, g, b] = posed[0].background;
         let clear = wgpu::Color { r, g, b, a: 1.0 };
@@ -430,8 +523,33 @@ impl Renderer {
                 },
             })
         };
-        let scale = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
+        // `casters`: only what can cast a visible shadow (the shadow pass).
+        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize, casters: bool| {
+            pass.set_vertex_buffer(0, self.vertices.slice(..));
+            pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
+            let skip_housing = casters && !housing_can_shadow(&posed[tile]);
+            for ((mesh, instances), shape) in self.mesh_indices.iter().zip(&ranges[tile]).zip(Shape::ALL) {
+                let skip = skip_housing && shape == Shape::Slab;
+                if !instances.is_empty() && !skip {
+                    pass.draw_indexed(mesh.clone(), 0, instances.clone());
+                }
+            }
+            for (file_mesh, instances) in &file_draws[tile] {
+                let (_, vertices, indices, count, _) = &self.file_meshes[*file_mesh];
+                pass.set_vertex_buffer(0, vertices.slice(..));
+                pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..*count, 0, instances.clone());
+            }
+            if let Some((vertices, indices)) = self.image_meshes.buffers() {
+                pass.set_vertex_buffer(0, vertices.slice(..));
+                pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                for (range, instance) in &image_draws[tile] {
+                    pass.draw_indexed(range.clone(), 0, *instance..*instance + 1);
+                }
+            }
+        };
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
+                             tile: usize,
                              colors: &[Option<wgpu::RenderPassColorAttachment>],
                              depth,
                              pipeline: &wgpu::RenderPipeline| {
@@ -445,72 +563,69 @@ impl Renderer {
                 ..Default::default()
             });
             pass.set_pipeline(pipeline);
-            pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_vertex_buffer(1, self.instances.slice(..));
-            pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-            for (tile, shapes) in ranges.iter().enumerate() {
-                let (x, y) = tile_origin(tile, t.columns, t.width * scale, t.height * scale);
-                pass.set_viewport(x as f32, y as f32, (t.width * scale) as f32, (t.height * scale) as f32, 0.0, 1.0);
-                pass.set_scissor_rect(x, y, t.width * scale, t.height * scale);
-                pass.set_bind_group(0, &self.frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
-                pass.set_vertex_buffer(0, self.vertices.slice(..));
-                for (mesh, instances) in self.mesh_indices.iter().zip(shapes) {
-                    if !instances.is_empty() {
-                        pass.draw_indexed(mesh.clone(), 0, instances.clone());
-                    }
-                }
-                for (file_mesh, instances) in &file_draws[tile] {
-                    let (_, vertices, indices, count) = &self.file_meshes[*file_mesh];
-                    pass.set_vertex_buffer(0, vertices.slice(..));
-                    pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..*count, 0, instances.clone());
-                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-                }
-                if let Some((vertices, indices)) = self.image_meshes.buffers() {
-                    for (range, instance) in &image_draws[tile] {
-                        pass.set_vertex_buffer(0, vertices.slice(..));
-                        pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-                        pass.draw_indexed(range.clone(), 0, *instance..*instance + 1);
-                    }
-                    pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-                }
-            }
+            pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
+            draw_objects(&mut pass, tile, false);
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        match &t.mode {
-            ModeTargets::Direct { depth } => geometry_pass(
-                &mut encoder,
-                &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
-                depth,
-                &p.geometry,
-            ),
-            ModeTargets::Msaa4 { color, depth, label_pipeline, label_depth } => {
-                geometry_pass(
-                    &mut encoder,
-                    &[color_att(color, Some(&t.color), wgpu::StoreOp::Discard)],
-                    depth,
-                    &p.geometry,
-                );
-                geometry_pass(&mut encoder, &[label_att(&t.label)], label_depth, label_pipeline);
-            }
-            ModeTargets::Ssaa3 { color, label, depth, resolve, resolve_bind } => {
-                geometry_pass(
-                    &mut encoder,
-                    &[color_att(color, None, wgpu::StoreOp::Store), label_att(label)],
-                    depth,
-                    &p.geometry,
-                );
+        // Image by image, all into the same targets: its shadow map, its passes, its copy out.
+        for (tile, image) in posed.iter().enumerate() {
+            if image.light.shadows {
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    color_attachments: &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                    color_attachments: &[],
+                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                        view: shadow_map,
+                        depth_ops: Some(wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(1.0),
+                            store: wgpu::StoreOp::Store,
+                        }),
+                        stencil_ops: None,
+                    }),
                     ..Default::default()
                 });
-                pass.set_pipeline(resolve);
-                pass.set_bind_group(0, resolve_bind, &[]);
-                pass.draw(0..3, 0..1);
+                pass.set_pipeline(&p.shadow);
+                pass.set_vertex_buffer(1, self.instances.slice(..));
+                pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
+                draw_objects(&mut pass, tile, true);
             }
+            match &t.mode {
+                ModeTargets::Direct { depth } => geometry_pass(
+                    &mut encoder,
+                    tile,
+                    &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                    depth,
+                    &p.geometry,
+                ),
+                ModeTargets::Msaa4 { color, depth, label_pipeline, label_depth } => {
+                    geometry_pass(
+                        &mut encoder,
+                        tile,
+                        &[color_att(color, Some(&t.color), wgpu::StoreOp::Discard)],
+                        depth,
+                        &p.geometry,
+                    );
+                    geometry_pass(&mut encoder, tile, &[label_att(&t.label)], label_depth, label_pipeline);
+                }
+                ModeTargets::Ssaa3 { color, label, depth, resolve, resolve_bind } => {
+                    geometry_pass(
+                        &mut encoder,
+                        tile,
+                        &[color_att(color, None, wgpu::StoreOp::Store), label_att(label)],
+                        depth,
+                        &p.geometry,
+                    );
+                    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                        color_attachments: &[color_att(&t.color, None, wgpu::StoreOp::Store), label_att(&t.label)],
+                        ..Default::default()
+                    });
+                    pass.set_pipeline(resolve);
+                    pass.set_bind_group(0, resolve_bind, &[]);
+                    pass.draw(0..3, 0..1);
+                }
+            }
+            t.color_readback.copy(&mut encoder, &t.color_texture, tile as u32);
+            t.label_readback.copy(&mut encoder, &t.label_texture, tile as u32);
         }
-        t.color_readback.copy(&mut encoder, &t.color_texture);
-        t.label_readback.copy(&mut encoder, &t.label_texture);
         self.gpu.queue.submit([encoder.finish()]);
         readback::map_all(&self.gpu.device, &[&t.color_readback, &t.label_readback])
     }
@@ -528,35 +643,29 @@ impl Renderer {
         let mut ranges = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
         let mut image_draws = Vec::with_capacity(posed.len());
+        // Taken out while the instances are written (file meshes may be uploaded meanwhile), put back below.
+        let bake = self.bake.take().expect("draw calls ensure_bake first"); // ok: see draw
+        let atlas = &bake.1;
+        let light_maps = [1.0 / atlas.width as f32, 1.0 / atlas.height as f32, 0.0, 0.0];
         for (tile, p) in posed.iter().enumerate() {
             let cam = &p.camera;
             let light = &p.light;
-            let uniform = FrameUniform {
-                clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
-                camera_position: cam.position().as_vec3().extend(1.0).to_array(),
-                to_sun: (-p.sun_direction).as_vec3().extend(0.0).to_array(),
-                light: [
-                    (light.sun_strength / std::f64::consts::PI) as f32,
-                    light.ambient as f32,
-                    light.specular as f32,
-                    light.shininess as f32,
-                ],
-            };
-            let slot = tile * FRAME_SLOT as usize;
-            self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
             // Bent terminals have a mesh of their own (drawn below); the others are instances.
             let (objects, meshes) = p.drawables();
             ranges.push(Shape::ALL.map(|shape| {
                 let start = self.instance_scratch.len() as u32;
-                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(instance));
+                self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, atlas)));
                 start..self.instance_scratch.len() as u32
             }));
+            let mut corners: Vec<DVec3> = objects.iter().flat_map(object_corners).collect();
             // One draw per mesh with all its instances (every terminal of a mesh kind shares one mesh),
             // in the order of first use.
             let mut draws: Vec<(usize, Range<u32>)> = Vec::new();
             let mut order: Vec<usize> = Vec::new();
             let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh, m.closed)).collect();
-            for &i in &which {
+            for (m, &i) in meshes.iter().zip(&which) {
+                let [lo, hi] = self.file_meshes[i].4;
+                corners.extend(box_corners(lo, hi).map(|c| m.transform.transform_point3(c)));
                 if !order.contains(&i) {
                     order.push(i);
                 }
@@ -573,9 +682,41 @@ impl Renderer {
                 let instance = self.instance_scratch.len() as u32;
                 self.instance_scratch.push(rigid_instance(&pin.transform, p.pin_color, pin.label));
                 draws.push((self.image_meshes.push(&pin.local_mesh()), instance));
+                corners.extend(pin.corners());
             }
             image_draws.push(draws);
+            let to_sun = -p.sun_direction;
+            let shadow = ShadowFit::of(&corners, to_sun);
+            let tan_r = (light.sun_angle_deg.to_radians() / 2.0).tan();
+            let nominal_sun = p.nominal.light.sun_strength;
+            // Baked bounce light scales with this image's sun (the bake used the scene's own).
+            let bounce = if nominal_sun > 0.0 { light.sun_strength / nominal_sun } else { 1.0 };
+            let rgb = |c: [f64; 3], k: f64, w: f32| [(c[0] * k) as f32, (c[1] * k) as f32, (c[2] * k) as f32, w];
+            let uniform = FrameUniform {
+                clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
+                shadow_from_world: shadow.shadow_from_world.as_mat4().to_cols_array_2d(),
+                to_sun: to_sun.as_vec3().extend(0.0).to_array(),
+                light: [
+                    (light.sun_strength / std::f64::consts::PI) as f32,
+                    light.ambient as f32,
+                    if light.shadows { 1.0 } else { 0.0 },
+                    0.0,
+                ],
+                shadow: [
+                    (tan_r * shadow.depth / shadow.extent[0]) as f32,
+                    (tan_r * shadow.depth / shadow.extent[1]) as f32,
+                    SHADOW_BIAS,
+                    0.0,
+                ],
+                world: rgb(p.background, 1.0, if light.world_light { 1.0 } else { 0.0 }),
+                pin_color: rgb(p.pin_color, bounce, 0.0),
+                housing_color: rgb(p.housing.first().map_or(p.nominal.housing_color, |h| h.color), bounce, 0.0),
+                light_maps,
+            };
+            let slot = tile * FRAME_SLOT as usize;
+            self.frame_scratch[slot..slot + size_of::<FrameUniform>()].copy_from_slice(bytemuck::bytes_of(&uniform));
         }
+        self.bake = Some(bake);
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
@@ -589,12 +730,197 @@ impl Renderer {
             return i;
         }
         let (vertices, indices) = if closed { vertex::single_sided(mesh) } else { vertex::double_sided(mesh) };
+        let (lo, hi) = mesh.bounds();
+        let bounds = [DVec3::from(lo.map(f64::from)), DVec3::from(hi.map(f64::from))];
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
-        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32));
+        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32, bounds));
         self.file_meshes.len() - 1
     }
+
+    /// Makes sure the shadow map has the size [`shadow_map_size`] gives for this scene and image size.
+    fn ensure_shadow_map(&mut self, nominal: &Nominal, width: u32, height: u32) {
+        let factor = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
+        let size = shadow_map_size(nominal, width * factor, height * factor, self.gpu.limits.max_texture_dimension_2d);
+        if self.shadow.as_ref().is_some_and(|(s, _)| *s == size) {
+            return;
+        }
+        let view = self
+            .gpu
+            .device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some("shadow map"),
+                size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: SHADOW_FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+            .create_view(&Default::default());
+        self.shadow = Some((size, view));
+        self.frame_bind = None;
+    }
+
+    /// Makes sure the baked light of `nominal`'s scene is on the GPU (baked once per process and scene).
+    fn ensure_bake(&mut self, nominal: &Nominal) {
+        let inputs = bake_inputs(nominal);
+        if self.bake.as_ref().is_some_and(|(b, ..)| b.inputs == inputs) {
+            return;
+        }
+        let start = Instant::now();
+        let bake = baked(inputs);
+        self.times.bake += start.elapsed();
+        let atlas = bake.atlas();
+        let halves: Vec<u16> = atlas.texels.iter().flatten().map(|&v| half::f16::from_f32(v).to_bits()).collect();
+        let texture = self.gpu.device.create_texture_with_data(
+            &self.gpu.queue,
+            &wgpu::TextureDescriptor {
+                label: Some("light maps"),
+                size: wgpu::Extent3d { width: atlas.width, height: atlas.height, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba16Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            bytemuck::cast_slice(&halves),
+        );
+        self.bake = Some((bake, atlas, texture.create_view(&Default::default())));
+        self.frame_bind = None;
+    }
+}
+
+/// Binding 0 of both bind groups: one image's slot of the frame uniforms.
+fn frame_entry(frames: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: frames,
+            offset: 0,
+            size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
+        }),
+    }
+}
+
+/// What the bake of `n`'s scene depends on.
+pub fn bake_inputs(n: &Nominal) -> BakeInputs {
+    let l = &n.light;
+    BakeInputs {
+        objects: n.objects.clone(),
+        to_sun: -n.sun_direction,
+        sun: l.sun_strength / std::f64::consts::PI,
+        world: if l.world_light { n.background } else { [0.0; 3] },
+        pin_color: n.pin_color,
+        housing_color: n.housing_color,
+        shadows: l.shadows,
+        bounce: l.bounce,
+    }
+}
+
+/// Bakes are shared by every renderer of the process (each worker has its own), made once per scene.
+pub fn baked(inputs: BakeInputs) -> Arc<Bake> {
+    static CACHE: Mutex<Vec<Arc<Bake>>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = cache.iter().find(|b| b.inputs == inputs) {
+        return b.clone();
+    }
+    let b = Arc::new(Bake::new(inputs));
+    if cache.len() >= 4 {
+        cache.remove(0);
+    }
+    cache.push(b.clone());
+    b
+}
+
+/// The shadow map's size in texels for a scene drawn `width × height`: about two texels per pixel
+/// along the longer side of the scene's extent across the sun's rays (the scene fills most of the
+/// image), as many along the other as keep texels square. A function of the scene (its nominal objects
+/// and sun) and the image size only, so every image of a scene gets the same size whatever renderer
+/// draws it; per image the map is fitted to that image's objects and sun.
+fn shadow_map_size(nominal: &Nominal, width: u32, height: u32, limit: u32) -> [u32; 2] {
+    let corners: Vec<DVec3> = nominal.objects.iter().flat_map(object_corners).collect();
+    let fit = ShadowFit::of(&corners, -nominal.sun_direction);
+    let long = (2 * width.max(height)).clamp(256, limit.min(4096));
+    let ratio = (fit.extent[0].min(fit.extent[1]) / fit.extent[0].max(fit.extent[1]).max(1e-9)).clamp(0.0, 1.0);
+    let short = ((long as f64 * ratio).ceil() as u32).clamp(64.min(long), long);
+    if fit.extent[0] >= fit.extent[1] { [long, short] } else { [short, long] }
+}
+
+/// An image's shadow map: the sun's orthographic view fitted to the scene's bounds across and along
+/// its rays.
+struct ShadowFit {
+    /// World -> (u, v) texture coordinates and depth 0..1 (0 nearest the sun).
+    shadow_from_world: DMat4,
+    /// World size of the map across (u, v) and along the rays.
+    extent: [f64; 2],
+    depth: f64,
+}
+
+impl ShadowFit {
+    fn of(corners: &[DVec3], to_sun: DVec3) -> ShadowFit {
+        let u = to_sun.any_orthonormal_vector();
+        let v = to_sun.cross(u);
+        let along = -to_sun;
+        let (mut lo, mut hi) = (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY));
+        for c in corners {
+            let l = DVec3::new(c.dot(u), c.dot(v), c.dot(along));
+            (lo, hi) = (lo.min(l), hi.max(l));
+        }
+        if corners.is_empty() {
+            (lo, hi) = (DVec3::splat(-1.0), DVec3::splat(1.0));
+        }
+        // A margin of 2 % across (the comparison taps reach past the outline) and 1 % in depth.
+        let size = (hi - lo).max(DVec3::splat(1e-6));
+        let (lo, hi) = (lo - size * DVec3::new(0.02, 0.02, 0.01), hi + size * DVec3::new(0.02, 0.02, 0.01));
+        let size = hi - lo;
+        // Rows: u' = (p·u - lo.x) / size.x; v' = (hi.y - p·v) / size.y (texture rows run down); depth.
+        let row_u = (u / size.x).extend(-lo.x / size.x);
+        let row_v = (-v / size.y).extend(hi.y / size.y);
+        let row_d = (along / size.z).extend(-lo.z / size.z);
+        let shadow_from_world = DMat4::from_cols(row_u, row_v, row_d, DVec4::W).transpose();
+        ShadowFit { shadow_from_world, extent: [size.x, size.y], depth: size.z }
+    }
+}
+
+/// Whether the housing box can cast a shadow anyone sees. A box never shadows itself (it is convex);
+/// with the sun above its top face it can only shadow what lies below that face, and the terminals'
+/// parts below it are inside the housing (unseen) unless a terminal stands beyond its edge. Leaving
+/// it out of the shadow pass saves most of that pass's pixels on a software rasteriser.
+fn housing_can_shadow(p: &Posed) -> bool {
+    let h = match p.housing.as_slice() {
+        [] => return false,
+        [h] => h,
+        _ => return true, // a shroud's walls: drawn as boxes (always), the base as the slab
+    };
+    let to_housing = (h.rigid * DMat4::from_scale(h.half_extents)).inverse();
+    let sun_up = to_housing.transform_vector3(-p.sun_direction).z > 0.0;
+    let inside_below_top = |c: DVec3| {
+        let l = to_housing.transform_point3(c);
+        l.z >= 1.0 || (l.x.abs() <= 1.0 && l.y.abs() <= 1.0)
+    };
+    !(sun_up && p.pins.iter().all(|pin| pin.corners().into_iter().all(inside_below_top)))
+}
+
+/// The 8 corners of an object's bounding box (the unit box through its transform), world space.
+fn object_corners(o: &Object) -> [DVec3; 8] {
+    let m = o.rigid * DMat4::from_scale(o.half_extents);
+    box_corners(DVec3::NEG_ONE, DVec3::ONE).map(|c| m.transform_point3(c))
+}
+
+/// The 8 corners of the box `lo`..`hi`.
+fn box_corners(lo: DVec3, hi: DVec3) -> [DVec3; 8] {
+    std::array::from_fn(|i| {
+        DVec3::new(
+            if i & 1 == 0 { lo.x } else { hi.x },
+            if i & 2 == 0 { lo.y } else { hi.y },
+            if i & 4 == 0 { lo.z } else { hi.z },
+        )
+    })
 }
 
 /// Meshes that change from image to image (bent terminals): gathered per batch on the CPU, written
@@ -659,11 +985,6 @@ fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, content
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
 }
 
-/// Top-left pixel of tile `tile` in an atlas `columns` tiles wide.
-fn tile_origin(tile: usize, columns: u32, width: u32, height: u32) -> (u32, u32) {
-    ((tile as u32 % columns) * width, (tile as u32 / columns) * height)
-}
-
 fn mesh_instance(m: &MeshObject) -> Instance {
     rigid_instance(&m.transform, m.color, m.label)
 }
@@ -674,16 +995,19 @@ fn rigid_instance(transform: &DMat4, color: [f64; 3], label: u8) -> Instance {
         model: transform.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(*transform).as_mat3().to_cols_array_2d(),
         color: [color[0] as f32, color[1] as f32, color[2] as f32, 1.0],
-        label: label as u32,
+        label: [label as u32, 0, 0, 0],
     }
 }
 
-fn instance(o: &Object) -> Instance {
+/// An object's instance, with the light map of the object of its label in the bake (a defective
+/// terminal keeps the light of its place; an object the bake does not know has none).
+fn instance(o: &Object, atlas: &Atlas) -> Instance {
+    let ([x, y], cells) = atlas.strip_of(o.label).unwrap_or(([0, 0], [0; 3]));
     let model = o.rigid * DMat4::from_scale(o.half_extents);
     Instance {
         model: model.as_mat4().to_cols_array_2d(),
         rotation: DMat3::from_mat4(o.rigid).as_mat3().to_cols_array_2d(),
         color: [o.color[0] as f32, o.color[1] as f32, o.color[2] as f32, 1.0],
-        label: o.label as u32,
+        label: [o.label as u32, x | y << 16, cells[0] | cells[1] << 8 | cells[2] << 16, 0],
     }
 }

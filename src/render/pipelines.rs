@@ -1,14 +1,19 @@
-//! Render pipelines per anti-aliasing mode: the geometry pass (instanced unit meshes) and, for ssaa3, the
-//! full-screen resolve pass.
+//! Render pipelines per anti-aliasing mode: the shadow map's depth pass, the geometry pass (instanced
+//! unit meshes) and, for ssaa3, the full-screen resolve pass.
 
 use super::vertex::GpuVertex;
-use super::{COLOR_FORMAT, DEPTH_FORMAT, FrameUniform, Instance, LABEL_FORMAT};
+use super::{COLOR_FORMAT, DEPTH_FORMAT, FrameUniform, Instance, LABEL_FORMAT, SHADOW_FORMAT};
 use crate::spec::Antialias;
 
 /// The pipelines of one anti-aliasing mode.
 pub struct Pipelines {
-    /// Group 0: the per-image frame uniform, one 256-byte slot per image of a batch (dynamic offset).
+    /// Group 0: the per-image frame uniform, one 256-byte slot per image of a batch (dynamic offset),
+    /// the baked light maps, the shadow map and its comparison sampler.
     pub frame_layout: wgpu::BindGroupLayout,
+    /// Group 0 of the shadow pass: the frame uniform alone (the shadow maps are its target).
+    pub shadow_layout: wgpu::BindGroupLayout,
+    /// The shadow map's depth pass (back faces, from the sun).
+    pub shadow: wgpu::RenderPipeline,
     /// Geometry pass (for msaa4: colour only, 4 samples).
     pub geometry: wgpu::RenderPipeline,
     /// What only this mode has.
@@ -29,7 +34,7 @@ fn vertex_layouts() -> [Option<wgpu::VertexBufferLayout<'static>>; 2] {
     const VERTEX: [wgpu::VertexAttribute; 2] = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3];
     const INSTANCE: [wgpu::VertexAttribute; 9] = wgpu::vertex_attr_array![
         2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4,
-        6 => Float32x3, 7 => Float32x3, 8 => Float32x3, 9 => Float32x4, 10 => Uint32
+        6 => Float32x3, 7 => Float32x3, 8 => Float32x3, 9 => Float32x4, 10 => Uint32x4
     ];
     [
         Some(wgpu::VertexBufferLayout {
@@ -99,31 +104,99 @@ fn ssaa3_resolve(device: &wgpu::Device) -> (wgpu::RenderPipeline, wgpu::BindGrou
 impl Pipelines {
     pub fn new(device: &wgpu::Device, antialias: Antialias) -> Pipelines {
         let shader = device.create_shader_module(wgpu::include_wgsl!("../../shaders/scene.wgsl"));
+        let uniform = wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
+            },
+            count: None,
+        };
+        let fragment = wgpu::ShaderStages::FRAGMENT;
         let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("frame"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(size_of::<FrameUniform>() as u64),
+            entries: &[
+                uniform,
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: fragment,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
                 },
-                count: None,
-            }],
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: fragment,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Depth,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: fragment,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: fragment,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
         });
+        let shadow_layout = device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("shadow"), entries: &[uniform] });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
             bind_group_layouts: &[Some(&frame_layout)],
             ..Default::default()
         });
-        let geometry = |entry: &str, targets: &[Option<wgpu::ColorTargetState>], samples: u32| {
+        let shadow_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("shadow"),
+            bind_group_layouts: &[Some(&shadow_layout)],
+            ..Default::default()
+        });
+        let shadow = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("shadow"),
+            layout: Some(&shadow_pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_shadow"),
+                compilation_options: Default::default(),
+                buffers: &vertex_layouts(),
+            },
+            // Back faces only: the depth where a ray from the sun leaves an object, so a lit face is
+            // never compared against itself (no shadow acne) and the shadow's outline is the same.
+            primitive: wgpu::PrimitiveState { cull_mode: Some(wgpu::Face::Front), ..Default::default() },
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: SHADOW_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::Less),
+                stencil: Default::default(),
+                // Mesh files are drawn from both sides: push their faces back a little.
+                bias: wgpu::DepthBiasState { constant: 2, slope_scale: 2.0, clamp: 0.0 },
+            }),
+            multisample: Default::default(),
+            fragment: None,
+            multiview_mask: None,
+            cache: None,
+        });
+        let geometry = |vertex: &str, entry: &str, targets: &[Option<wgpu::ColorTargetState>], samples: u32| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(entry),
                 layout: Some(&layout),
                 vertex: wgpu::VertexState {
                     module: &shader,
-                    entry_point: Some("vs_main"),
+                    entry_point: Some(vertex),
                     compilation_options: Default::default(),
                     buffers: &vertex_layouts(),
                 },
@@ -150,17 +223,17 @@ impl Pipelines {
         let both = [target(COLOR_FORMAT), target(LABEL_FORMAT)];
         let (geometry, mode) = match antialias {
             Antialias::None | Antialias::Fxaa | Antialias::Exact => {
-                (geometry("fs_both", &both, 1), ModePipelines::Direct)
+                (geometry("vs_main", "fs_both", &both, 1), ModePipelines::Direct)
             }
             Antialias::Msaa4 => (
-                geometry("fs_color", &[target(COLOR_FORMAT)], 4),
-                ModePipelines::Msaa4 { label: geometry("fs_label", &[target(LABEL_FORMAT)], 1) },
+                geometry("vs_main", "fs_color", &[target(COLOR_FORMAT)], 4),
+                ModePipelines::Msaa4 { label: geometry("vs_label", "fs_label", &[target(LABEL_FORMAT)], 1) },
             ),
             Antialias::Ssaa3 => {
                 let (resolve, resolve_layout) = ssaa3_resolve(device);
-                (geometry("fs_both", &both, 1), ModePipelines::Ssaa3 { resolve, resolve_layout })
+                (geometry("vs_main", "fs_both", &both, 1), ModePipelines::Ssaa3 { resolve, resolve_layout })
             }
         };
-        Pipelines { frame_layout, geometry, mode }
+        Pipelines { frame_layout, shadow_layout, shadow, geometry, mode }
     }
 }

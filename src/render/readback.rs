@@ -5,7 +5,7 @@
 use super::RenderError;
 use std::sync::mpsc;
 
-/// A pooled staging buffer for one W × H target of `bytes_per_pixel`.
+/// A pooled staging buffer for `images` W × H images of `bytes_per_pixel`, one below the other.
 pub struct Readback {
     buffer: wgpu::Buffer,
     width: u32,
@@ -15,27 +15,28 @@ pub struct Readback {
 }
 
 impl Readback {
-    pub fn new(device: &wgpu::Device, width: u32, height: u32, bytes_per_pixel: u32, label: &str) -> Self {
+    pub fn new(device: &wgpu::Device, width: u32, height: u32, images: u32, bytes_per_pixel: u32, label: &str) -> Self {
         let unpadded = width * bytes_per_pixel;
         let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let padded_row = unpadded.div_ceil(align) * align;
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            size: padded_row as u64 * height as u64,
+            size: padded_row as u64 * height as u64 * images as u64,
             usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
             mapped_at_creation: false,
         });
         Readback { buffer, width, height, bytes_per_pixel, padded_row }
     }
 
-    /// Records the copy of `texture` (same size) into the staging buffer.
-    pub fn copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture) {
+    /// Records the copy of `texture` (one image) into slot `image` of the staging buffer: its rows
+    /// `image · H ..`.
+    pub fn copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture, image: u32) {
         encoder.copy_texture_to_buffer(
             texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
                 buffer: &self.buffer,
                 layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
+                    offset: self.padded_row as u64 * self.height as u64 * image as u64,
                     bytes_per_row: Some(self.padded_row),
                     rows_per_image: Some(self.height),
                 },

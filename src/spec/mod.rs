@@ -259,17 +259,22 @@ pub struct CameraSpec {
     pub far: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Light {
     /// Sun rotation as Blender XYZ Euler angles; light travels along R·(0, 0, -1).
     pub sun_rotation_deg: [f64; 3],
     /// Sun irradiance (Blender W/m²): diffuse radiance = colour · strength · cos θ / π.
     pub sun_strength: f64,
-    /// Uniform ambient light: adds colour · ambient.
+    /// The sun's angular diameter (Blender's `angle`; default 0.526°): the width of shadow penumbras.
+    pub sun_angle_deg: f64,
+    /// Objects cast shadows from the sun.
+    pub shadows: bool,
+    /// The world colour (`image.background`) lights the scene from every direction the objects leave open.
+    pub world_light: bool,
+    /// Light bounced between surfaces (baked per scene, see `render::bake`).
+    pub bounce: bool,
+    /// Extra uniform light, not Blender's (0 = none): adds colour · ambient.
     pub ambient: f64,
-    /// Blinn-Phong highlight weight.
-    pub specular: f64,
-    pub shininess: f64,
 }
 
 /// One terminal's defect.

@@ -82,9 +82,11 @@ pub(super) fn read_scene(table: &Table, scene_dir: &Path, p: &mut Problems) -> S
     let light = Light {
         sun_rotation_deg: s.floats("sun_rotation_deg", [30.0, 20.0, 0.0], -360.0, 360.0, p),
         sun_strength: s.f64("sun_strength", 3.0, 0.0, 100.0, p),
-        ambient: s.f64("ambient", 0.15, 0.0, 10.0, p),
-        specular: s.f64("specular", 0.1, 0.0, 10.0, p),
-        shininess: s.f64("shininess", 32.0, 1.0, 1000.0, p),
+        sun_angle_deg: s.f64("sun_angle_deg", 0.526, 0.0, 90.0, p),
+        shadows: s.bool("shadows", true, p),
+        world_light: s.bool("world_light", true, p),
+        bounce: s.bool("bounce", true, p),
+        ambient: s.f64("ambient", 0.0, 0.0, 10.0, p),
     };
     s.finish(p);
 

@@ -1,0 +1,544 @@
+//! The view-independent light of a scene, baked once into small light maps on every object's faces:
+//! the sky visibility (the cosine-weighted share of the hemisphere no object hides, which the world
+//! colour lights) and the bounce light (what the other surfaces send towards the point). Both depend
+//! only on where the objects stand and where the sun is, not on the camera, so one bake serves every
+//! image of a scene: it is made from the scene's *nominal* objects (every terminal in place, no defect)
+//! and its own sun, and reused while those stay the same (randomized colours and sun strength are
+//! applied per image; a defect or a jittered sun changes the bounce light only slightly; shadows come
+//! from a shadow map per image and move with the sun).
+//!
+//! Light maps: every object (a prism over a convex cross-section: box, cylinder, triangle, housing slab)
+//! has six *charts*, one per axis direction of its local frame; a face belongs to the chart of its
+//! normal's dominant axis (the shader picks it the same way) and is looked up by its local coordinates
+//! on the other two axes, on a grid of nodes about [`CELL`] world units apart, bilinearly. The meshes
+//! stay the coarse ones the masks are drawn with.
+//!
+//! Each node shoots a fixed set of [`RAYS`] cosine-distributed rays (a Fibonacci spiral, the same for
+//! every node: deterministic, and the error varies smoothly). A ray that leaves the scene sees the
+//! world colour; one that hits a surface sees its radiance: the sun on it (shadowed exactly), the world
+//! colour times an estimate of its sky visibility, and one more bounce (the first pass's light map at the
+//! hit). Light from terminals and from the housing is kept apart, per unit colour, so the colours can
+//! change per image.
+
+use crate::conventions::{round_ring, triangle_ring};
+use crate::geometry::{Object, Shape};
+use glam::{DMat4, DVec3};
+
+/// Rays per light-map node.
+const RAYS: usize = 64;
+/// Sky visibility assumed at a hit point in the first pass.
+const FIRST_PASS_SKY: f64 = 0.5;
+/// 1: one bounce; 2: two.
+const PASSES: usize = 2;
+/// Target spacing of light-map nodes, world units (a terminal's side: 2 × 8 cells).
+const CELL: f64 = 0.25;
+/// The most cells along one axis of an object.
+const MAX_CELLS: u32 = 64;
+
+/// What a bake depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BakeInputs {
+    /// Every object as it nominally stands (colours are not used: light is kept per unit colour).
+    pub objects: Vec<Object>,
+    /// Unit vector towards the sun.
+    pub to_sun: DVec3,
+    /// Sun irradiance / π (0 = no sun).
+    pub sun: f64,
+    /// World colour (linear RGB) as light; zero when the world does not light the scene.
+    pub world: [f64; 3],
+    /// Terminal and housing colours, for the light bounced twice.
+    pub pin_color: [f64; 3],
+    pub housing_color: [f64; 3],
+    pub shadows: bool,
+    /// Whether bounce light is baked (else only the sky visibility).
+    pub bounce: bool,
+}
+
+/// Light-map cells of an object along its local x, y and z.
+pub fn cells(o: &Object) -> [u32; 3] {
+    let h = o.half_extents;
+    [h.x, h.y, h.z].map(|e| ((2.0 * e / CELL).ceil() as u32).clamp(1, MAX_CELLS))
+}
+
+/// Chart `c` (0..6: +x, -x, +y, -y, +z, -z): its axis, and the local axes its grid runs along (u, v).
+fn chart_axes(c: usize) -> (usize, usize, usize) {
+    let axis = c / 2;
+    (axis, (axis + 1) % 3, (axis + 2) % 3)
+}
+
+/// Nodes of chart `c` along u and v.
+fn chart_nodes(cells: [u32; 3], c: usize) -> (u32, u32) {
+    let (_, u, v) = chart_axes(c);
+    (cells[u] + 1, cells[v] + 1)
+}
+
+/// Where chart `c` starts among an object's nodes.
+fn chart_start(cells: [u32; 3], c: usize) -> u32 {
+    (0..c).map(|k| chart_nodes(cells, k)).map(|(a, b)| a * b).sum()
+}
+
+/// The chart of a (local) normal: its dominant axis and side (ties go to z, then y: the same rule as
+/// `shaders/scene.wgsl`).
+fn chart_of(n: DVec3) -> usize {
+    let a = n.abs();
+    let axis = if a.z >= a.x && a.z >= a.y {
+        2
+    } else if a.y >= a.x {
+        1
+    } else {
+        0
+    };
+    2 * axis + usize::from(n[axis] < 0.0)
+}
+
+/// Per object (in `BakeInputs::objects` order), per light-map node: `[sky visibility, light from
+/// terminals per unit terminal colour, light from the housing per unit housing colour, 0]`.
+pub struct Bake {
+    pub inputs: BakeInputs,
+    /// Every object's nodes one after the other.
+    pub data: Vec<[f32; 4]>,
+    /// Per object: its label, where its nodes start in `data` and its cells per axis.
+    objects: Vec<(u8, u32, [u32; 3])>,
+}
+
+/// A shape as a ray target: the convex prism it is drawn as, in its unit frame.
+struct Target {
+    /// Bounding sphere (centre, radius²) for a quick rejection.
+    centre: DVec3,
+    radius2: f64,
+    local: DMat4,
+    world: DMat4,
+    /// Bounding planes in the unit frame: outward normal, offset (inside: n·p <= d).
+    planes: Vec<(DVec3, f64)>,
+    pin: bool,
+}
+
+/// The side planes of a prism over `ring` (counter-clockwise corners), plus its top and bottom.
+fn prism_planes(ring: &[(f64, f64)]) -> Vec<(DVec3, f64)> {
+    let n = ring.len();
+    let mut planes: Vec<(DVec3, f64)> = (0..n)
+        .map(|i| {
+            let (p, q) = (ring[i], ring[(i + 1) % n]);
+            let normal = DVec3::new(q.1 - p.1, -(q.0 - p.0), 0.0).normalize();
+            (normal, normal.x * p.0 + normal.y * p.1)
+        })
+        .collect();
+    planes.push((DVec3::Z, 1.0));
+    planes.push((-DVec3::Z, 1.0));
+    planes
+}
+
+fn shape_planes(shape: Shape) -> Vec<(DVec3, f64)> {
+    match shape {
+        Shape::Box | Shape::Slab => prism_planes(&[(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]),
+        Shape::Cylinder => prism_planes(&round_ring().collect::<Vec<_>>()),
+        Shape::Prism3 => prism_planes(&triangle_ring()),
+    }
+}
+
+/// Entry and exit of the ray `o + t·d` through the convex solid `planes`, with the entry plane's index.
+fn clip(planes: &[(DVec3, f64)], o: DVec3, d: DVec3) -> Option<(f64, f64, usize)> {
+    let (mut near, mut far, mut entry) = (f64::NEG_INFINITY, f64::INFINITY, 0);
+    for (k, (n, off)) in planes.iter().enumerate() {
+        let (dn, on) = (n.dot(d), off - n.dot(o));
+        if dn.abs() < 1e-12 {
+            if on < 0.0 {
+                return None;
+            }
+            continue;
+        }
+        let t = on / dn;
+        if dn < 0.0 {
+            if t > near {
+                (near, entry) = (t, k);
+            }
+        } else {
+            far = far.min(t);
+        }
+    }
+    (far > near).then_some((near, far, entry))
+}
+
+impl Target {
+    fn of(o: &Object) -> Target {
+        let world = o.rigid * DMat4::from_scale(o.half_extents);
+        Target {
+            centre: world.transform_point3(DVec3::ZERO),
+            radius2: o.half_extents.length_squared() * (1.0 + 1e-9),
+            local: world.inverse(),
+            world,
+            planes: shape_planes(o.shape),
+            pin: o.shape != Shape::Slab,
+        }
+    }
+
+    /// Whether `p` lies strictly inside the shape.
+    fn contains(&self, p: DVec3) -> bool {
+        let l = self.local.transform_point3(p);
+        self.planes.iter().all(|(n, d)| n.dot(l) < d - 1e-6)
+    }
+
+    /// Distance to the first surface the ray `p + t·d` (d unit, world) meets at t > 0, with the local
+    /// hit point and the local normal there.
+    fn hit(&self, p: DVec3, d: DVec3) -> Option<(f64, DVec3, DVec3)> {
+        let c = self.centre - p;
+        let along = c.dot(d);
+        if c.length_squared() - along * along > self.radius2 || (along < 0.0 && c.length_squared() > self.radius2) {
+            return None;
+        }
+        let lo = self.local.transform_point3(p);
+        let ld = self.local.transform_vector3(d);
+        let (near, far, entry) = clip(&self.planes, lo, ld)?;
+        // A ray from a point on the surface into the shape (a node on the crease where a terminal meets
+        // the housing) meets it at once.
+        (far > near.max(1e-6) && near > -1e-9).then(|| {
+            let near = near.max(0.0);
+            (near, lo + ld * near, self.planes[entry].0)
+        })
+    }
+
+    /// World normal of a local normal (normals transform with the inverse transpose).
+    fn world_normal(&self, n: DVec3) -> DVec3 {
+        self.local.transpose().transform_vector3(n).normalize()
+    }
+}
+
+/// Cosine-distributed directions around +z: a Fibonacci spiral over the unit disc, lifted.
+fn directions() -> Vec<DVec3> {
+    let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+    (0..RAYS)
+        .map(|i| {
+            let r2 = (i as f64 + 0.5) / RAYS as f64;
+            let (r, a) = (r2.sqrt(), golden * i as f64);
+            DVec3::new(r * a.cos(), r * a.sin(), (1.0 - r2).sqrt())
+        })
+        .collect()
+}
+
+/// A light-map node on an object's surface.
+struct Node {
+    object: usize,
+    chart: usize,
+    position: DVec3,
+    normal: DVec3,
+}
+
+/// The surface point of chart `c`'s node at local (u, v) of its grid: where a ray from outside along the
+/// chart's axis first meets the shape (nodes beyond the outline move inwards until one does).
+fn surface_node(planes: &[(DVec3, f64)], c: usize, u: f64, v: f64) -> (DVec3, DVec3) {
+    let (axis, ua, va) = chart_axes(c);
+    let sign = if c.is_multiple_of(2) { 1.0 } else { -1.0 };
+    for k in 0..=20 {
+        let s = 1.0 - k as f64 / 20.0;
+        let mut o = DVec3::ZERO;
+        o[axis] = 3.0 * sign;
+        o[ua] = u * s;
+        o[va] = v * s;
+        let mut d = DVec3::ZERO;
+        d[axis] = -sign;
+        if let Some((near, _, entry)) = clip(planes, o, d) {
+            return (o + d * near, planes[entry].0);
+        }
+    }
+    let mut n = DVec3::ZERO;
+    n[axis] = sign;
+    (n, n) // ok: unreachable for a solid containing the origin (the last try is the axis itself)
+}
+
+impl Bake {
+    pub fn new(inputs: BakeInputs) -> Bake {
+        let targets: Vec<Target> = inputs.objects.iter().map(Target::of).collect();
+        let cells: Vec<[u32; 3]> = inputs.objects.iter().map(cells).collect();
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut starts = Vec::with_capacity(targets.len());
+        for (i, t) in targets.iter().enumerate() {
+            starts.push(nodes.len());
+            for c in 0..6 {
+                let (nu, nv) = chart_nodes(cells[i], c);
+                for j in 0..nv {
+                    for k in 0..nu {
+                        let u = -1.0 + 2.0 * k as f64 / (nu - 1) as f64;
+                        let v = -1.0 + 2.0 * j as f64 / (nv - 1) as f64;
+                        let (local, n) = surface_node(&t.planes, c, u, v);
+                        nodes.push(Node {
+                            object: i,
+                            chart: c,
+                            position: t.world.transform_point3(local),
+                            normal: t.world_normal(n),
+                        });
+                    }
+                }
+            }
+        }
+        starts.push(nodes.len());
+        // A node inside another object (the housing's top under a terminal, a terminal's foot in the
+        // housing) is never seen but colours its neighbours through interpolation: it is not traced and
+        // takes the values of the nearest node of its chart that is outside.
+        let inside: Vec<bool> = nodes
+            .iter()
+            .map(|n| targets.iter().enumerate().any(|(k, t)| k != n.object && t.contains(n.position)))
+            .collect();
+        let dirs = directions();
+        let nearest_hit = |p: DVec3, d: DVec3, skip: usize| {
+            let mut best: Option<(f64, usize, DVec3, DVec3)> = None;
+            for (k, t) in targets.iter().enumerate() {
+                if k == skip {
+                    continue;
+                }
+                if let Some((near, l, n)) = t.hit(p, d)
+                    && best.is_none_or(|b| near < b.0)
+                {
+                    best = Some((near, k, l, n));
+                }
+            }
+            best
+        };
+        let lit = |p: DVec3, skip: usize| {
+            !inputs.shadows || targets.iter().enumerate().all(|(k, t)| k == skip || t.hit(p, inputs.to_sun).is_none())
+        };
+        let world = DVec3::from(inputs.world);
+        let (pin_color, housing_color) = (DVec3::from(inputs.pin_color), DVec3::from(inputs.housing_color));
+        let data_offsets: Vec<u32> = starts.iter().map(|&s| s as u32).collect();
+        // Pass 1: sky visibility and one bounce; pass 2: the bounce again, with the first pass's sky
+        // visibility and bounce at the hit points (light bounced twice).
+        let mut first: Vec<[f64; 3]> = Vec::new();
+        for pass in 0..PASSES {
+            let one = |(n, &inside): (&Node, &bool)| {
+                if inside {
+                    return [0.0; 3];
+                }
+                let frame = tangent_frame(n.normal);
+                let origin = n.position + n.normal * 1e-5;
+                let (mut sky, mut from_pins, mut from_housing) = (0.0, 0.0f64, 0.0f64);
+                // Light from terminals/housing is kept per unit colour as a scalar: the second bounce's
+                // colour uses the nominal colours' mean.
+                for d in &dirs {
+                    let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;
+                    let Some((t, k, l, ln)) = nearest_hit(origin, dir, n.object) else {
+                        sky += 1.0;
+                        continue;
+                    };
+                    let q = origin + dir * t;
+                    let wn = targets[k].world_normal(ln);
+                    let sun = inputs.sun * wn.dot(inputs.to_sun).max(0.0);
+                    let sun = if sun > 0.0 && lit(q + wn * 1e-5, k) { sun } else { 0.0 };
+                    let (sky_q, bounce_q) = if pass == 0 {
+                        (FIRST_PASS_SKY, 0.0)
+                    } else {
+                        let f = sample(&first, data_offsets[k], cells[k], l, ln);
+                        (f[0], f[1] * mean(pin_color) + f[2] * mean(housing_color))
+                    };
+                    let radiance = sun + mean(world) * sky_q + bounce_q;
+                    if targets[k].pin {
+                        from_pins += radiance;
+                    } else {
+                        from_housing += radiance;
+                    }
+                }
+                let count = dirs.len() as f64;
+                [sky / count, from_pins / count, from_housing / count]
+            };
+            let one = &one;
+            // Every node is independent: split them over the cores (the result does not depend on it).
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+            let chunk = nodes.len().div_ceil(threads).max(1);
+            let mut out: Vec<[f64; 3]> = std::thread::scope(|s| {
+                let handles: Vec<_> = nodes
+                    .chunks(chunk)
+                    .zip(inside.chunks(chunk))
+                    .map(|(c, i)| s.spawn(move || c.iter().zip(i).map(one).collect::<Vec<_>>()))
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+            });
+            fill_inside(&nodes, &inside, &starts, &mut out);
+            first = out;
+        }
+        if !inputs.bounce {
+            first.iter_mut().for_each(|v| (v[1], v[2]) = (0.0, 0.0));
+        }
+        let data = first.iter().map(|v| [v[0] as f32, v[1] as f32, v[2] as f32, 0.0]).collect();
+        let objects = inputs.objects.iter().enumerate().map(|(i, o)| (o.label, data_offsets[i], cells[i])).collect();
+        Bake { inputs, data, objects }
+    }
+
+    /// Where the light map of the object labelled `label` starts, and its cells per axis.
+    pub fn map_of(&self, label: u8) -> Option<(u32, [u32; 3])> {
+        self.objects.iter().find(|(l, ..)| *l == label).map(|&(_, o, c)| (o, c))
+    }
+
+    /// The light maps as one texture for the GPU (hardware bilinear filtering between nodes): each
+    /// object's six charts side by side in a strip (+x, -x, +y, -y, +z, -z; one texel per node), strips
+    /// packed in rows. The 2 × 2 texels at the origin hold open sky without bounce light, for objects
+    /// without a light map.
+    pub fn atlas(&self) -> Atlas {
+        let strip = |cells: [u32; 3]| {
+            let nodes = (0..6).map(|c| chart_nodes(cells, c));
+            (nodes.clone().map(|n| n.0).sum::<u32>(), nodes.map(|n| n.1).max().unwrap_or(1))
+        };
+        let width = self.objects.iter().map(|o| strip(o.2).0).max().unwrap_or(0).max(ATLAS_WIDTH);
+        // Shelf packing, in object order (deterministic).
+        let (mut x, mut y, mut row) = (2u32, 0u32, 2u32);
+        let mut origins = Vec::with_capacity(self.objects.len());
+        for &(label, _, cells) in &self.objects {
+            let (w, h) = strip(cells);
+            if x + w > width {
+                (x, y, row) = (0, y + row, 0);
+            }
+            origins.push((label, [x, y], cells));
+            x += w;
+            row = row.max(h);
+        }
+        let height = (y + row).max(2);
+        let mut texels = vec![[0.0f32; 4]; (width * height) as usize];
+        for t in [0, 1, width as usize, width as usize + 1] {
+            texels[t] = [1.0, 0.0, 0.0, 0.0];
+        }
+        for (&(_, start, cells), &(_, [x0, y0], _)) in self.objects.iter().zip(&origins) {
+            let mut x = x0;
+            for c in 0..6 {
+                let (nu, nv) = chart_nodes(cells, c);
+                let base = (start + chart_start(cells, c)) as usize;
+                for j in 0..nv {
+                    for i in 0..nu {
+                        texels[((y0 + j) * width + x + i) as usize] = self.data[base + (j * nu + i) as usize];
+                    }
+                }
+                x += nu;
+            }
+        }
+        Atlas { width, height, texels, origins }
+    }
+}
+
+/// The narrowest light-map atlas, texels.
+const ATLAS_WIDTH: u32 = 256;
+
+/// The light maps as one texture (see [`Bake::atlas`]).
+pub struct Atlas {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major RGBA: sky visibility, light from terminals, light from the housing, 0.
+    pub texels: Vec<[f32; 4]>,
+    /// Per object: its label, where its strip starts and its cells per axis.
+    pub origins: Vec<(u8, [u32; 2], [u32; 3])>,
+}
+
+impl Atlas {
+    /// Where the strip of the object labelled `label` starts, and its cells per axis.
+    pub fn strip_of(&self, label: u8) -> Option<([u32; 2], [u32; 3])> {
+        self.origins.iter().find(|(l, ..)| *l == label).map(|&(_, o, c)| (o, c))
+    }
+}
+
+/// Gives every inside node the values of the nearest outside node of its chart (if any).
+fn fill_inside(nodes: &[Node], inside: &[bool], starts: &[usize], out: &mut [[f64; 3]]) {
+    for w in starts.windows(2) {
+        let range = w[0]..w[1];
+        for i in range.clone().filter(|&i| inside[i]) {
+            let p = &nodes[i];
+            let nearest = range.clone().filter(|&j| !inside[j] && nodes[j].chart == p.chart).min_by(|&a, &b| {
+                let (da, db) =
+                    (nodes[a].position.distance_squared(p.position), nodes[b].position.distance_squared(p.position));
+                da.total_cmp(&db)
+            });
+            if let Some(j) = nearest {
+                out[i] = out[j];
+            }
+        }
+    }
+}
+
+/// The light map of an object (nodes from `start`, `cells` per axis) at local point `l` with local
+/// normal `n`, bilinearly: what `shaders/scene.wgsl` does per fragment.
+fn sample(data: &[[f64; 3]], start: u32, cells: [u32; 3], l: DVec3, n: DVec3) -> [f64; 3] {
+    let c = chart_of(n);
+    let (_, ua, va) = chart_axes(c);
+    let (nu, nv) = chart_nodes(cells, c);
+    let base = (start + chart_start(cells, c)) as usize;
+    let f = |x: f64, nodes: u32| {
+        let cells = (nodes - 1) as f64;
+        let p = ((x + 1.0) / 2.0 * cells).clamp(0.0, cells);
+        let i = (p.floor() as u32).min(nodes - 2);
+        (i as usize, p - i as f64)
+    };
+    let ((i, s), (j, t)) = (f(l[ua], nu), f(l[va], nv));
+    let at = |i: usize, j: usize| data[base + j * nu as usize + i];
+    let mut out = [0.0; 3];
+    for (k, o) in out.iter_mut().enumerate() {
+        let top = at(i, j)[k] * (1.0 - s) + at(i + 1, j)[k] * s;
+        let bottom = at(i, j + 1)[k] * (1.0 - s) + at(i + 1, j + 1)[k] * s;
+        *o = top * (1.0 - t) + bottom * t;
+    }
+    out
+}
+
+fn mean(c: DVec3) -> f64 {
+    (c.x + c.y + c.z) / 3.0
+}
+
+fn tangent_frame(n: DVec3) -> [DVec3; 3] {
+    let a = if n.x.abs() < 0.9 { DVec3::X } else { DVec3::Y };
+    let t = n.cross(a).normalize();
+    [t, n.cross(t), n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_lie_on_the_surface_and_charts_follow_the_normal() {
+        for shape in Shape::ALL {
+            let planes = shape_planes(shape);
+            for c in 0..6 {
+                for (u, v) in [(0.0, 0.0), (0.3, -0.4), (-0.9, 0.8)] {
+                    let (p, n) = surface_node(&planes, c, u, v);
+                    // On the boundary: inside every plane, on one of them.
+                    assert!(planes.iter().all(|(q, d)| q.dot(p) <= d + 1e-9), "{shape:?} {c} {p}");
+                    assert!(planes.iter().any(|(q, d)| (q.dot(p) - d).abs() < 1e-9), "{shape:?} {c} {p}");
+                    // Near the middle of a chart the face found belongs to that chart.
+                    if (u, v) == (0.0, 0.0) && !(shape == Shape::Prism3 && c != 4 && c != 5) {
+                        assert_eq!(chart_of(n), c, "{shape:?} chart {c}: normal {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pin_on_the_housing_sees_less_sky_at_its_foot_than_at_its_top() {
+        let pin = Object {
+            shape: Shape::Box,
+            rigid: DMat4::IDENTITY,
+            half_extents: DVec3::new(0.25, 0.25, 1.0),
+            color: [0.4, 0.8, 0.8],
+            label: 1,
+        };
+        let housing = Object {
+            shape: Shape::Slab,
+            rigid: DMat4::from_translation(DVec3::new(0.0, 0.0, -1.0)),
+            half_extents: DVec3::new(1.75, 4.75, 0.25),
+            color: [0.15; 3],
+            label: 255,
+        };
+        let bake = Bake::new(BakeInputs {
+            objects: vec![pin, housing],
+            to_sun: DVec3::Z,
+            sun: 1.0,
+            world: [0.05; 3],
+            pin_color: pin.color,
+            housing_color: housing.color,
+            shadows: true,
+            bounce: true,
+        });
+        let (start, cells) = bake.map_of(1).expect("pin baked");
+        let data: Vec<[f64; 3]> = bake.data.iter().map(|v| [v[0] as f64, v[1] as f64, v[2] as f64]).collect();
+        let side = |z: f64| sample(&data, start, cells, DVec3::new(1.0, 0.0, z), DVec3::X);
+        let (foot, top) = (side(-0.7), side(0.9));
+        assert!(foot[0] < top[0] - 0.1, "sky: foot {foot:?} top {top:?}");
+        assert!(foot[2] > top[2], "light from the housing: foot {foot:?} top {top:?}");
+        // The pin's top sees the whole sky.
+        let cap = sample(&data, start, cells, DVec3::new(0.0, 0.0, 1.0), DVec3::Z);
+        assert!(cap[0] > 0.99, "{cap:?}");
+    }
+}
