@@ -8,6 +8,8 @@
 //! `public/` holds the spec's 6 cases (1024 samples); the other sets were made with
 //! `tests/data/look/make_refs.sh` (512 samples, other cameras, suns, layouts and image sizes).
 
+mod common;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use pinsynth::pipeline::FrameMaker;
 use pinsynth::spec::Scene;
@@ -147,19 +149,7 @@ pub fn psnr_region(a: &[u8], b: &[u8], mask: &[u8], w: i64, h: i64) -> f64 {
 
 /// Writes `expected | diff | actual` side by side (diff = |expected - actual| × 4).
 fn write_panels(name: &str, w: u32, h: u32, expected: &[u8], actual: &[u8]) {
-    let mut sheet = image::RgbImage::new(w * 3, h);
-    for y in 0..h {
-        for x in 0..w {
-            let i = ((y * w + x) * 3) as usize;
-            let e = [expected[i], expected[i + 1], expected[i + 2]];
-            let a = [actual[i], actual[i + 1], actual[i + 2]];
-            let d = [0, 1, 2].map(|c| e[c].abs_diff(a[c]).saturating_mul(4));
-            sheet.put_pixel(x, y, image::Rgb(e));
-            sheet.put_pixel(w + x, y, image::Rgb(d));
-            sheet.put_pixel(2 * w + x, y, image::Rgb(a));
-        }
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diffs");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = sheet.save(dir.join(format!("{name}.png")));
+    common::write_diff_sheet(name, (w, h), expected, actual, |e, a| {
+        [0, 1, 2].map(|c| e[c].abs_diff(a[c]).saturating_mul(4))
+    });
 }

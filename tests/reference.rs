@@ -19,6 +19,8 @@
 //! mistaken for a test run); a missing reference fails. On failure
 //! `expected | diff | actual` images go to `tests/diffs/`.
 
+mod common;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use pinsynth::pipeline::FrameMaker;
 use pinsynth::render::Gpu;
@@ -186,28 +188,7 @@ fn compare_with_blender(
     if let Some(d) = case["defect"].as_object().filter(|d| absent(d)) {
         toml += &format!("defect = {{ pin = [{}, {}], missing = true }}\n", d["x"], d["y"]);
     } else if let Some(d) = case["defect"].as_object() {
-        let g = |k: &str| d[k].as_f64().unwrap_or(0.0);
-        // A bent terminal (tests/data/blender-bent/bent.py): height, angle, azimuth.
-        let bend = if d.contains_key("bendAngle") {
-            format!(
-                ", bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }}",
-                g("bendHeight"),
-                g("bendAngle"),
-                g("bendAzimuth")
-            )
-        } else {
-            String::new()
-        };
-        toml += &format!(
-            "defect = {{ pin = [{}, {}], dpos = [{}, {}, {}], grad = [{}, {}]{bend} }}\n",
-            d["x"],
-            d["y"],
-            g("dposX"),
-            g("dposY"),
-            g("dposZ"),
-            g("gradX"),
-            g("gradY")
-        );
+        toml += &common::defect_line(d);
     }
     let scene = Scene::parse(&toml, scene_path, &[])?;
     let out = FrameMaker::new(&scene)?.frame(0)?;
@@ -469,19 +450,5 @@ fn labels_to_rgb(mask: &[u8]) -> Vec<u8> {
 
 /// Writes `expected | diff | actual` side by side into tests/diffs/<name>.png.
 fn write_diff(name: &str, w: u32, h: u32, expected: &[u8], actual: &[u8]) {
-    let mut sheet = image::RgbImage::new(w * 3, h);
-    for y in 0..h {
-        for x in 0..w {
-            let i = ((y * w + x) * 3) as usize;
-            let e = [expected[i], expected[i + 1], expected[i + 2]];
-            let a = [actual[i], actual[i + 1], actual[i + 2]];
-            let d = if e == a { [0, 0, 0] } else { [255, 0, 255] };
-            sheet.put_pixel(x, y, image::Rgb(e));
-            sheet.put_pixel(w + x, y, image::Rgb(d));
-            sheet.put_pixel(2 * w + x, y, image::Rgb(a));
-        }
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diffs");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = sheet.save(dir.join(format!("{name}.png")));
+    common::write_diff_sheet(name, (w, h), expected, actual, |e, a| if e == a { [0, 0, 0] } else { [255, 0, 255] });
 }

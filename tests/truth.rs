@@ -179,22 +179,7 @@ fn silhouettes_agree_with_blender_where_nothing_occludes() {
             let mut toml =
                 format!("[image]\nwidth = 256\nheight = 256\n[layout]\nkind = \"{layout}\"\n[[case]]\nname = \"c\"\n");
             if let Some(d) = case["defect"].as_object() {
-                let g = |k: &str| d.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
-                let bend = if d.contains_key("bendAngle") {
-                    format!(
-                        ", bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }}",
-                        g("bendHeight"),
-                        g("bendAngle"),
-                        g("bendAzimuth")
-                    )
-                } else {
-                    String::new()
-                };
-                let (gx, gy, dx, dy, dz) = (g("gradX"), g("gradY"), g("dposX"), g("dposY"), g("dposZ"));
-                toml += &format!(
-                    "defect = {{ pin = [{}, {}], dpos = [{dx}, {dy}, {dz}], grad = [{gx}, {gy}]{bend} }}\n",
-                    d["x"], d["y"]
-                );
+                toml += &common::defect_line(d);
             }
             let s = scene(&toml);
             let posed = pose(&s, &pinsynth::geometry::Terminals::new(&s.pin), &Planner::new(&s).image(0));

@@ -172,7 +172,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: fxaa's CPU pass)"
+            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: the CPU pass of exact or fxaa)"
         );
         Ok(())
     })();

@@ -249,7 +249,7 @@ pub struct StageTimes {
     pub render: Duration,
     /// Copying pixels out of the mapped readback buffers.
     pub readback: Duration,
-    /// CPU anti-aliasing (fxaa).
+    /// CPU anti-aliasing (exact, fxaa).
     pub antialias: Duration,
 }
 

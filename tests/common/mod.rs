@@ -104,3 +104,54 @@ pub fn python_problem(python: &Path, packages: &str) -> Option<String> {
         Ok(_) => None,
     }
 }
+
+/// Writes `expected | diff | actual` side by side into `tests/diffs/<name>.png` (RGB8 images of
+/// `w` × `h`); `diff` colours a pixel from its expected and actual colours.
+pub fn write_diff_sheet(
+    name: &str,
+    (w, h): (u32, u32),
+    expected: &[u8],
+    actual: &[u8],
+    diff: impl Fn([u8; 3], [u8; 3]) -> [u8; 3],
+) {
+    let mut sheet = image::RgbImage::new(w * 3, h);
+    for y in 0..h {
+        for x in 0..w {
+            let i = ((y * w + x) * 3) as usize;
+            let e = [expected[i], expected[i + 1], expected[i + 2]];
+            let a = [actual[i], actual[i + 1], actual[i + 2]];
+            sheet.put_pixel(x, y, image::Rgb(e));
+            sheet.put_pixel(w + x, y, image::Rgb(diff(e, a)));
+            sheet.put_pixel(2 * w + x, y, image::Rgb(a));
+        }
+    }
+    let dir = repo().join("tests/diffs");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = sheet.save(dir.join(format!("{name}.png")));
+}
+
+/// The `defect = { … }` line of a `[[case]]` for a Blender reference case's `defect` object (`x`, `y`,
+/// `dposX`…, `gradX`…; a bent terminal's `bendHeight`, `bendAngle`, `bendAzimuth`).
+pub fn defect_line(d: &serde_json::Map<String, Value>) -> String {
+    let g = |k: &str| d.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let bend = if d.contains_key("bendAngle") {
+        format!(
+            ", bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }}",
+            g("bendHeight"),
+            g("bendAngle"),
+            g("bendAzimuth")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "defect = {{ pin = [{}, {}], dpos = [{}, {}, {}], grad = [{}, {}]{bend} }}\n",
+        d["x"],
+        d["y"],
+        g("dposX"),
+        g("dposY"),
+        g("dposZ"),
+        g("gradX"),
+        g("gradY")
+    )
+}
