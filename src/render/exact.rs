@@ -180,8 +180,6 @@ pub struct Exact {
     tables: Tables<65536>,
     faces: Vec<Face>,
     edges: Vec<[f64; 3]>,
-    /// The range of `faces` of each object.
-    object_faces: Vec<std::ops::Range<usize>>,
     /// Per pixel: 1 where an edge may cross it.
     marks: Vec<u8>,
     /// Per tile of `TILE` × `TILE` pixels, the faces whose bounds overlap it.
@@ -206,7 +204,6 @@ impl Exact {
             tables: Tables::new(),
             faces: Vec::new(),
             edges: Vec::new(),
-            object_faces: Vec::new(),
             marks: Vec::new(),
             bins: Vec::new(),
             resolved: Vec::new(),
@@ -223,7 +220,6 @@ impl Exact {
         self.marks.resize(w * h, 0);
         self.faces.clear();
         self.edges.clear();
-        self.object_faces.clear();
         self.faces_and_feature_edges(posed, w, h);
         mark_label_changes(&px.mask, w, h, &mut self.marks);
         self.bin_faces(w, h);
@@ -258,6 +254,7 @@ impl Exact {
         let mut world: Vec<DVec3> = Vec::new();
         let mut facing: Vec<Option<DVec3>> = Vec::new();
         let mut corners: Vec<DVec3> = Vec::new();
+        let mut projected: Vec<(DVec2, f64)> = Vec::new();
         for (object, (model, topo, label)) in bodies.into_iter().enumerate() {
             let topo = match topo {
                 t if t < Shape::ALL.len() => &self.shapes[t],
@@ -282,14 +279,13 @@ impl Exact {
                     None
                 }
             }));
-            let first = self.faces.len();
             for (i, f) in topo.faces.iter().enumerate() {
                 let Some(normal) = facing[i] else { continue };
                 corners.clear();
                 corners.extend(f.iter().map(|&k| world[k as usize]));
                 let visible = clip_near(&corners, cam);
                 let start = self.edges.len();
-                if let Some(face) = screen_face(&visible, cam, (w, h), &mut self.edges) {
+                if let Some(face) = screen_face(&visible, cam, (w, h), &mut self.edges, &mut projected) {
                     self.faces.push(Face { label, object: object as u32, normal, ..face });
                 } else {
                     self.edges.truncate(start);
@@ -305,7 +301,6 @@ impl Exact {
                     }
                 }
             }
-            self.object_faces.push(first..self.faces.len());
         }
     }
 
@@ -403,11 +398,14 @@ impl Exact {
         }) {
             return at(q);
         }
+        // The faces over q are in q's tile's list (a mesh file may have 100,000 faces).
+        let tiles_x = (w as usize).div_ceil(TILE);
         let same_way = |q: (i32, i32)| {
             let (u, v) = centre(q);
-            self.faces[self.object_faces[face.object as usize].clone()]
-                .iter()
-                .any(|o| o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v))
+            self.bins[q.1 as usize / TILE * tiles_x + q.0 as usize / TILE].iter().any(|&o| {
+                let o = &self.faces[o as usize];
+                o.object == face.object && o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v)
+            })
         };
         if let Some(q) = near().filter(of_object).find(|&q| same_way(q)) {
             return at(q);
@@ -424,12 +422,12 @@ fn shape_index(shape: Shape) -> usize {
 }
 
 /// The part of a convex polygon (world space) in front of the near plane.
-fn clip_near(corners: &[DVec3], cam: &crate::conventions::Camera) -> Vec<DVec3> {
+fn clip_near<'a>(corners: &'a [DVec3], cam: &crate::conventions::Camera) -> std::borrow::Cow<'a, [DVec3]> {
     let depth = |p: DVec3| -cam.view.transform_point3(p).z;
-    let d: Vec<f64> = corners.iter().map(|&p| depth(p)).collect();
-    if d.iter().all(|&x| x >= cam.near) {
-        return corners.to_vec();
+    if corners.iter().all(|&p| depth(p) >= cam.near) {
+        return std::borrow::Cow::Borrowed(corners);
     }
+    let d: Vec<f64> = corners.iter().map(|&p| depth(p)).collect();
     let n = corners.len();
     let mut poly = Vec::with_capacity(n + 1);
     for k in 0..n {
@@ -441,7 +439,7 @@ fn clip_near(corners: &[DVec3], cam: &crate::conventions::Camera) -> Vec<DVec3> 
             poly.push(a + (b - a) * ((cam.near - da) / (db - da)));
         }
     }
-    poly
+    std::borrow::Cow::Owned(poly)
 }
 
 /// The part of a segment in front of the near plane.
@@ -463,20 +461,23 @@ fn screen_face(
     cam: &crate::conventions::Camera,
     (w, h): (usize, usize),
     edges: &mut Vec<[f64; 3]>,
+    scratch: &mut Vec<(DVec2, f64)>,
 ) -> Option<Face> {
     let n = p.len();
     if n < 3 {
         return None;
     }
-    let projected: Vec<(DVec2, f64)> = p.iter().map(|&q| cam.project(q)).collect();
-    let uv: Vec<DVec2> = projected.iter().map(|(uv, _)| *uv).collect();
+    scratch.clear();
+    scratch.extend(p.iter().map(|&q| cam.project(q)));
+    let projected = &scratch[..];
+    let uv = |k: usize| projected[k].0;
     // Twice the signed area (shoelace): the winding on screen.
-    let area2: f64 = (0..n).map(|k| uv[k].perp_dot(uv[(k + 1) % n])).sum();
+    let area2: f64 = (0..n).map(|k| uv(k).perp_dot(uv((k + 1) % n))).sum();
     if area2.abs() < 1e-12 || !area2.is_finite() {
         return None;
     }
-    let lo = uv.iter().fold(DVec2::INFINITY, |a, b| a.min(*b));
-    let hi = uv.iter().fold(DVec2::NEG_INFINITY, |a, b| a.max(*b));
+    let lo = projected.iter().fold(DVec2::INFINITY, |a, b| a.min(b.0));
+    let hi = projected.iter().fold(DVec2::NEG_INFINITY, |a, b| a.max(b.0));
     let (x0, y0) = (lo.x.floor().max(0.0), lo.y.floor().max(0.0));
     let (x1, y1) = (hi.x.floor().min(w as f64 - 1.0), hi.y.floor().min(h as f64 - 1.0));
     if x0 > x1 || y0 > y1 {
@@ -485,7 +486,7 @@ fn screen_face(
     let sign = area2.signum();
     let start = edges.len();
     for k in 0..n {
-        let (a, b) = (uv[k], uv[(k + 1) % n]);
+        let (a, b) = (uv(k), uv((k + 1) % n));
         let d = b - a;
         // Positive on the side the polygon winds around.
         let (ea, eb) = (-d.y * sign, d.x * sign);
@@ -495,7 +496,7 @@ fn screen_face(
     let (i, j, k) = (0, n / 3, 2 * n / 3);
     let (i, j, k) = if n == 3 { (0, 1, 2) } else { (i, j.max(1), k.max(2)) };
     let inv = |m: usize| 1.0 / projected[m].1;
-    let (e1, e2) = (uv[j] - uv[i], uv[k] - uv[i]);
+    let (e1, e2) = (uv(j) - uv(i), uv(k) - uv(i));
     let a2 = e1.perp_dot(e2);
     if a2.abs() < 1e-12 {
         return None;
@@ -503,7 +504,7 @@ fn screen_face(
     let (dw1, dw2) = (inv(j) - inv(i), inv(k) - inv(i));
     let za = (dw1 * e2.y - dw2 * e1.y) / a2;
     let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
-    let inv_depth = [za, zb, inv(i) - za * uv[i].x - zb * uv[i].y];
+    let inv_depth = [za, zb, inv(i) - za * uv(i).x - zb * uv(i).y];
     Some(Face {
         edges: start..edges.len(),
         inv_depth,
