@@ -81,17 +81,7 @@ pub fn scene_toml(look: &Value, case: &Value) -> String {
     }
     t += "[[case]]\nname = \"c\"\n";
     if let Some(d) = case["defect"].as_object() {
-        let g = |k: &str| d.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
-        t += &format!(
-            "defect = {{ pin = [{}, {}], dpos = [{}, {}, {}], grad = [{}, {}] }}\n",
-            d["x"],
-            d["y"],
-            g("dposX"),
-            g("dposY"),
-            g("dposZ"),
-            g("gradX"),
-            g("gradY")
-        );
+        t += &common::defect_line(d);
     }
     t
 }
