@@ -5,15 +5,16 @@
 //! an edge of the image can cross is found: pixels a projected *feature edge* passes through (an edge
 //! on the silhouette, between faces meeting at more than 15°, or on a mesh's border) and pixels whose
 //! label differs from a neighbour's (where objects meet or pass through each other, e.g. a terminal
-//! entering the housing). Each such pixel is resolved from the exact projected triangles on an 8 × 8
+//! entering the housing). Each such pixel is resolved from the exact projected faces on an 8 × 8
 //! grid of samples — the grid of the reference the anti-aliasing is measured against, the frame drawn
 //! at 8× size and box-filtered — with a depth test per sample, so coverage, occlusion and
-//! intersections are the geometry's. A sample takes the colour the GPU shaded for its triangle at the
-//! nearest pixel centre inside that triangle (so the sun, shadows and every other term of the look come
+//! intersections are the geometry's. A sample takes the colour the GPU shaded for its face at the
+//! nearest pixel centre inside that face (so the sun, shadows and every other term of the look come
 //! from the one shader), and the 64 samples are averaged in linear light.
 //!
 //! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
-//! centre). Triangles are clipped at the near plane; the far plane is not applied.
+//! centre). Faces are clipped at the near plane; the far plane is not applied. The cost grows with the
+//! faces drawn: every face turned to the camera is projected and binned per image.
 
 use super::Pixels;
 use super::srgb::Tables;
@@ -43,7 +44,7 @@ const OFFSETS: [f32; N] = {
     }
     o
 };
-/// The pixels around a pixel, nearest first, searched for a triangle's colour.
+/// The pixels around a pixel, nearest first, searched for a face's colour.
 const AROUND: [(i32, i32); 25] = [
     (0, 0),
     (1, 0),
