@@ -405,7 +405,8 @@ impl Exact {
             let (u, v) = centre(q);
             self.bins[q.1 as usize / TILE * tiles_x + q.0 as usize / TILE].iter().any(|&o| {
                 let o = &self.faces[o as usize];
-                o.object == face.object && o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v)
+                let over = q.0 >= o.x0 && q.0 <= o.x1 && q.1 >= o.y0 && q.1 <= o.y1;
+                over && o.object == face.object && o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v)
             })
         };
         if let Some(q) = near().filter(of_object).find(|&q| same_way(q)) {
