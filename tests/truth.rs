@@ -350,27 +350,11 @@ fn amodal_masks_agree_with_blender_terminals_rendered_alone() {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("amodal.json")).unwrap()).unwrap();
         let c = &doc["view"]["camera"];
         for case in doc["cases"].as_array().unwrap() {
-            let d = &case["defect"];
-            let g = |k: &str| d[k].as_f64().unwrap_or(0.0);
+            let defect = common::defect_line(case["defect"].as_object().unwrap());
             let s = scene(&format!(
                 "[image]\nwidth = 256\nheight = 256\n[layout]\nkind = {}\n[camera]\nlocation = {}\nlook_at = {}\nup = {}\n\
-                 fov_y_deg = {}\n[truth]\namodal = true\n[[case]]\nname = \"c\"\ndefect = {{ pin = [{}, {}], \
-                 dpos = [{}, {}, {}], grad = [{}, {}], bend = {{ height = {}, angle_deg = {}, azimuth_deg = {} }} }}\n",
-                doc["layout"],
-                c["location"],
-                c["look_at"],
-                c["up"],
-                c["fov_y_deg"],
-                d["x"],
-                d["y"],
-                g("dposX"),
-                g("dposY"),
-                g("dposZ"),
-                g("gradX"),
-                g("gradY"),
-                g("bendHeight"),
-                g("bendAngle"),
-                g("bendAzimuth"),
+                 fov_y_deg = {}\n[truth]\namodal = true\n[[case]]\nname = \"c\"\n{defect}",
+                doc["layout"], c["location"], c["look_at"], c["up"], c["fov_y_deg"],
             ));
             let frame = common::frame_maker(&s).frame(0).unwrap();
             for p in &frame.record.pins {
