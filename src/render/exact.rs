@@ -13,8 +13,12 @@
 //! from the one shader), and the 64 samples are averaged in linear light.
 //!
 //! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
-//! centre). Faces are clipped at the near plane; the far plane is not applied. The cost grows with the
-//! faces drawn: every face turned to the camera is projected and binned per image.
+//! centre). Faces are clipped at the near plane; the far plane is not applied.
+//!
+//! Cost: an object is projected again only when its placement, the camera or the image size changed
+//! since the previous image (a fixed camera projects a large housing mesh once per worker); per image,
+//! every face whose pixel bounds reach within two pixels of a marked pixel is drawn into those pixels'
+//! samples, so a mesh of many small faces costs in proportion to the faces near edges.
 
 use super::Pixels;
 use super::srgb::Tables;
