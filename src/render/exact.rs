@@ -193,9 +193,23 @@ struct Body {
 struct Samples {
     inv_depth: [f32; S],
     face: [u32; S],
+    /// The farthest sample's 1 / depth (0 while a sample is empty): a face wholly behind it is hidden.
+    floor: f32,
 }
 
-const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S] };
+/// The face in front at a pixel centre ([`NO`]: none), its 1 / depth there, its body and normal (kept
+/// here: [`Exact::colour_of`] compares them for many faces of a large mesh).
+#[derive(Clone, Copy)]
+struct Front {
+    face: u32,
+    inv_depth: f32,
+    body: u32,
+    normal: [f32; 3],
+}
+
+const NONE_IN_FRONT: Front = Front { face: NO, inv_depth: 0.0, body: NO, normal: [0.0; 3] };
+
+const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 };
 
 /// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
 pub struct Exact {
@@ -214,9 +228,8 @@ pub struct Exact {
     /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked).
     slot: Vec<u32>,
     samples: Vec<Samples>,
-    /// Per pixel near a marked one: the face nearest the camera at its centre ([`NO`]: none) and its
-    /// 1 / depth there.
-    front: Vec<(u32, f32)>,
+    /// Per pixel near a marked one: the face nearest the camera at its centre (only read there).
+    front: Vec<Front>,
     /// Resolved pixels (index, colour), written after all are resolved from the GPU's frame.
     resolved: Vec<(usize, [u8; 3])>,
 }
@@ -331,21 +344,20 @@ impl Exact {
             self.samples.push(EMPTY);
         }
         dilate(&self.marks, w, h, &mut self.near);
-        self.front.clear();
-        self.front.resize(w * h, (NO, 0.0));
+        self.front.resize(w * h, NONE_IN_FRONT);
+        for (front, _) in self.front.iter_mut().zip(&self.near).filter(|(_, n)| **n != 0) {
+            *front = NONE_IN_FRONT;
+        }
         for (b, body) in self.bodies.iter().enumerate() {
             for (i, &[x0, x1, y0, y1]) in body.bounds.iter().enumerate() {
-                let near = |y: u16| self.near[y as usize * w + x0 as usize..=y as usize * w + x1 as usize].contains(&1);
-                if !(y0..=y1).any(near) {
-                    continue;
-                }
                 let face = &body.faces[i];
                 let id = self.first[b] + i as u32;
                 let edges = &body.edges[face.edges.clone()];
                 let z = face.inv_depth;
                 for y in y0..=y1 {
+                    let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
                     let row = y as usize * w;
-                    for x in x0..=x1 {
+                    for x in xa..=xb {
                         let p = row + x as usize;
                         if self.near[p] == 0 {
                             continue;
@@ -356,8 +368,9 @@ impl Exact {
                         let (u, v) = (x as f64 + 0.5, y as f64 + 0.5);
                         if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
                             let depth = (z[0] * u + z[1] * v + z[2]) as f32;
-                            if depth > self.front[p].1 {
-                                self.front[p] = (id, depth);
+                            if depth > self.front[p].inv_depth {
+                                let normal = face.normal.as_vec3().to_array();
+                                self.front[p] = Front { face: id, inv_depth: depth, body: b as u32, normal };
                             }
                         }
                     }
@@ -431,15 +444,13 @@ impl Exact {
                 .map(|(q, _)| q)
                 .filter(|&q| mask[q] == label)
         };
-        if let Some(q) = near().find(|&q| self.front[q].0 == f) {
+        if let Some(q) = near().find(|&q| self.front[q].face == f) {
             return lin(q);
         }
+        let normal = face.normal.as_vec3();
         let same_way = |q: usize| {
-            let g = self.front[q].0;
-            g != NO && {
-                let (other, o) = self.face(g);
-                other == body && o.normal.dot(face.normal) > 0.9999
-            }
+            let o = &self.front[q];
+            o.body == body as u32 && glam::Vec3::from_array(o.normal).dot(normal) > 0.9999
         };
         match near().find(|&q| same_way(q)).or_else(|| near().next()) {
             Some(q) => lin(q),
@@ -506,6 +517,17 @@ impl Body {
                 }
             }
         }
+        // Nearest first, so that faces hidden behind them are passed over sooner (see [`cover`]).
+        let nearest = |f: &Face, b: &[u16; 4]| {
+            let z = f.inv_depth;
+            let at = |u: u16, v: u16| z[0] * f64::from(u) + z[1] * f64::from(v) + z[2];
+            at(b[0], b[2]).max(at(b[1] + 1, b[2])).max(at(b[0], b[3] + 1)).max(at(b[1] + 1, b[3] + 1))
+        };
+        let mut order: Vec<(f64, usize)> = body.faces.iter().zip(&body.bounds).map(|(f, b)| nearest(f, b)).zip(0..).collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut faces: Vec<Option<Face>> = std::mem::take(&mut body.faces).into_iter().map(Some).collect();
+        body.faces = order.iter().filter_map(|&(_, i)| faces[i].take()).collect();
+        body.bounds = order.iter().map(|&(_, i)| body.bounds[i]).collect();
         body
     }
 }
@@ -515,6 +537,38 @@ struct Marks<'a> {
     w: usize,
     h: usize,
     list: &'a mut Vec<u32>,
+}
+
+/// The pixels of row `y` a convex face (its edge functions) may reach, within its bounds `x0..=x1`: for
+/// each edge, the bound it puts on u anywhere in the row's band of v, the loosest over the band
+/// (conservative: a pixel outside may be listed, none inside is left out). None if it reaches none.
+fn row_span(edges: &[[f64; 3]], y: u16, x0: u16, x1: u16) -> Option<(u16, u16)> {
+    let (v0, v1) = (f64::from(y), f64::from(y) + 1.0);
+    let (mut lo, mut hi) = (f64::from(x0), f64::from(x1) + 1.0);
+    for e in edges {
+        let (a, b, c) = (e[0], e[1], e[2]);
+        if a == 0.0 {
+            if b * v0 + c < 0.0 && b * v1 + c < 0.0 {
+                return None;
+            }
+            continue;
+        }
+        // a·u + b·v + c >= 0  <=>  u >= (a > 0) or <= (a < 0)  -(b·v + c) / a.
+        let (at0, at1) = (-(b * v0 + c) / a, -(b * v1 + c) / a);
+        if a > 0.0 {
+            lo = lo.max(at0.min(at1));
+        } else {
+            hi = hi.min(at0.max(at1));
+        }
+    }
+    // A margin for rounding, then the pixels [x, x + 1) that overlap [lo, hi].
+    let (lo, hi) = (lo - 1e-7, hi + 1e-7);
+    if !(lo <= hi) {
+        return None;
+    }
+    let xa = (lo.floor().max(f64::from(x0))) as u16;
+    let xb = (hi.floor().min(f64::from(x1))) as u16;
+    (xa <= xb).then_some((xa, xb))
 }
 
 /// `near[p] = 1` for every pixel within two pixels (either axis) of a marked one.
@@ -739,6 +793,11 @@ const ROWS: [f64; N] = {
 /// the face is one span, bounded by the edges that cross the pixel; the rows are computed side by side.
 fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
     let (px, py) = (x as f64, y as f64);
+    // Hidden: nearer faces already hold every sample (with a margin for the samples' f32 rounding).
+    let nearest = inv_depth[0] * px + inv_depth[1] * py + inv_depth[2] + inv_depth[0].max(0.0) + inv_depth[1].max(0.0);
+    if nearest * (1.0 + 1e-5) < f64::from(out.floor) {
+        return;
+    }
     let n = N as f64;
     // The span of each row: columns lo..hi.
     let mut lo = [0i32; N];
@@ -794,6 +853,7 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
             faces[i] = if take { f } else { faces[i] };
         }
     }
+    out.floor = out.inv_depth.iter().fold(f32::INFINITY, |a, &b| a.min(b));
 }
 
 /// [`cover`] sample by sample: what it must equal.
@@ -832,7 +892,7 @@ mod tests {
                 [ea, eb, -(ea * a.x + eb * a.y)]
             })
             .collect();
-        let mut px = Samples { inv_depth: [0.0; S], face: [NO; S] };
+        let mut px = EMPTY;
         cover(&edges, &[0.0, 0.0, 0.5], 7, 0, 0, &mut px);
         assert_eq!(px.face.iter().filter(|f| **f == 7).count(), 32);
         // Each row: the right half of the columns.
