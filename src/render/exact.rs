@@ -164,16 +164,40 @@ struct Face {
 /// What one drawn object's projection depends on: its mesh, its placement, the camera and the image
 /// size. A body whose key is the same as in the previous image is not projected again (a large
 /// housing seen by a fixed camera is projected once per worker).
-#[derive(PartialEq)]
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone)]
 struct BodyKey {
     /// Index into [`Exact::shapes`] then [`Exact::files`]; None for a mesh of this image alone (a bent
     /// terminal), never reused.
     topology: Option<usize>,
+    label: u8,
     model: [u64; 16],
     view: [u64; 16],
     camera: [u64; 2],
     size: (usize, usize),
 }
+
+/// An object to draw: its placement, topology (see [`BodyKey::topology`]) and label.
+type Entry = (DMat4, Option<usize>, u8);
+
+/// The nominal objects' share of the pixels, kept from image to image while they stay the same (the
+/// camera fixed; only the defective terminal differs between images): their faces listed per tile
+/// of 8 × 8 pixels, the face in front at every pixel centre, and per pixel, once asked for, their
+/// samples.
+#[derive(Default)]
+struct Kept {
+    /// Per tile, the nominal faces whose bounds reach it (ids in drawing order); empty until needed.
+    tiles: Vec<Vec<u32>>,
+    tiles_x: usize,
+    /// Per pixel: index into `samples` ([`NO`]: not yet drawn).
+    slot: Vec<u32>,
+    samples: Vec<Samples>,
+    /// Per pixel: the nominal face in front at its centre.
+    front: Vec<Front>,
+}
+
+/// Pixels kept per image size at most (about 34 MB of samples); past it pixels are drawn afresh.
+const KEPT_MAX: usize = 1 << 16;
+const TILE: usize = 8;
 
 /// One drawn object's faces turned to the camera, in pixel coordinates, and the pixels its feature
 /// edges cross: a pure function of its [`BodyKey`].
@@ -197,17 +221,16 @@ struct Samples {
     floor: f32,
 }
 
-/// The face in front at a pixel centre ([`NO`]: none), its 1 / depth there, its body and normal (kept
-/// here: [`Exact::colour_of`] compares them for many faces of a large mesh).
+/// The face in front at a pixel centre: its 1 / depth there, its body ([`NO`]: none) and normal, which
+/// [`Exact::colour_of`] compares.
 #[derive(Clone, Copy)]
 struct Front {
-    face: u32,
     inv_depth: f32,
     body: u32,
     normal: [f32; 3],
 }
 
-const NONE_IN_FRONT: Front = Front { face: NO, inv_depth: 0.0, body: NO, normal: [0.0; 3] };
+const NONE_IN_FRONT: Front = Front { inv_depth: 0.0, body: NO, normal: [0.0; 3] };
 
 const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 };
 
@@ -216,9 +239,20 @@ pub struct Exact {
     shapes: [Topology; Shape::ALL.len()],
     files: Vec<(Arc<TriangleMesh>, Topology)>,
     tables: Tables<65536>,
-    /// This image's drawn objects, in drawing order, and each one's label.
+    /// The nominal objects (this image without its defect, [`Posed::nominal_drawables`]) sorted by
+    /// key, then the objects this image draws that are not among them (the defective terminal). Face
+    /// ids and the order faces are drawn in follow this list, so a pixel's samples are the same
+    /// whether the nominal objects' share comes from [`Kept`] or is drawn afresh.
     bodies: Vec<Body>,
     labels: Vec<u8>,
+    /// How many of `bodies` are nominal, and which of those this image does not draw (the defective
+    /// terminal's nominal place).
+    nominal: usize,
+    absent: Vec<bool>,
+    /// The nominal objects' coverage, kept while the nominal objects stay the same.
+    kept: Kept,
+    /// Per pixel: an absent nominal object's face may reach it.
+    dirty: Vec<bool>,
     /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`.
     first: Vec<u32>,
     /// Per pixel: 1 where an edge may cross it.
@@ -250,6 +284,10 @@ impl Exact {
             tables: Tables::new(),
             bodies: Vec::new(),
             labels: Vec::new(),
+            nominal: 0,
+            absent: Vec::new(),
+            kept: Kept::default(),
+            dirty: Vec::new(),
             first: Vec::new(),
             marks: Vec::new(),
             near: Vec::new(),
@@ -268,22 +306,20 @@ impl Exact {
         }
         self.marks.clear();
         self.marks.resize(w * h, 0);
-        self.project(posed, w, h);
+        let kept = self.project(posed, w, h);
         mark_label_changes(&px.mask, w, h, &mut self.marks);
-        self.cover_marked(w, h);
+        self.cover_marked(w, h, kept);
         self.resolve(posed, px);
     }
 
-    /// Projects every drawn object (or keeps its projection from the previous image) and marks the
-    /// pixels its feature edges cross.
-    fn project(&mut self, posed: &Posed, w: usize, h: usize) {
-        let cam = &posed.camera;
-        let (objects, meshes) = posed.drawables();
-        let mut bodies: Vec<(DMat4, Option<usize>, u8)> = objects
+    /// The objects of `objects` and `meshes` as (placement, topology, label), topologies of new mesh
+    /// files made on first sight.
+    fn entries(&mut self, objects: &[crate::geometry::Object], meshes: &[crate::geometry::MeshObject]) -> Vec<Entry> {
+        let mut out: Vec<Entry> = objects
             .iter()
             .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), Some(shape_index(o.shape)), o.label))
             .collect();
-        for m in &meshes {
+        for m in meshes {
             let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
                 Some(i) => i,
                 None => {
@@ -292,39 +328,91 @@ impl Exact {
                     self.files.len() - 1
                 }
             };
-            bodies.push((m.transform, Some(Shape::ALL.len() + i), m.label));
+            out.push((m.transform, Some(Shape::ALL.len() + i), m.label));
         }
+        out
+    }
+
+    /// Lists this image's bodies (nominal ones first, see [`Exact::bodies`]), projecting only those not
+    /// kept from the previous image, and marks the pixels the drawn ones' feature edges cross. Returns
+    /// whether the nominal objects are the previous image's (so their kept coverage holds).
+    fn project(&mut self, posed: &Posed, w: usize, h: usize) -> bool {
+        let cam = &posed.camera;
+        let (objects, meshes) = posed.drawables();
+        let mut drawn = self.entries(&objects, &meshes);
         // Bent terminals: a mesh of their own, this image only.
         let own: Vec<Topology> = posed.bent_pins().map(|p| Topology::of_mesh(&p.local_mesh())).collect();
-        bodies.extend(posed.bent_pins().map(|p| (p.transform, None, p.label)));
+        drawn.extend(posed.bent_pins().map(|p| (p.transform, None, p.label)));
+        let (objects, meshes) = posed.nominal_drawables();
+        let nominal = self.entries(&objects, &meshes);
         let bits = |m: &DMat4| m.to_cols_array().map(f64::to_bits);
         let view = bits(&cam.view);
         let camera = [cam.focal_px.to_bits(), cam.near.to_bits()];
+        let key = |(model, topology, label): &Entry| BodyKey {
+            topology: *topology,
+            label: *label,
+            model: bits(model),
+            view,
+            camera,
+            size: (w, h),
+        };
+        let mut nominal: Vec<(BodyKey, &Entry)> = nominal.iter().map(|e| (key(e), e)).collect();
+        nominal.sort_by(|a, b| a.0.cmp(&b.0));
+        nominal.dedup_by(|a, b| a.0 == b.0);
+        let drawn: Vec<(BodyKey, &Entry)> = drawn.iter().map(|e| (key(e), e)).collect();
+        let same = self.nominal == nominal.len()
+            && self.bodies[..self.nominal].iter().zip(&nominal).all(|(b, (k, _))| b.key == *k);
         let mut previous = std::mem::take(&mut self.bodies);
+        let kept: Vec<Body> = if same { previous.drain(..self.nominal).collect() } else { Vec::new() };
+        let mut own_left = own.iter();
+        let shapes = &self.shapes;
+        let files = &self.files;
+        let mut take = |key: BodyKey, (model, topology, _): &Entry, previous: &mut Vec<Body>| -> Body {
+            match previous.iter().position(|b| topology.is_some() && b.key == key) {
+                Some(i) => previous.swap_remove(i),
+                None => {
+                    let topo = match topology {
+                        Some(t) if *t < Shape::ALL.len() => &shapes[*t],
+                        Some(t) => &files[*t - Shape::ALL.len()].1,
+                        None => own_left.next().expect("one mesh per bent terminal"), // ok: made from the same list above
+                    };
+                    Body::project(key, topo, model, cam, (w, h))
+                }
+            }
+        };
+        self.bodies = if same {
+            kept
+        } else {
+            self.kept = Kept::default();
+            nominal.iter().map(|(k, e)| take(k.clone(), e, &mut previous)).collect()
+        };
+        self.nominal = self.bodies.len();
+        self.absent.clear();
+        self.absent.extend(self.bodies.iter().map(|b| !drawn.iter().any(|(k, _)| *k == b.key)));
         self.labels.clear();
+        self.labels.extend(self.bodies.iter().map(|b| b.key.label));
+        for (k, e) in drawn {
+            let is_nominal =
+                k.topology.is_some() && self.bodies[..self.nominal].binary_search_by(|b| b.key.cmp(&k)).is_ok();
+            if !is_nominal {
+                self.labels.push(k.label);
+                let body = take(k, e, &mut previous);
+                self.bodies.push(body);
+            }
+        }
         self.first.clear();
         let mut first = 0u32;
-        let mut own = own.iter();
-        for (model, topology, label) in bodies {
-            let key = BodyKey { topology, model: bits(&model), view, camera, size: (w, h) };
-            let topo = match topology {
-                Some(t) if t < Shape::ALL.len() => &self.shapes[t],
-                Some(t) => &self.files[t - Shape::ALL.len()].1,
-                None => own.next().expect("one mesh per bent terminal"), // ok: made from the same list above
-            };
-            let body = match previous.iter().position(|b| topology.is_some() && b.key == key) {
-                Some(i) => previous.swap_remove(i),
-                None => Body::project(key, topo, &model, cam, (w, h)),
-            };
-            for &p in &body.marks {
-                self.marks[p as usize] = 1;
+        for (b, body) in self.bodies.iter().enumerate() {
+            if b >= self.nominal || !self.absent[b] {
+                for &p in &body.marks {
+                    self.marks[p as usize] = 1;
+                }
             }
             self.first.push(first);
             first += body.faces.len() as u32;
-            self.labels.push(label);
-            self.bodies.push(body);
         }
         self.first.push(first);
+        same
     }
 
     /// The body a face id belongs to, and the face.
@@ -334,8 +422,10 @@ impl Exact {
     }
 
     /// Draws every face into the samples of the marked pixels it may cover, and finds the face in front
-    /// at the centre of every pixel near a marked one (where [`Exact::colour_of`] looks).
-    fn cover_marked(&mut self, w: usize, h: usize) {
+    /// at the centre of every pixel near a marked one (where [`Exact::colour_of`] looks). With `kept`,
+    /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
+    /// absent nominal object could reach; the result is the same either way.
+    fn cover_marked(&mut self, w: usize, h: usize, kept: bool) {
         self.slot.clear();
         self.slot.resize(w * h, NO);
         self.samples.clear();
@@ -348,34 +438,87 @@ impl Exact {
         for (front, _) in self.front.iter_mut().zip(&self.near).filter(|(_, n)| **n != 0) {
             *front = NONE_IN_FRONT;
         }
-        for (b, body) in self.bodies.iter().enumerate() {
-            for (i, &[x0, x1, y0, y1]) in body.bounds.iter().enumerate() {
-                let face = &body.faces[i];
-                let id = self.first[b] + i as u32;
+        let first_drawn = if kept {
+            self.nominal_share(w, h);
+            self.nominal
+        } else {
+            0
+        };
+        for b in first_drawn..self.bodies.len() {
+            if b < self.nominal && self.absent[b] {
+                continue;
+            }
+            for i in 0..self.bodies[b].faces.len() {
+                let into =
+                    Into { near: &self.near, slot: &self.slot, samples: &mut self.samples, front: &mut self.front, w };
+                draw_face(&self.bodies[b], b, i, self.first[b] + i as u32, into);
+            }
+        }
+    }
+
+    /// The nominal objects' share of every marked and near pixel: kept, or drawn from the tile lists
+    /// without the absent objects where those could reach.
+    fn nominal_share(&mut self, w: usize, h: usize) {
+        let nominal = self.nominal;
+        let (bodies, first, absent) = (&self.bodies[..nominal], &self.first[..=nominal], &self.absent);
+        let k = &mut self.kept;
+        if k.slot.len() != w * h || k.tiles.is_empty() {
+            *k = Kept::new(bodies, first, w, h);
+        }
+        // Where an absent nominal object's faces could reach, drawn afresh without it.
+        self.dirty.clear();
+        self.dirty.resize(w * h, false);
+        for body in bodies.iter().zip(absent).filter(|(_, a)| **a).map(|(b, _)| b) {
+            for (face, &[x0, x1, y0, y1]) in body.faces.iter().zip(&body.bounds) {
                 let edges = &body.edges[face.edges.clone()];
-                let z = face.inv_depth;
                 for y in y0..=y1 {
-                    let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
-                    let row = y as usize * w;
-                    for x in xa..=xb {
-                        let p = row + x as usize;
-                        if self.near[p] == 0 {
-                            continue;
-                        }
-                        if self.slot[p] != NO {
-                            cover(edges, &z, id, u32::from(x), u32::from(y), &mut self.samples[self.slot[p] as usize]);
-                        }
-                        let (u, v) = (x as f64 + 0.5, y as f64 + 0.5);
-                        if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
-                            let depth = (z[0] * u + z[1] * v + z[2]) as f32;
-                            if depth > self.front[p].inv_depth {
-                                let normal = face.normal.as_vec3().to_array();
-                                self.front[p] = Front { face: id, inv_depth: depth, body: b as u32, normal };
-                            }
-                        }
+                    if let Some((xa, xb)) = row_span(edges, y, x0, x1) {
+                        self.dirty[y as usize * w + xa as usize..=y as usize * w + xb as usize].fill(true);
                     }
                 }
             }
+        }
+        let dirty = &self.dirty;
+        let Kept { tiles, tiles_x, slot, samples, front } = k;
+        let draw = |p: usize, skip_absent: bool, want: Want, s: &mut Samples, f: &mut Front| {
+            let (x, y) = ((p % w) as u16, (p / w) as u16);
+            for &id in &tiles[y as usize / TILE * *tiles_x + x as usize / TILE] {
+                let b = first.partition_point(|&f| f <= id) - 1;
+                if skip_absent && absent[b] {
+                    continue;
+                }
+                let i = (id - first[b]) as usize;
+                let [x0, x1, y0, y1] = bodies[b].bounds[i];
+                if x >= x0 && x <= x1 && y >= y0 && y <= y1 {
+                    draw_face_at(&bodies[b], b, i, id, (x, y), want, s, f);
+                }
+            }
+        };
+        for p in (0..w * h).filter(|&p| self.near[p] != 0) {
+            let marked = self.slot[p] != NO;
+            if dirty[p] {
+                let (mut s, mut f) = (EMPTY, NONE_IN_FRONT);
+                draw(p, true, Want { samples: marked, front: true }, &mut s, &mut f);
+                if marked {
+                    self.samples[self.slot[p] as usize] = s;
+                }
+                self.front[p] = f;
+                continue;
+            }
+            if marked {
+                let mut s = EMPTY;
+                if slot[p] != NO {
+                    s.clone_from(&samples[slot[p] as usize]);
+                } else {
+                    draw(p, false, Want { samples: true, front: false }, &mut s, &mut NONE_IN_FRONT.clone());
+                    if samples.len() < KEPT_MAX {
+                        slot[p] = samples.len() as u32;
+                        samples.push(s.clone());
+                    }
+                }
+                self.samples[self.slot[p] as usize] = s;
+            }
+            self.front[p] = front[p];
         }
     }
 
@@ -385,6 +528,7 @@ impl Exact {
         let background = posed.background.map(|c| c as f32);
         let lin = |p: usize| -> [f32; 3] { std::array::from_fn(|c| self.tables.to_linear[px.rgb[3 * p + c] as usize]) };
         let mut found: Vec<(u32, u32)> = Vec::with_capacity(8);
+        let mut groups: Vec<(Option<(usize, glam::Vec3)>, u32)> = Vec::with_capacity(8);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
         for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
@@ -401,9 +545,26 @@ impl Exact {
                 }
                 k += run;
             }
-            let mut sum = [0.0f32; 3];
+            // Faces of one object turned the same way share a colour (a mesh's coplanar triangles).
+            groups.clear();
             for &(f, n) in &found {
-                let c = if f == NO { background } else { self.colour_of(f, x, y, w, h, &px.mask, &lin) };
+                let group = if f == NO {
+                    None
+                } else {
+                    let (b, face) = self.face(f);
+                    Some((b, face.normal.as_vec3()))
+                };
+                match groups.iter_mut().find(|(g, _)| *g == group) {
+                    Some((_, m)) => *m += n,
+                    None => groups.push((group, n)),
+                }
+            }
+            let mut sum = [0.0f32; 3];
+            for &(group, n) in &groups {
+                let c = match group {
+                    None => background,
+                    Some(g) => self.colour_of(g, x, y, w, h, &px.mask, &lin),
+                };
                 for (total, c) in sum.iter_mut().zip(c) {
                     *total += c * n as f32;
                 }
@@ -416,13 +577,13 @@ impl Exact {
         self.resolved = resolved;
     }
 
-    /// The GPU's colour for face `f` near pixel (x, y): at the nearest pixel where the face is in
-    /// front at the centre; else where a face of the same object turned the same way is; else at the
-    /// nearest pixel of the object; else the pixel's own.
+    /// The GPU's colour for the faces of body `body` turned towards `normal` near pixel (x, y): at the
+    /// nearest pixel where such a face is in front at the centre; else at the nearest pixel of the
+    /// object; else the pixel's own.
     #[allow(clippy::too_many_arguments)]
     fn colour_of(
         &self,
-        f: u32,
+        (body, normal): (usize, glam::Vec3),
         x: i32,
         y: i32,
         w: i32,
@@ -430,24 +591,17 @@ impl Exact {
         mask: &[u8],
         lin: &impl Fn(usize) -> [f32; 3],
     ) -> [f32; 3] {
-        let (body, face) = self.face(f);
         let label = self.labels[body];
         let near = || {
             AROUND
                 .iter()
-                .map(move |(dx, dy)| ((y + dy) * w + x + dx) as usize)
-                .zip(AROUND.iter())
-                .filter(move |(_, (dx, dy))| {
+                .filter(move |(dx, dy)| {
                     let (qx, qy) = (x + dx, y + dy);
                     qx >= 0 && qy >= 0 && qx < w && qy < h
                 })
-                .map(|(q, _)| q)
+                .map(move |(dx, dy)| ((y + dy) * w + x + dx) as usize)
                 .filter(|&q| mask[q] == label)
         };
-        if let Some(q) = near().find(|&q| self.front[q].face == f) {
-            return lin(q);
-        }
-        let normal = face.normal.as_vec3();
         let same_way = |q: usize| {
             let o = &self.front[q];
             o.body == body as u32 && glam::Vec3::from_array(o.normal).dot(normal) > 0.9999
@@ -455,6 +609,106 @@ impl Exact {
         match near().find(|&q| same_way(q)).or_else(|| near().next()) {
             Some(q) => lin(q),
             None => lin((y * w + x) as usize),
+        }
+    }
+}
+
+impl Kept {
+    /// Lists the nominal faces (`bodies`, face ids from `first`) per tile and finds the face in front at
+    /// every pixel centre; no samples drawn yet.
+    fn new(bodies: &[Body], first: &[u32], w: usize, h: usize) -> Kept {
+        let tiles_x = w.div_ceil(TILE);
+        let mut tiles = vec![Vec::new(); tiles_x * h.div_ceil(TILE)];
+        let mut front = vec![NONE_IN_FRONT; w * h];
+        let mut none = EMPTY;
+        let want = Want { samples: false, front: true };
+        for (b, body) in bodies.iter().enumerate() {
+            for (i, &[x0, x1, y0, y1]) in body.bounds.iter().enumerate() {
+                let id = first[b] + i as u32;
+                for ty in y0 as usize / TILE..=y1 as usize / TILE {
+                    for tx in x0 as usize / TILE..=x1 as usize / TILE {
+                        tiles[ty * tiles_x + tx].push(id);
+                    }
+                }
+                let edges = &body.edges[body.faces[i].edges.clone()];
+                for y in y0..=y1 {
+                    let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
+                    for x in xa..=xb {
+                        draw_face_at(body, b, i, id, (x, y), want, &mut none, &mut front[y as usize * w + x as usize]);
+                    }
+                }
+            }
+        }
+        Kept { tiles, tiles_x, slot: vec![NO; w * h], samples: Vec::new(), front }
+    }
+}
+
+/// What to find for a pixel: its samples (a marked pixel), the face in front at its centre (a pixel
+/// near a marked one), or both.
+#[derive(Clone, Copy)]
+struct Want {
+    samples: bool,
+    front: bool,
+}
+
+/// Where faces are drawn face by face: the pixels near marked ones, the marked ones' samples, and the
+/// face in front at each near pixel's centre.
+struct Into<'a> {
+    near: &'a [u8],
+    slot: &'a [u32],
+    samples: &'a mut [Samples],
+    front: &'a mut [Front],
+    w: usize,
+}
+
+/// Draws face `i` of `body` (index `b`, face id `id`) into every pixel near a marked one that it may
+/// reach.
+fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
+    let [x0, x1, y0, y1] = body.bounds[i];
+    let edges = &body.edges[body.faces[i].edges.clone()];
+    for y in y0..=y1 {
+        let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
+        let row = y as usize * into.w;
+        for x in xa..=xb {
+            let p = row + x as usize;
+            if into.near[p] == 0 {
+                continue;
+            }
+            let slot = into.slot[p];
+            let want = Want { samples: slot != NO, front: true };
+            let mut none = EMPTY;
+            let samples = if slot != NO { &mut into.samples[slot as usize] } else { &mut none };
+            draw_face_at(body, b, i, id, (x, y), want, samples, &mut into.front[p]);
+        }
+    }
+}
+
+/// Draws face `i` of `body` into one pixel: into its samples, and as the face in front at its centre
+/// when nearer than what is there (ties keep the face drawn first).
+#[allow(clippy::too_many_arguments)]
+fn draw_face_at(
+    body: &Body,
+    b: usize,
+    i: usize,
+    id: u32,
+    (x, y): (u16, u16),
+    want: Want,
+    samples: &mut Samples,
+    front: &mut Front,
+) {
+    let face = &body.faces[i];
+    let edges = &body.edges[face.edges.clone()];
+    let z = face.inv_depth;
+    if want.samples {
+        cover(edges, &z, id, u32::from(x), u32::from(y), samples);
+    }
+    if want.front {
+        let (u, v) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
+            let depth = (z[0] * u + z[1] * v + z[2]) as f32;
+            if depth > front.inv_depth {
+                *front = Front { inv_depth: depth, body: b as u32, normal: face.normal.as_vec3().to_array() };
+            }
         }
     }
 }
@@ -523,7 +777,8 @@ impl Body {
             let at = |u: u16, v: u16| z[0] * f64::from(u) + z[1] * f64::from(v) + z[2];
             at(b[0], b[2]).max(at(b[1] + 1, b[2])).max(at(b[0], b[3] + 1)).max(at(b[1] + 1, b[3] + 1))
         };
-        let mut order: Vec<(f64, usize)> = body.faces.iter().zip(&body.bounds).map(|(f, b)| nearest(f, b)).zip(0..).collect();
+        let mut order: Vec<(f64, usize)> =
+            body.faces.iter().zip(&body.bounds).map(|(f, b)| nearest(f, b)).zip(0..).collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut faces: Vec<Option<Face>> = std::mem::take(&mut body.faces).into_iter().map(Some).collect();
         body.faces = order.iter().filter_map(|&(_, i)| faces[i].take()).collect();
@@ -563,7 +818,7 @@ fn row_span(edges: &[[f64; 3]], y: u16, x0: u16, x1: u16) -> Option<(u16, u16)> 
     }
     // A margin for rounding, then the pixels [x, x + 1) that overlap [lo, hi].
     let (lo, hi) = (lo - 1e-7, hi + 1e-7);
-    if !(lo <= hi) {
+    if lo > hi || lo.is_nan() || hi.is_nan() {
         return None;
     }
     let xa = (lo.floor().max(f64::from(x0))) as u16;
