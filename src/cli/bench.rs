@@ -1,8 +1,9 @@
-//! `pinsynth bench`: images/second end to end (render, readback, PNG encode, write) on the default scene,
-//! at 224² and 512², for each anti-aliasing mode, compared with Blender 3.4.1 Workbench measured on the
-//! same kind of machine (`shared/blender-refs/README.md`).
+//! `pinsynth bench`: images/second end to end (render, readback, PNG encode, write) on the default scene
+//! (or `--scene FILE`), at 224² and 512², for each anti-aliasing mode, compared with Blender 3.4.1
+//! Workbench measured on the same kind of machine (`shared/blender-refs/README.md`).
 
 use super::tune_software_rasteriser;
+use anyhow::Context;
 use clap::Args;
 use pinsynth::dataset::DatasetOptions;
 use pinsynth::params::Planner;
@@ -92,6 +93,10 @@ pub struct BenchArgs {
     /// right after the same row without it.
     #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(pinsynth::spec::TRUTH_KINDS))]
     pub truth: Vec<String>,
+    /// Measure this scene file instead of the default scene (its image size, anti-aliasing and count
+    /// are set by the options above; e.g. a scene with a large housing mesh).
+    #[arg(long)]
+    pub scene: Option<std::path::PathBuf>,
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
@@ -103,8 +108,19 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     };
     tune_software_rasteriser(opts.workers());
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir).join(format!("pinsynth-bench-{}", std::process::id()));
+    let (path, text) = match &a.scene {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            (path.clone(), text)
+        }
+        None => ("scenes/default.toml".into(), include_str!("../../scenes/default.toml").to_string()),
+    };
+    let name = match &a.scene {
+        Some(path) => path.display().to_string(),
+        None => "default scene (mixed 3x9, sweep)".to_string(),
+    };
     println!(
-        "pinsynth bench: default scene (mixed 3x9, sweep), {} images per row, {} workers, writes to {}",
+        "pinsynth bench: {name}, {} images per row, {} workers, writes to {}",
         a.count,
         opts.workers(),
         base.display()
@@ -128,14 +144,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                 sets.extend(truth.iter().map(|k| format!("truth.{k}=true")));
                 let truth = if truth.is_empty() { "-".to_string() } else { truth.join(",") };
                 let scene =
-                    Scene::parse(include_str!("../../scenes/default.toml"), Path::new("scenes/default.toml"), &sets)
-                        .map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
+                    Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
                 row += 1;
                 let out = base.join(format!("{row:02}-{size}-{aa}"));
                 let s = render_dataset(&scene, &out, &opts, &Quiet).map_err(anyhow::Error::new)?;
+                // Blender was measured on the default scene only.
                 let blender = BLENDER_WORKBENCH_S
                     .iter()
-                    .find(|(s, _)| *s == size)
+                    .find(|(s, _)| *s == size && a.scene.is_none())
                     .map(|(_, t)| format!("{:.0}x", s.images_per_second() * t))
                     .unwrap_or("-".into());
                 println!(

@@ -143,9 +143,20 @@ impl Posed {
     /// and the mesh objects (mesh terminals, generated tips, a housing from a file). Bent terminals are
     /// not among them: each has a mesh of its own ([`PosedPin::local_mesh`], [`Posed::bent_pins`]).
     pub fn drawables(&self) -> (Vec<Object>, Vec<MeshObject>) {
+        self.drawables_with(self.pins.iter().filter(|p| p.bend.is_none()))
+    }
+
+    /// What [`Posed::drawables`] would be without this image's defect: the defective terminal at its
+    /// nominal place (also when it is missing or bent), the others as drawn.
+    pub fn nominal_drawables(&self) -> (Vec<Object>, Vec<MeshObject>) {
+        let others = self.pins.iter().filter(|p| !p.defective && p.bend.is_none());
+        self.drawables_with(others.chain(self.nominal_defect_pin.iter()))
+    }
+
+    fn drawables_with<'a>(&'a self, pins: impl Iterator<Item = &'a PosedPin>) -> (Vec<Object>, Vec<MeshObject>) {
         let mut objects: Vec<Object> = Vec::with_capacity(self.pins.len() + self.housing.len());
         let mut meshes: Vec<MeshObject> = Vec::new();
-        for pin in self.pins.iter().filter(|p| p.bend.is_none()) {
+        for pin in pins {
             match pin.drawable(self.pin_color) {
                 Drawable::Unit(o) => objects.push(o),
                 Drawable::Mesh(m) => meshes.push(m),

@@ -13,8 +13,12 @@
 //! from the one shader), and the 64 samples are averaged in linear light.
 //!
 //! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
-//! centre). Faces are clipped at the near plane; the far plane is not applied. The cost grows with the
-//! faces drawn: every face turned to the camera is projected and binned per image.
+//! centre). Faces are clipped at the near plane; the far plane is not applied.
+//!
+//! Cost: an object is projected again only when its placement, the camera or the image size changed
+//! since the previous image (a fixed camera projects a large housing mesh once per worker); per image,
+//! every face whose pixel bounds reach within two pixels of a marked pixel is drawn into those pixels'
+//! samples, so a mesh of many small faces costs in proportion to the faces near edges.
 
 use super::Pixels;
 use super::srgb::Tables;
@@ -28,8 +32,6 @@ use std::sync::Arc;
 const N: usize = 8;
 /// Samples per pixel.
 const S: usize = N * N;
-/// Faces are listed per tile of this many pixels square.
-const TILE: usize = 16;
 /// Two faces of one object meeting at more than 15° make an edge worth resolving (a 32-segment
 /// cylinder's sides meet at 11.25°: their flat-shading steps are left as drawn).
 const CREASE_COS: f64 = 0.965_925_826_289_068_3;
@@ -151,20 +153,63 @@ impl Topology {
 
 /// One face facing the camera, in pixel coordinates.
 struct Face {
-    /// Its edges in [`Exact::edges`]: functions `a·u + b·v + c`, positive inside.
+    /// Its edges in its [`Body::edges`]: functions `a·u + b·v + c`, positive inside.
     edges: std::ops::Range<usize>,
     /// 1 / depth as a plane over the image: `a·u + b·v + c` (larger is nearer).
     inv_depth: [f64; 3],
-    /// Pixel bounds, inclusive, clipped to the image.
-    x0: i32,
-    x1: i32,
-    y0: i32,
-    y1: i32,
-    /// The object's label (what the mask holds where the object is in front).
-    label: u8,
-    /// Index of the object, and the unit normal (facing the camera), to find a colour for it.
-    object: u32,
+    /// The unit normal (facing the camera), to find a colour for the face.
     normal: DVec3,
+}
+
+/// What one drawn object's projection depends on: its mesh, its placement, the camera and the image
+/// size. A body whose key is the same as in the previous image is not projected again (a large
+/// housing seen by a fixed camera is projected once per worker).
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone)]
+struct BodyKey {
+    /// Index into [`Exact::shapes`] then [`Exact::files`]; None for a mesh of this image alone (a bent
+    /// terminal), never reused.
+    topology: Option<usize>,
+    label: u8,
+    model: [u64; 16],
+    view: [u64; 16],
+    camera: [u64; 2],
+    size: (usize, usize),
+}
+
+/// An object to draw: its placement, topology (see [`BodyKey::topology`]) and label.
+type Entry = (DMat4, Option<usize>, u8);
+
+/// The nominal objects' share of the pixels, kept from image to image while they stay the same (the
+/// camera fixed; only the defective terminal differs between images): their faces listed per tile
+/// of 8 × 8 pixels, the face in front at every pixel centre, and per pixel, once asked for, their
+/// samples.
+#[derive(Default)]
+struct Kept {
+    /// Per tile, the nominal faces whose bounds reach it (ids in drawing order); empty until needed.
+    tiles: Vec<Vec<u32>>,
+    tiles_x: usize,
+    /// Per pixel: index into `samples` ([`NO`]: not yet drawn).
+    slot: Vec<u32>,
+    samples: Vec<Samples>,
+    /// Per pixel: the nominal face in front at its centre.
+    front: Vec<Front>,
+}
+
+/// Pixels kept per image size at most (about 34 MB of samples); past it pixels are drawn afresh.
+const KEPT_MAX: usize = 1 << 16;
+const TILE: usize = 8;
+
+/// One drawn object's faces turned to the camera, in pixel coordinates, and the pixels its feature
+/// edges cross: a pure function of its [`BodyKey`].
+struct Body {
+    key: BodyKey,
+    faces: Vec<Face>,
+    /// Each face's pixel bounds, inclusive, clipped to the image: x0, x1, y0, y1 (apart from the faces,
+    /// so that the faces far from any marked pixel are passed over without reading them).
+    bounds: Vec<[u16; 4]>,
+    edges: Vec<[f64; 3]>,
+    /// Pixel indices its feature edges pass through.
+    marks: Vec<u32>,
 }
 
 /// The samples of one resolved pixel: the nearest face's 1 / depth and index per sample.
@@ -172,19 +217,53 @@ struct Face {
 struct Samples {
     inv_depth: [f32; S],
     face: [u32; S],
+    /// The farthest sample's 1 / depth (0 while a sample is empty): a face wholly behind it is hidden.
+    floor: f32,
 }
+
+/// The face in front at a pixel centre: its 1 / depth there, its body ([`NO`]: none) and normal, which
+/// [`Exact::colour_of`] compares.
+#[derive(Clone, Copy)]
+struct Front {
+    inv_depth: f32,
+    body: u32,
+    normal: [f32; 3],
+}
+
+const NONE_IN_FRONT: Front = Front { inv_depth: 0.0, body: NO, normal: [0.0; 3] };
+
+const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 };
 
 /// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
 pub struct Exact {
     shapes: [Topology; Shape::ALL.len()],
     files: Vec<(Arc<TriangleMesh>, Topology)>,
     tables: Tables<65536>,
-    faces: Vec<Face>,
-    edges: Vec<[f64; 3]>,
+    /// The nominal objects (this image without its defect, [`Posed::nominal_drawables`]) sorted by
+    /// key, then the objects this image draws that are not among them (the defective terminal). Face
+    /// ids and the order faces are drawn in follow this list, so a pixel's samples are the same
+    /// whether the nominal objects' share comes from [`Kept`] or is drawn afresh.
+    bodies: Vec<Body>,
+    labels: Vec<u8>,
+    /// How many of `bodies` are nominal, and which of those this image does not draw (the defective
+    /// terminal's nominal place).
+    nominal: usize,
+    absent: Vec<bool>,
+    /// The nominal objects' coverage, kept while the nominal objects stay the same.
+    kept: Kept,
+    /// Per pixel: an absent nominal object's face may reach it.
+    dirty: Vec<bool>,
+    /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`.
+    first: Vec<u32>,
     /// Per pixel: 1 where an edge may cross it.
     marks: Vec<u8>,
-    /// Per tile of `TILE` × `TILE` pixels, the faces whose bounds overlap it.
-    bins: Vec<Vec<u32>>,
+    /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for a colour).
+    near: Vec<u8>,
+    /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked).
+    slot: Vec<u32>,
+    samples: Vec<Samples>,
+    /// Per pixel near a marked one: the face nearest the camera at its centre (only read there).
+    front: Vec<Front>,
     /// Resolved pixels (index, colour), written after all are resolved from the GPU's frame.
     resolved: Vec<(usize, [u8; 3])>,
 }
@@ -203,10 +282,18 @@ impl Exact {
             shapes,
             files: Vec::new(),
             tables: Tables::new(),
-            faces: Vec::new(),
-            edges: Vec::new(),
+            bodies: Vec::new(),
+            labels: Vec::new(),
+            nominal: 0,
+            absent: Vec::new(),
+            kept: Kept::default(),
+            dirty: Vec::new(),
+            first: Vec::new(),
             marks: Vec::new(),
-            bins: Vec::new(),
+            near: Vec::new(),
+            slot: Vec::new(),
+            samples: Vec::new(),
+            front: Vec::new(),
             resolved: Vec::new(),
         }
     }
@@ -219,25 +306,20 @@ impl Exact {
         }
         self.marks.clear();
         self.marks.resize(w * h, 0);
-        self.faces.clear();
-        self.edges.clear();
-        self.faces_and_feature_edges(posed, w, h);
+        let kept = self.project(posed, w, h);
         mark_label_changes(&px.mask, w, h, &mut self.marks);
-        self.bin_faces(w, h);
+        self.cover_marked(w, h, kept);
         self.resolve(posed, px);
     }
 
-    /// Projects every object, keeps its faces turned to the camera and marks the pixels its feature
-    /// edges cross (`slot_of[p] = 1`).
-    fn faces_and_feature_edges(&mut self, posed: &Posed, w: usize, h: usize) {
-        let cam = &posed.camera;
-        let eye = cam.position();
-        let (objects, meshes) = posed.drawables();
-        let mut bodies: Vec<(DMat4, usize, u8)> = objects
+    /// The objects of `objects` and `meshes` as (placement, topology, label), topologies of new mesh
+    /// files made on first sight.
+    fn entries(&mut self, objects: &[crate::geometry::Object], meshes: &[crate::geometry::MeshObject]) -> Vec<Entry> {
+        let mut out: Vec<Entry> = objects
             .iter()
-            .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), shape_index(o.shape), o.label))
+            .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), Some(shape_index(o.shape)), o.label))
             .collect();
-        for m in &meshes {
+        for m in meshes {
             let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
                 Some(i) => i,
                 None => {
@@ -246,99 +328,212 @@ impl Exact {
                     self.files.len() - 1
                 }
             };
-            bodies.push((m.transform, Shape::ALL.len() + i, m.label));
+            out.push((m.transform, Some(Shape::ALL.len() + i), m.label));
         }
+        out
+    }
+
+    /// Lists this image's bodies (nominal ones first, see [`Exact::bodies`]), projecting only those not
+    /// kept from the previous image, and marks the pixels the drawn ones' feature edges cross. Returns
+    /// whether the nominal objects are the previous image's (so their kept coverage holds).
+    fn project(&mut self, posed: &Posed, w: usize, h: usize) -> bool {
+        let cam = &posed.camera;
+        let (objects, meshes) = posed.drawables();
+        let mut drawn = self.entries(&objects, &meshes);
         // Bent terminals: a mesh of their own, this image only.
         let own: Vec<Topology> = posed.bent_pins().map(|p| Topology::of_mesh(&p.local_mesh())).collect();
-        let first_own = Shape::ALL.len() + self.files.len();
-        bodies.extend(posed.bent_pins().enumerate().map(|(k, p)| (p.transform, first_own + k, p.label)));
-        let mut world: Vec<DVec3> = Vec::new();
-        let mut facing: Vec<Option<DVec3>> = Vec::new();
-        let mut corners: Vec<DVec3> = Vec::new();
-        let mut projected: Vec<(DVec2, f64)> = Vec::new();
-        for (object, (model, topo, label)) in bodies.into_iter().enumerate() {
-            let topo = match topo {
-                t if t < Shape::ALL.len() => &self.shapes[t],
-                t if t < first_own => &self.files[t - Shape::ALL.len()].1,
-                t => &own[t - first_own],
-            };
-            world.clear();
-            world.extend(topo.positions.iter().map(|p| model.transform_point3(*p)));
-            // The unit normal of each face turned to the camera, None for the ones turned away.
-            facing.clear();
-            facing.extend(topo.faces.iter().map(|f| {
-                let a = world[f[0] as usize];
-                let n = (1..f.len() - 1)
-                    .map(|k| (world[f[k] as usize] - a).cross(world[f[k + 1] as usize] - a))
-                    .fold(DVec3::ZERO, |s, x| s + x);
-                let towards = n.dot(eye - a);
-                if towards > 0.0 {
-                    Some(n.normalize())
-                } else if topo.double_sided && towards < 0.0 {
-                    Some(-n.normalize())
-                } else {
-                    None
+        drawn.extend(posed.bent_pins().map(|p| (p.transform, None, p.label)));
+        let (objects, meshes) = posed.nominal_drawables();
+        let nominal = self.entries(&objects, &meshes);
+        let bits = |m: &DMat4| m.to_cols_array().map(f64::to_bits);
+        let view = bits(&cam.view);
+        let camera = [cam.focal_px.to_bits(), cam.near.to_bits()];
+        let key = |(model, topology, label): &Entry| BodyKey {
+            topology: *topology,
+            label: *label,
+            model: bits(model),
+            view,
+            camera,
+            size: (w, h),
+        };
+        let mut nominal: Vec<(BodyKey, &Entry)> = nominal.iter().map(|e| (key(e), e)).collect();
+        nominal.sort_by(|a, b| a.0.cmp(&b.0));
+        nominal.dedup_by(|a, b| a.0 == b.0);
+        let drawn: Vec<(BodyKey, &Entry)> = drawn.iter().map(|e| (key(e), e)).collect();
+        let same = self.nominal == nominal.len()
+            && self.bodies[..self.nominal].iter().zip(&nominal).all(|(b, (k, _))| b.key == *k);
+        let mut previous = std::mem::take(&mut self.bodies);
+        let kept: Vec<Body> = if same { previous.drain(..self.nominal).collect() } else { Vec::new() };
+        let mut own_left = own.iter();
+        let shapes = &self.shapes;
+        let files = &self.files;
+        let mut take = |key: BodyKey, (model, topology, _): &Entry, previous: &mut Vec<Body>| -> Body {
+            match previous.iter().position(|b| topology.is_some() && b.key == key) {
+                Some(i) => previous.swap_remove(i),
+                None => {
+                    let topo = match topology {
+                        Some(t) if *t < Shape::ALL.len() => &shapes[*t],
+                        Some(t) => &files[*t - Shape::ALL.len()].1,
+                        None => own_left.next().expect("one mesh per bent terminal"), // ok: made from the same list above
+                    };
+                    Body::project(key, topo, model, cam, (w, h))
                 }
-            }));
-            for (i, f) in topo.faces.iter().enumerate() {
-                let Some(normal) = facing[i] else { continue };
-                corners.clear();
-                corners.extend(f.iter().map(|&k| world[k as usize]));
-                let visible = clip_near(&corners, cam);
-                let start = self.edges.len();
-                if let Some(face) = screen_face(&visible, cam, (w, h), &mut self.edges, &mut projected) {
-                    self.faces.push(Face { label, object: object as u32, normal, ..face });
-                } else {
-                    self.edges.truncate(start);
+            }
+        };
+        self.bodies = if same {
+            kept
+        } else {
+            self.kept = Kept::default();
+            nominal.iter().map(|(k, e)| take(k.clone(), e, &mut previous)).collect()
+        };
+        self.nominal = self.bodies.len();
+        self.absent.clear();
+        self.absent.extend(self.bodies.iter().map(|b| !drawn.iter().any(|(k, _)| *k == b.key)));
+        self.labels.clear();
+        self.labels.extend(self.bodies.iter().map(|b| b.key.label));
+        for (k, e) in drawn {
+            let is_nominal =
+                k.topology.is_some() && self.bodies[..self.nominal].binary_search_by(|b| b.key.cmp(&k)).is_ok();
+            if !is_nominal {
+                self.labels.push(k.label);
+                let body = take(k, e, &mut previous);
+                self.bodies.push(body);
+            }
+        }
+        self.first.clear();
+        let mut first = 0u32;
+        for (b, body) in self.bodies.iter().enumerate() {
+            if b >= self.nominal || !self.absent[b] {
+                for &p in &body.marks {
+                    self.marks[p as usize] = 1;
                 }
-                for k in 0..f.len() {
-                    let n = topo.neighbours[i][k];
-                    let feature = n == NO || facing[n as usize].is_none_or(|m| m.dot(normal) < CREASE_COS);
-                    if feature {
-                        let (a, b) = (corners[k], corners[(k + 1) % f.len()]);
-                        if let Some((a, b)) = clip_segment_near(a, b, cam) {
-                            mark_segment(cam.project(a).0, cam.project(b).0, w, h, &mut self.marks);
-                        }
+            }
+            self.first.push(first);
+            first += body.faces.len() as u32;
+        }
+        self.first.push(first);
+        same
+    }
+
+    /// The body a face id belongs to, and the face.
+    fn face(&self, id: u32) -> (usize, &Face) {
+        let b = self.first.partition_point(|&f| f <= id) - 1;
+        (b, &self.bodies[b].faces[(id - self.first[b]) as usize])
+    }
+
+    /// Draws every face into the samples of the marked pixels it may cover, and finds the face in front
+    /// at the centre of every pixel near a marked one (where [`Exact::colour_of`] looks). With `kept`,
+    /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
+    /// absent nominal object could reach; the result is the same either way.
+    fn cover_marked(&mut self, w: usize, h: usize, kept: bool) {
+        self.slot.clear();
+        self.slot.resize(w * h, NO);
+        self.samples.clear();
+        for (p, _) in self.marks.iter().enumerate().filter(|(_, m)| **m != 0) {
+            self.slot[p] = self.samples.len() as u32;
+            self.samples.push(EMPTY);
+        }
+        dilate(&self.marks, w, h, &mut self.near);
+        self.front.resize(w * h, NONE_IN_FRONT);
+        for (front, _) in self.front.iter_mut().zip(&self.near).filter(|(_, n)| **n != 0) {
+            *front = NONE_IN_FRONT;
+        }
+        let first_drawn = if kept {
+            self.nominal_share(w, h);
+            self.nominal
+        } else {
+            0
+        };
+        for b in first_drawn..self.bodies.len() {
+            if b < self.nominal && self.absent[b] {
+                continue;
+            }
+            for i in 0..self.bodies[b].faces.len() {
+                let into =
+                    Into { near: &self.near, slot: &self.slot, samples: &mut self.samples, front: &mut self.front, w };
+                draw_face(&self.bodies[b], b, i, self.first[b] + i as u32, into);
+            }
+        }
+    }
+
+    /// The nominal objects' share of every marked and near pixel: kept, or drawn from the tile lists
+    /// without the absent objects where those could reach.
+    fn nominal_share(&mut self, w: usize, h: usize) {
+        let nominal = self.nominal;
+        let (bodies, first, absent) = (&self.bodies[..nominal], &self.first[..=nominal], &self.absent);
+        let k = &mut self.kept;
+        if k.slot.len() != w * h || k.tiles.is_empty() {
+            *k = Kept::new(bodies, first, w, h);
+        }
+        // Where an absent nominal object's faces could reach, drawn afresh without it.
+        self.dirty.clear();
+        self.dirty.resize(w * h, false);
+        for body in bodies.iter().zip(absent).filter(|(_, a)| **a).map(|(b, _)| b) {
+            for (face, &[x0, x1, y0, y1]) in body.faces.iter().zip(&body.bounds) {
+                let edges = &body.edges[face.edges.clone()];
+                for y in y0..=y1 {
+                    if let Some((xa, xb)) = row_span(edges, y, x0, x1) {
+                        self.dirty[y as usize * w + xa as usize..=y as usize * w + xb as usize].fill(true);
                     }
                 }
             }
         }
-    }
-
-    /// Lists each tile's faces.
-    fn bin_faces(&mut self, w: usize, h: usize) {
-        let (tw, th) = (w.div_ceil(TILE), h.div_ceil(TILE));
-        self.bins.resize_with(tw * th, Vec::new);
-        self.bins.truncate(tw * th);
-        self.bins.iter_mut().for_each(Vec::clear);
-        for (f, face) in self.faces.iter().enumerate() {
-            for ty in face.y0 as usize / TILE..=face.y1 as usize / TILE {
-                for tx in face.x0 as usize / TILE..=face.x1 as usize / TILE {
-                    self.bins[ty * tw + tx].push(f as u32);
+        let dirty = &self.dirty;
+        let Kept { tiles, tiles_x, slot, samples, front } = k;
+        let draw = |p: usize, skip_absent: bool, want: Want, s: &mut Samples, f: &mut Front| {
+            let (x, y) = ((p % w) as u16, (p / w) as u16);
+            for &id in &tiles[y as usize / TILE * *tiles_x + x as usize / TILE] {
+                let b = first.partition_point(|&f| f <= id) - 1;
+                if skip_absent && absent[b] {
+                    continue;
+                }
+                let i = (id - first[b]) as usize;
+                let [x0, x1, y0, y1] = bodies[b].bounds[i];
+                if x >= x0 && x <= x1 && y >= y0 && y <= y1 {
+                    draw_face_at(&bodies[b], b, i, id, (x, y), want, s, f);
                 }
             }
+        };
+        for p in (0..w * h).filter(|&p| self.near[p] != 0) {
+            let marked = self.slot[p] != NO;
+            if dirty[p] {
+                let (mut s, mut f) = (EMPTY, NONE_IN_FRONT);
+                draw(p, true, Want { samples: marked, front: true }, &mut s, &mut f);
+                if marked {
+                    self.samples[self.slot[p] as usize] = s;
+                }
+                self.front[p] = f;
+                continue;
+            }
+            if marked {
+                let mut s = EMPTY;
+                if slot[p] != NO {
+                    s.clone_from(&samples[slot[p] as usize]);
+                } else {
+                    draw(p, false, Want { samples: true, front: false }, &mut s, &mut NONE_IN_FRONT.clone());
+                    if samples.len() < KEPT_MAX {
+                        slot[p] = samples.len() as u32;
+                        samples.push(s.clone());
+                    }
+                }
+                self.samples[self.slot[p] as usize] = s;
+            }
+            self.front[p] = front[p];
         }
     }
 
-    /// Resolves every marked pixel: its 64 samples against the faces over it, each sample coloured
-    /// by its face, averaged in linear light.
+    /// Colours every marked pixel: each of its 64 samples by its face, averaged in linear light.
     fn resolve(&mut self, posed: &Posed, px: &mut Pixels) {
         let (w, h) = (px.width as i32, px.height as i32);
-        let tw = (w as usize).div_ceil(TILE);
         let background = posed.background.map(|c| c as f32);
         let lin = |p: usize| -> [f32; 3] { std::array::from_fn(|c| self.tables.to_linear[px.rgb[3 * p + c] as usize]) };
         let mut found: Vec<(u32, u32)> = Vec::with_capacity(8);
+        let mut groups: Vec<(Option<(usize, glam::Vec3)>, u32)> = Vec::with_capacity(8);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
-        for (p, _) in self.marks.iter().enumerate().filter(|(_, m)| **m != 0) {
+        for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
-            let mut samples = Samples { inv_depth: [0.0; S], face: [NO; S] };
-            for &f in &self.bins[y as usize / TILE * tw + x as usize / TILE] {
-                let face = &self.faces[f as usize];
-                if x >= face.x0 && x <= face.x1 && y >= face.y0 && y <= face.y1 {
-                    cover(&self.edges[face.edges.clone()], &face.inv_depth, f, x as u32, y as u32, &mut samples);
-                }
-            }
+            let samples = &self.samples[slot as usize];
             found.clear();
             let mut k = 0;
             while k < S {
@@ -350,9 +545,26 @@ impl Exact {
                 }
                 k += run;
             }
-            let mut sum = [0.0f32; 3];
+            // Faces of one object turned the same way share a colour (a mesh's coplanar triangles).
+            groups.clear();
             for &(f, n) in &found {
-                let c = if f == NO { background } else { self.colour_of(f as usize, x, y, w, h, &px.mask, &lin) };
+                let group = if f == NO {
+                    None
+                } else {
+                    let (b, face) = self.face(f);
+                    Some((b, face.normal.as_vec3()))
+                };
+                match groups.iter_mut().find(|(g, _)| *g == group) {
+                    Some((_, m)) => *m += n,
+                    None => groups.push((group, n)),
+                }
+            }
+            let mut sum = [0.0f32; 3];
+            for &(group, n) in &groups {
+                let c = match group {
+                    None => background,
+                    Some(g) => self.colour_of(g, x, y, w, h, &px.mask, &lin),
+                };
                 for (total, c) in sum.iter_mut().zip(c) {
                     *total += c * n as f32;
                 }
@@ -365,17 +577,13 @@ impl Exact {
         self.resolved = resolved;
     }
 
-    fn inside(&self, face: &Face, u: f64, v: f64) -> bool {
-        self.edges[face.edges.clone()].iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0)
-    }
-
-    /// The GPU's colour for face `f` near pixel (x, y): at the nearest pixel centre inside the face
-    /// where its object is in front; else inside another face of the object turned the same way; else
-    /// the nearest pixel of the object; else the pixel itself.
+    /// The GPU's colour for the faces of body `body` turned towards `normal` near pixel (x, y): at the
+    /// nearest pixel where such a face is in front at the centre; else at the nearest pixel of the
+    /// object; else the pixel's own.
     #[allow(clippy::too_many_arguments)]
     fn colour_of(
         &self,
-        f: usize,
+        (body, normal): (usize, glam::Vec3),
         x: i32,
         y: i32,
         w: i32,
@@ -383,38 +591,261 @@ impl Exact {
         mask: &[u8],
         lin: &impl Fn(usize) -> [f32; 3],
     ) -> [f32; 3] {
-        let face = &self.faces[f];
+        let label = self.labels[body];
         let near = || {
             AROUND
                 .iter()
-                .map(move |(dx, dy)| (x + dx, y + dy))
-                .filter(|&(qx, qy)| qx >= 0 && qy >= 0 && qx < w && qy < h)
+                .filter(move |(dx, dy)| {
+                    let (qx, qy) = (x + dx, y + dy);
+                    qx >= 0 && qy >= 0 && qx < w && qy < h
+                })
+                .map(move |(dx, dy)| ((y + dy) * w + x + dx) as usize)
+                .filter(|&q| mask[q] == label)
         };
-        let of_object = |(qx, qy): &(i32, i32)| mask[(qy * w + qx) as usize] == face.label;
-        let centre = |(qx, qy): (i32, i32)| (qx as f64 + 0.5, qy as f64 + 0.5);
-        let at = |(qx, qy): (i32, i32)| lin((qy * w + qx) as usize);
-        if let Some(q) = near().filter(of_object).find(|&q| {
-            let (u, v) = centre(q);
-            self.inside(face, u, v)
-        }) {
-            return at(q);
-        }
-        // The faces over q are in q's tile's list (a mesh file may have 100,000 faces).
-        let tiles_x = (w as usize).div_ceil(TILE);
-        let same_way = |q: (i32, i32)| {
-            let (u, v) = centre(q);
-            self.bins[q.1 as usize / TILE * tiles_x + q.0 as usize / TILE].iter().any(|&o| {
-                let o = &self.faces[o as usize];
-                let over = q.0 >= o.x0 && q.0 <= o.x1 && q.1 >= o.y0 && q.1 <= o.y1;
-                over && o.object == face.object && o.normal.dot(face.normal) > 0.9999 && self.inside(o, u, v)
-            })
+        let same_way = |q: usize| {
+            let o = &self.front[q];
+            o.body == body as u32 && glam::Vec3::from_array(o.normal).dot(normal) > 0.9999
         };
-        if let Some(q) = near().filter(of_object).find(|&q| same_way(q)) {
-            return at(q);
-        }
-        match near().find(of_object) {
-            Some(q) => at(q),
+        match near().find(|&q| same_way(q)).or_else(|| near().next()) {
+            Some(q) => lin(q),
             None => lin((y * w + x) as usize),
+        }
+    }
+}
+
+impl Kept {
+    /// Lists the nominal faces (`bodies`, face ids from `first`) per tile and finds the face in front at
+    /// every pixel centre; no samples drawn yet.
+    fn new(bodies: &[Body], first: &[u32], w: usize, h: usize) -> Kept {
+        let tiles_x = w.div_ceil(TILE);
+        let mut tiles = vec![Vec::new(); tiles_x * h.div_ceil(TILE)];
+        let mut front = vec![NONE_IN_FRONT; w * h];
+        let mut none = EMPTY;
+        let want = Want { samples: false, front: true };
+        for (b, body) in bodies.iter().enumerate() {
+            for (i, &[x0, x1, y0, y1]) in body.bounds.iter().enumerate() {
+                let id = first[b] + i as u32;
+                for ty in y0 as usize / TILE..=y1 as usize / TILE {
+                    for tx in x0 as usize / TILE..=x1 as usize / TILE {
+                        tiles[ty * tiles_x + tx].push(id);
+                    }
+                }
+                let edges = &body.edges[body.faces[i].edges.clone()];
+                for y in y0..=y1 {
+                    let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
+                    for x in xa..=xb {
+                        draw_face_at(body, b, i, id, (x, y), want, &mut none, &mut front[y as usize * w + x as usize]);
+                    }
+                }
+            }
+        }
+        Kept { tiles, tiles_x, slot: vec![NO; w * h], samples: Vec::new(), front }
+    }
+}
+
+/// What to find for a pixel: its samples (a marked pixel), the face in front at its centre (a pixel
+/// near a marked one), or both.
+#[derive(Clone, Copy)]
+struct Want {
+    samples: bool,
+    front: bool,
+}
+
+/// Where faces are drawn face by face: the pixels near marked ones, the marked ones' samples, and the
+/// face in front at each near pixel's centre.
+struct Into<'a> {
+    near: &'a [u8],
+    slot: &'a [u32],
+    samples: &'a mut [Samples],
+    front: &'a mut [Front],
+    w: usize,
+}
+
+/// Draws face `i` of `body` (index `b`, face id `id`) into every pixel near a marked one that it may
+/// reach.
+fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
+    let [x0, x1, y0, y1] = body.bounds[i];
+    let edges = &body.edges[body.faces[i].edges.clone()];
+    for y in y0..=y1 {
+        let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
+        let row = y as usize * into.w;
+        for x in xa..=xb {
+            let p = row + x as usize;
+            if into.near[p] == 0 {
+                continue;
+            }
+            let slot = into.slot[p];
+            let want = Want { samples: slot != NO, front: true };
+            let mut none = EMPTY;
+            let samples = if slot != NO { &mut into.samples[slot as usize] } else { &mut none };
+            draw_face_at(body, b, i, id, (x, y), want, samples, &mut into.front[p]);
+        }
+    }
+}
+
+/// Draws face `i` of `body` into one pixel: into its samples, and as the face in front at its centre
+/// when nearer than what is there (ties keep the face drawn first).
+#[allow(clippy::too_many_arguments)]
+fn draw_face_at(
+    body: &Body,
+    b: usize,
+    i: usize,
+    id: u32,
+    (x, y): (u16, u16),
+    want: Want,
+    samples: &mut Samples,
+    front: &mut Front,
+) {
+    let face = &body.faces[i];
+    let edges = &body.edges[face.edges.clone()];
+    let z = face.inv_depth;
+    if want.samples {
+        cover(edges, &z, id, u32::from(x), u32::from(y), samples);
+    }
+    if want.front {
+        let (u, v) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
+            let depth = (z[0] * u + z[1] * v + z[2]) as f32;
+            if depth > front.inv_depth {
+                *front = Front { inv_depth: depth, body: b as u32, normal: face.normal.as_vec3().to_array() };
+            }
+        }
+    }
+}
+
+impl Body {
+    /// Projects the faces of `topo` placed by `model` that are turned to the camera, and marks the pixels
+    /// its feature edges cross.
+    fn project(
+        key: BodyKey,
+        topo: &Topology,
+        model: &DMat4,
+        cam: &crate::conventions::Camera,
+        (w, h): (usize, usize),
+    ) -> Body {
+        let eye = cam.position();
+        let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
+        // The unit normal of each face turned to the camera, None for the ones turned away.
+        let facing: Vec<Option<DVec3>> = topo
+            .faces
+            .iter()
+            .map(|f| {
+                let a = world[f[0] as usize];
+                let n = (1..f.len() - 1)
+                    .map(|k| (world[f[k] as usize] - a).cross(world[f[k + 1] as usize] - a))
+                    .fold(DVec3::ZERO, |s, x| s + x);
+                let towards = n.dot(eye - a);
+                if towards > 0.0 {
+                    Some(n.normalize())
+                } else if topo.double_sided && towards < 0.0 {
+                    Some(-n.normalize())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut body = Body { key, faces: Vec::new(), bounds: Vec::new(), edges: Vec::new(), marks: Vec::new() };
+        let mut corners: Vec<DVec3> = Vec::new();
+        let mut projected: Vec<(DVec2, f64)> = Vec::new();
+        let mut marks = Marks { w, h, list: &mut body.marks };
+        for (i, f) in topo.faces.iter().enumerate() {
+            let Some(normal) = facing[i] else { continue };
+            corners.clear();
+            corners.extend(f.iter().map(|&k| world[k as usize]));
+            let visible = clip_near(&corners, cam);
+            let start = body.edges.len();
+            if let Some((face, bounds)) = screen_face(&visible, cam, (w, h), &mut body.edges, &mut projected) {
+                body.faces.push(Face { normal, ..face });
+                body.bounds.push(bounds);
+            } else {
+                body.edges.truncate(start);
+            }
+            for k in 0..f.len() {
+                let n = topo.neighbours[i][k];
+                let feature = n == NO || facing[n as usize].is_none_or(|m| m.dot(normal) < CREASE_COS);
+                if feature {
+                    let (a, b) = (corners[k], corners[(k + 1) % f.len()]);
+                    if let Some((a, b)) = clip_segment_near(a, b, cam) {
+                        mark_segment(cam.project(a).0, cam.project(b).0, &mut marks);
+                    }
+                }
+            }
+        }
+        // Nearest first, so that faces hidden behind them are passed over sooner (see [`cover`]).
+        let nearest = |f: &Face, b: &[u16; 4]| {
+            let z = f.inv_depth;
+            let at = |u: u16, v: u16| z[0] * f64::from(u) + z[1] * f64::from(v) + z[2];
+            at(b[0], b[2]).max(at(b[1] + 1, b[2])).max(at(b[0], b[3] + 1)).max(at(b[1] + 1, b[3] + 1))
+        };
+        let mut order: Vec<(f64, usize)> =
+            body.faces.iter().zip(&body.bounds).map(|(f, b)| nearest(f, b)).zip(0..).collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut faces: Vec<Option<Face>> = std::mem::take(&mut body.faces).into_iter().map(Some).collect();
+        body.faces = order.iter().filter_map(|&(_, i)| faces[i].take()).collect();
+        body.bounds = order.iter().map(|&(_, i)| body.bounds[i]).collect();
+        body
+    }
+}
+
+/// Pixels listed by index (each edge of a body marks its own; duplicates are harmless).
+struct Marks<'a> {
+    w: usize,
+    h: usize,
+    list: &'a mut Vec<u32>,
+}
+
+/// The pixels of row `y` a convex face (its edge functions) may reach, within its bounds `x0..=x1`: for
+/// each edge, the bound it puts on u anywhere in the row's band of v, the loosest over the band
+/// (conservative: a pixel outside may be listed, none inside is left out). None if it reaches none.
+fn row_span(edges: &[[f64; 3]], y: u16, x0: u16, x1: u16) -> Option<(u16, u16)> {
+    let (v0, v1) = (f64::from(y), f64::from(y) + 1.0);
+    let (mut lo, mut hi) = (f64::from(x0), f64::from(x1) + 1.0);
+    for e in edges {
+        let (a, b, c) = (e[0], e[1], e[2]);
+        if a == 0.0 {
+            if b * v0 + c < 0.0 && b * v1 + c < 0.0 {
+                return None;
+            }
+            continue;
+        }
+        // a·u + b·v + c >= 0  <=>  u >= (a > 0) or <= (a < 0)  -(b·v + c) / a.
+        let (at0, at1) = (-(b * v0 + c) / a, -(b * v1 + c) / a);
+        if a > 0.0 {
+            lo = lo.max(at0.min(at1));
+        } else {
+            hi = hi.min(at0.max(at1));
+        }
+    }
+    // A margin for rounding, then the pixels [x, x + 1) that overlap [lo, hi].
+    let (lo, hi) = (lo - 1e-7, hi + 1e-7);
+    if lo > hi || lo.is_nan() || hi.is_nan() {
+        return None;
+    }
+    let xa = (lo.floor().max(f64::from(x0))) as u16;
+    let xb = (hi.floor().min(f64::from(x1))) as u16;
+    (xa <= xb).then_some((xa, xb))
+}
+
+/// `near[p] = 1` for every pixel within two pixels (either axis) of a marked one.
+fn dilate(marks: &[u8], w: usize, h: usize, near: &mut Vec<u8>) {
+    let mut rows = vec![0u8; w * h];
+    for y in 0..h {
+        let row = &marks[y * w..(y + 1) * w];
+        for x in 0..w {
+            if row[x] != 0 {
+                rows[y * w + x.saturating_sub(2)..y * w + (x + 3).min(w)].fill(1);
+            }
+        }
+    }
+    near.clear();
+    near.resize(w * h, 0);
+    for y in 0..h {
+        for x in 0..w {
+            if rows[y * w + x] != 0 {
+                for yy in y.saturating_sub(2)..(y + 3).min(h) {
+                    near[yy * w + x] = 1;
+                }
+            }
         }
     }
 }
@@ -464,7 +895,7 @@ fn screen_face(
     (w, h): (usize, usize),
     edges: &mut Vec<[f64; 3]>,
     scratch: &mut Vec<(DVec2, f64)>,
-) -> Option<Face> {
+) -> Option<(Face, [u16; 4])> {
     let n = p.len();
     if n < 3 {
         return None;
@@ -507,21 +938,13 @@ fn screen_face(
     let za = (dw1 * e2.y - dw2 * e1.y) / a2;
     let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
     let inv_depth = [za, zb, inv(i) - za * uv(i).x - zb * uv(i).y];
-    Some(Face {
-        edges: start..edges.len(),
-        inv_depth,
-        x0: x0 as i32,
-        x1: x1 as i32,
-        y0: y0 as i32,
-        y1: y1 as i32,
-        label: 0,
-        object: 0,
-        normal: DVec3::ZERO,
-    })
+    let face = Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO };
+    Some((face, [x0 as u16, x1 as u16, y0 as u16, y1 as u16]))
 }
 
 /// Marks (`1`) every pixel the segment a–b (pixel coordinates) passes through, inside the image.
-fn mark_segment(a: DVec2, b: DVec2, w: usize, h: usize, marks: &mut [u8]) {
+fn mark_segment(a: DVec2, b: DVec2, marks: &mut Marks) {
+    let (w, h) = (marks.w, marks.h);
     // Clip to the image (Liang–Barsky), then walk the pixel grid cell by cell (Amanatides–Woo).
     let d = b - a;
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
@@ -553,7 +976,7 @@ fn mark_segment(a: DVec2, b: DVec2, w: usize, h: usize, marks: &mut [u8]) {
     let (mut tx, mut ty) = (next(x, sx, s.x, e.x - s.x), next(y, sy, s.y, e.y - s.y));
     let (dtx, dty) = (1.0 / (e.x - s.x).abs(), 1.0 / (e.y - s.y).abs());
     for _ in 0..=((ex - x).abs() + (ey - y).abs()) {
-        marks[y as usize * w + x as usize] = 1;
+        marks.list.push((y as usize * w + x as usize) as u32);
         if x == ex && y == ey {
             break;
         }
@@ -598,35 +1021,42 @@ fn mark_label_changes(mask: &[u8], w: usize, h: usize, marks: &mut [u8]) {
     }
 }
 
-/// How an edge bounds a row of samples (see [`cover`]).
-#[derive(Clone, Copy)]
-enum Cut {
-    From,
-    To,
-    Row,
+/// `x.floor()` for the small values of a span, saturated, branch-free (so that the eight rows of a
+/// pixel are computed side by side).
+fn floor(x: f64) -> i32 {
+    let i = x.clamp(-1e9, 1e9) as i32;
+    i - i32::from((i as f64) > x)
 }
 
-/// `x.floor()` for the small values of a span (without a call into libm on baseline x86-64), saturated.
-fn floor(x: f64) -> i64 {
-    let i = x.clamp(-1e9, 1e9) as i64;
-    if (i as f64) > x { i - 1 } else { i }
-}
-
-fn ceil(x: f64) -> i64 {
+fn ceil(x: f64) -> i32 {
     -floor(-x)
 }
 
-/// Draws triangle `t` into the 8 × 8 samples of pixel (x, y): a sample inside it takes it when it is
-/// nearer than what the sample holds. Each row of samples inside the triangle is one span, bounded by
-/// the edges that cross the row.
+/// Row `j`'s sample offset, (j + 0.5) / N, and the row index as a float.
+const ROWS: [f64; N] = {
+    let mut r = [0.0f64; N];
+    let mut k = 0;
+    while k < N {
+        r[k] = k as f64;
+        k += 1;
+    }
+    r
+};
+
+/// Draws face `f` (its edge functions and its 1 / depth plane) into the 8 × 8 samples of pixel (x, y):
+/// a sample inside it takes it when it is nearer than what the sample holds. Each row of samples inside
+/// the face is one span, bounded by the edges that cross the pixel; the rows are computed side by side.
 fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
     let (px, py) = (x as f64, y as f64);
+    // Hidden: nearer faces already hold every sample (with a margin for the samples' f32 rounding).
+    let nearest = inv_depth[0] * px + inv_depth[1] * py + inv_depth[2] + inv_depth[0].max(0.0) + inv_depth[1].max(0.0);
+    if nearest * (1.0 + 1e-5) < f64::from(out.floor) {
+        return;
+    }
     let n = N as f64;
-    // Per edge crossing the pixel, how it bounds row j of samples: from the column
-    // `base + step·j` on (`Cut::From`), up to it (`Cut::To`), or the whole row or nothing (a horizontal
-    // edge: inside where `base + step·v >= 0`).
-    let mut cuts = [(0.0f64, 0.0f64, Cut::From); 8];
-    let mut crossing = 0;
+    // The span of each row: columns lo..hi.
+    let mut lo = [0i32; N];
+    let mut hi = [N as i32; N];
     for e in face_edges {
         // The edge function at the pixel's corner, and its lowest and highest value over the pixel.
         let c = e[0] * px + e[1] * py + e[2];
@@ -638,47 +1068,51 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
         if low >= 0.0 {
             continue; // wholly inside this edge
         }
-        if crossing == cuts.len() {
-            // Many edges across one pixel (a sliver): sample by sample.
-            return cover_slow(face_edges, inv_depth, f, x, y, out);
+        // a·u + b·v + c >= 0 with u = (i + 0.5)/N, v = (j + 0.5)/N  <=>  i >= (a > 0) or <= (a < 0)
+        // base + step·j; a horizontal edge (a = 0) keeps a row whole or empties it.
+        if e[0] == 0.0 {
+            for j in 0..N {
+                let keep = c + e[1] * f64::from(OFFSETS[j]) >= 0.0;
+                hi[j] = if keep { hi[j] } else { 0 };
+            }
+            continue;
         }
-        // a·u + b·v + c >= 0 with u = (i + 0.5)/N, v = (j + 0.5)/N  <=>  i >= or <= base + step·j.
-        cuts[crossing] = if e[0] == 0.0 {
-            (c, e[1], Cut::Row)
+        let base = -(c + e[1] * 0.5 / n) / e[0] * n - 0.5;
+        let step = -e[1] / e[0];
+        if e[0] > 0.0 {
+            for j in 0..N {
+                lo[j] = lo[j].max(ceil(base + step * ROWS[j]));
+            }
         } else {
-            (-(c + e[1] * 0.5 / n) / e[0] * n - 0.5, -e[1] / e[0], if e[0] > 0.0 { Cut::From } else { Cut::To })
-        };
-        crossing += 1;
+            for j in 0..N {
+                hi[j] = hi[j].min(floor(base + step * ROWS[j]) + 1);
+            }
+        }
     }
     let z0 = (inv_depth[0] * px + inv_depth[1] * py + inv_depth[2]) as f32;
     let (za, zb) = (inv_depth[0] as f32, inv_depth[1] as f32);
     for (j, &v) in OFFSETS.iter().enumerate() {
-        let (mut lo, mut hi) = (0i64, N as i64);
-        for &(base, step, cut) in &cuts[..crossing] {
-            match cut {
-                Cut::From => lo = lo.max(ceil(base + step * j as f64)),
-                Cut::To => hi = hi.min(floor(base + step * j as f64) + 1),
-                Cut::Row if base + step * f64::from(v) < 0.0 => hi = lo,
-                Cut::Row => {}
-            }
+        let (lo, hi) = (lo[j], hi[j]);
+        if lo >= hi {
+            continue;
         }
         let zrow = zb * v + z0;
-        let lo = lo.clamp(0, N as i64);
-        let span = lo as usize..hi.clamp(lo, N as i64) as usize;
         let row = j * N;
         let depths: &mut [f32; N] = (&mut out.inv_depth[row..row + N]).try_into().expect("a row of N"); // ok: N wide
         let faces: &mut [u32; N] = (&mut out.face[row..row + N]).try_into().expect("a row of N"); // ok: N wide
         // Branch-free over the whole row (vectorised), the span as a mask.
         for i in 0..N {
             let depth = za * OFFSETS[i] + zrow;
-            let take = span.contains(&i) & (depth > depths[i]);
+            let take = (i as i32 >= lo) & ((i as i32) < hi) & (depth > depths[i]);
             depths[i] = if take { depth } else { depths[i] };
             faces[i] = if take { f } else { faces[i] };
         }
     }
+    out.floor = out.inv_depth.iter().fold(f32::INFINITY, |a, &b| a.min(b));
 }
 
-/// [`cover`] sample by sample, for a pixel that many edges of one face cross.
+/// [`cover`] sample by sample: what it must equal.
+#[cfg(test)]
 fn cover_slow(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
     for (j, &v) in OFFSETS.iter().enumerate() {
         for (i, &u) in OFFSETS.iter().enumerate() {
@@ -713,7 +1147,7 @@ mod tests {
                 [ea, eb, -(ea * a.x + eb * a.y)]
             })
             .collect();
-        let mut px = Samples { inv_depth: [0.0; S], face: [NO; S] };
+        let mut px = EMPTY;
         cover(&edges, &[0.0, 0.0, 0.5], 7, 0, 0, &mut px);
         assert_eq!(px.face.iter().filter(|f| **f == 7).count(), 32);
         // Each row: the right half of the columns.
@@ -732,16 +1166,64 @@ mod tests {
     #[test]
     fn a_segment_marks_the_pixels_it_passes_through() {
         let (w, h) = (8, 6);
-        let mut marks = vec![0u8; w * h];
-        mark_segment(DVec2::new(0.5, 0.5), DVec2::new(3.5, 1.7), w, h, &mut marks);
-        let got: Vec<(usize, usize)> = (0..w * h).filter(|p| marks[*p] == 1).map(|p| (p % w, p / w)).collect();
+        let mut list = Vec::new();
+        let mut marks = Marks { w, h, list: &mut list };
+        mark_segment(DVec2::new(0.5, 0.5), DVec2::new(3.5, 1.7), &mut marks);
+        let got: Vec<(usize, usize)> = list.iter().map(|&p| (p as usize % w, p as usize / w)).collect();
         // From (0.5, 0.5) to (3.5, 1.7): the line crosses y = 1 at x = 1.75.
         assert_eq!(got, vec![(0, 0), (1, 0), (1, 1), (2, 1), (3, 1)]);
         // Off the image: nothing; clipped: only the part inside.
+        let mut list = Vec::new();
+        let mut marks = Marks { w, h, list: &mut list };
+        mark_segment(DVec2::new(-5.0, -1.0), DVec2::new(20.0, -1.0), &mut marks);
+        assert!(marks.list.is_empty());
+        mark_segment(DVec2::new(-5.0, 2.5), DVec2::new(20.0, 2.5), &mut marks);
+        assert_eq!(list, (0..w as u32).map(|x| 2 * w as u32 + x).collect::<Vec<_>>());
+    }
+
+    /// Spans equal sample-by-sample tests for random faces (triangles to hexagons, tiny faces, slivers),
+    /// drawn over each other in random depth order. (A sample exactly on an edge may fall either way:
+    /// the span's bound is computed, not tested, so it can round the other way.)
+    #[test]
+    fn spans_equal_sample_tests() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for round in 0..4000 {
+            let (mut fast, mut slow) = (EMPTY, EMPTY);
+            for f in 0..3u32 {
+                // A convex polygon: corners at sorted angles around a centre near the pixel.
+                let n = rng.random_range(3..=6);
+                let centre = DVec2::new(rng.random_range(-1.0..2.0), rng.random_range(-1.0..2.0));
+                let mut angles: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..std::f64::consts::TAU)).collect();
+                angles.sort_by(f64::total_cmp);
+                let radius = if round % 3 == 0 { 0.05 } else { rng.random_range(0.1..3.0) };
+                let stretch = DVec2::new(1.0, if round % 5 == 0 { 0.01 } else { 1.0 });
+                let corners: Vec<DVec2> =
+                    angles.iter().map(|a| centre + DVec2::new(a.cos(), a.sin()) * radius * stretch).collect();
+                let edges: Vec<[f64; 3]> = (0..n)
+                    .map(|k| {
+                        let (a, b) = (corners[k], corners[(k + 1) % n]);
+                        let d = b - a;
+                        [-d.y, d.x, -(-d.y * a.x + d.x * a.y)]
+                    })
+                    .collect();
+                let z = [rng.random_range(-0.1..0.1), rng.random_range(-0.1..0.1), rng.random_range(0.5..1.0)];
+                cover(&edges, &z, f, 0, 0, &mut fast);
+                cover_slow(&edges, &z, f, 0, 0, &mut slow);
+            }
+            assert_eq!(fast.face, slow.face, "round {round}");
+        }
+    }
+
+    #[test]
+    fn dilation_reaches_two_pixels() {
+        let (w, h) = (7, 6);
         let mut marks = vec![0u8; w * h];
-        mark_segment(DVec2::new(-5.0, -1.0), DVec2::new(20.0, -1.0), w, h, &mut marks);
-        assert!(marks.iter().all(|m| *m == 0));
-        mark_segment(DVec2::new(-5.0, 2.5), DVec2::new(20.0, 2.5), w, h, &mut marks);
-        assert_eq!(marks.iter().filter(|m| **m == 1).count(), w);
+        marks[2 * w + 3] = 1;
+        let mut near = Vec::new();
+        dilate(&marks, w, h, &mut near);
+        let got: Vec<(usize, usize)> = (0..w * h).filter(|p| near[*p] == 1).map(|p| (p % w, p / w)).collect();
+        let want: Vec<(usize, usize)> = (0..5).flat_map(|y| (1..6).map(move |x| (x, y))).collect();
+        assert_eq!(got, want);
     }
 }
