@@ -81,6 +81,9 @@ class _SceneIndices:
         self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
         # Checked here, not in each worker; None (no truth dict) or a list of names.
         self.truth = None if truth is None else _truth_names(truth)
+        # The baked light, made once here: DataLoader workers forked later (each epoch, unless
+        # persistent) inherit it instead of each baking again (~0.2 s of CPU at each worker's start).
+        scene._bake()
 
     def __len__(self):
         return len(self.indices)

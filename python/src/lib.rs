@@ -172,6 +172,18 @@ impl PyScene {
         Ok((py.get_type::<PyScene>().getattr("from_toml")?, (self.scene.to_toml(),)))
     }
 
+    /// Bakes the scene's world and bounce light into this process's cache of bakes, as a renderer's
+    /// first image would. The torch datasets call it when made, so that DataLoader workers forked later
+    /// (every epoch, unless persistent) start with the bake instead of each making it again.
+    fn _bake(&self, py: Python<'_>) {
+        let scene = &self.scene;
+        py.detach(|| {
+            let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
+            let nominal = pinsynth::geometry::Nominal::of(scene, &terminals);
+            pinsynth::render::baked(pinsynth::render::bake_inputs(&nominal));
+        })
+    }
+
     /// Renders the dataset into `out_dir`, exactly as `pinsynth render` does (same files, same bytes);
     /// returns the summary (`images`, `ok`, `ng`, `seconds`, `workers`, `adapter`, `counts`).
     #[pyo3(signature = (
