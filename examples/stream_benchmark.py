@@ -2,14 +2,17 @@
 against reading the same dataset's PNGs back with torchvision.datasets.ImageFolder.
 
     python examples/stream_benchmark.py [scene.toml] [--count 600] [--size 224] [--workers 0,2] [--set k=v]
+                                        [--render-batch 1]
 
 Both sides deliver the same items: (uint8 tensor 3xHxW, class index) in batches of --batch-size. The
 PNGs are read right after being written (warm page cache), which favours the disk side. Workers are
 persistent; the first epoch (worker start-up and, when streaming, each worker opening its renderer) is
-reported apart; then --rounds epochs of each alternate and the best of each is compared.
+reported apart; then --rounds epochs of each alternate and the best of each is compared. The load
+average is printed before and after: on a shared machine it says how much the figures can be trusted.
 """
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -42,15 +45,18 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="scene override, as the CLI's --set (e.g. image.antialias=fxaa)")
     ap.add_argument("--rounds", type=int, default=3, help="timed epochs per configuration after the first; the best is reported")
+    ap.add_argument("--render-batch", type=int, default=1,
+                    help="images per GPU submission in each streaming renderer (the pixels do not depend on it)")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
 
     sets = [f"sweep.count={args.count}", f"image.width={args.size}", f"image.height={args.size}", *args.set]
     scene = pinsynth.Scene.from_file(args.scene, overrides=sets)
+    print("load average %.2f %.2f %.2f (1, 5, 15 min) at the start" % os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dataset"
         summary = scene.render(out, formats=["imagefolder"], preview=0)
-        print(f"{len(scene)} images {args.size}x{args.size} {' '.join(args.set)}; scene.render wrote the PNG dataset in "
+        print(f"{len(scene)} images {args.size}x{args.size} {' '.join(args.set)} render batch {args.render_batch}; scene.render wrote the PNG dataset in "
               f"{summary['seconds']:.2f} s ({summary['images_per_second']:.0f} images/s, {summary['workers']} workers)")
         splits = sorted(p for p in (out / "imagefolder").iterdir() if p.is_dir())
         folder = ConcatDataset(
@@ -62,7 +68,7 @@ def main():
         for w in workers:
             loaders = {
                 name: DataLoader(ds, batch_size=args.batch_size, num_workers=w, persistent_workers=w > 0)
-                for name, ds in (("stream", SyntheticDataset(scene)), ("disk", folder))
+                for name, ds in (("stream", SyntheticDataset(scene, batch=args.render_batch)), ("disk", folder))
             }
             first = {name: drain(loader) for name, loader in loaders.items()}
             rates = {name: [] for name in loaders}
@@ -76,6 +82,7 @@ def main():
             print(f"{w:>7}  {best['stream']:>13.0f} /s  {best['disk']:>13.0f} /s  {best['stream'] / best['disk']:.2f}"
                   f"    {firsts}")
             del loaders
+    print("load average %.2f %.2f %.2f (1, 5, 15 min) at the end" % os.getloadavg())
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, pinsynth {pinsynth.__version__}, "
           f"{torch.get_num_threads()} torch threads")
 

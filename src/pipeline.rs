@@ -9,7 +9,8 @@ use crate::geometry::{Posed, Terminals, pose};
 use crate::params::{ImageParams, Planner};
 use crate::randomize::photometric;
 use crate::render::{Pixels, Renderer};
-use crate::spec::Scene;
+use crate::spec::{Scene, TruthSpec};
+use crate::truth::amodal::AmodalMask;
 use crate::truth::{self, Record};
 use std::sync::Arc;
 
@@ -22,8 +23,12 @@ pub struct Frame {
     pub pixels: Pixels,
     /// The image's manifest record.
     pub record: Record,
-    /// `[truth] depth`: distance along the view axis per pixel (row-major, 0 = background).
+    /// `[truth] depth` (or asked for by [`FrameMaker::frames_with`]): distance along the view axis per
+    /// pixel (row-major, 0 = background).
     pub depth: Option<Vec<f32>>,
+    /// `[truth] amodal` (or asked for by [`FrameMaker::frames_with`]): each terminal's amodal mask, in
+    /// the order of the record's pins.
+    pub amodal: Option<Vec<AmodalMask>>,
 }
 
 /// Errors of asking for a frame.
@@ -85,6 +90,13 @@ impl FrameMaker {
     /// The frames of `indices`, drawn [`Renderer::batch`] at a time; the pixels do not depend on the
     /// batch an image lands in (tests/cli.rs compares batch sizes byte for byte).
     pub fn frames(&mut self, indices: &[u64]) -> Result<Vec<Frame>, Error> {
+        self.frames_with(indices, TruthSpec::default())
+    }
+
+    /// Like [`FrameMaker::frames`], also making the ground truth `extra` asks for beyond the scene's
+    /// `[truth]` (for a caller that wants the arrays, not the files). The records stay the scene's
+    /// manifest lines: they describe only the truth the scene itself asks for.
+    pub fn frames_with(&mut self, indices: &[u64], extra: TruthSpec) -> Result<Vec<Frame>, Error> {
         let count = self.image_count();
         if let Some(&index) = indices.iter().find(|&&i| i >= count) {
             return Err(FrameError::IndexOutOfRange { index, count }.into());
@@ -103,13 +115,14 @@ impl FrameMaker {
                     photometric::apply(&mut pixels.rgb, pixels.width, pixels.height, s, params.seed, params.index);
                 }
                 let want = scene.truth;
-                let amodal = want.amodal.then(|| {
+                let amodal = (want.amodal || extra.amodal).then(|| {
                     let stats = truth::MaskStats::of(&pixels.mask, pixels.width);
                     truth::amodal::amodal_masks(&posed, &pixels.mask, &stats)
                 });
-                let record = truth::record(&params, &posed, &pixels, amodal.as_deref(), want.depth);
-                let depth = want.depth.then(|| truth::depth::depth_map(&posed).0);
-                Frame { params, pixels, record, depth }
+                let in_record = amodal.as_deref().filter(|_| want.amodal);
+                let record = truth::record(&params, &posed, &pixels, in_record, want.depth);
+                let depth = (want.depth || extra.depth).then(|| truth::depth::depth_map(&posed).0);
+                Frame { params, pixels, record, depth, amodal }
             })
             .collect())
     }

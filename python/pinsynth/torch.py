@@ -6,6 +6,9 @@ pinsynth does not).
     loader = DataLoader(SyntheticDataset(scene), batch_size=32, num_workers=2)
     for images, labels in loader: ...   # uint8 Bx3xHxW, int64 B (ImageFolder classes: ng 0, ok 1)
 
+With `truth=["depth", "amodal"]` the transform also gets the optional ground truth (see
+`Renderer.sample`): `transform(image, mask, record, truth)`.
+
 Every item is a pure function of the scene and its index, byte-identical to what `pinsynth render`
 writes, whatever the worker count or the order. Each process (the main one, each DataLoader worker)
 opens its own renderer on first use; renderers are never pickled or shared across a fork.
@@ -13,11 +16,11 @@ opens its own renderer on first use; renderers are never pickled or shared acros
 
 import os
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from . import Renderer, Scene
+from ._pinsynth import _truth_names
 
 __all__ = ["CLASSES", "SyntheticDataset", "SyntheticMapDataset", "default_item"]
 
@@ -25,21 +28,22 @@ __all__ = ["CLASSES", "SyntheticDataset", "SyntheticMapDataset", "default_item"]
 CLASSES = {"ng": 0, "ok": 1}
 
 
-def default_item(image, mask, record):
-    """`(image, label)`: uint8 tensor 3xHxW (channels first, as torchvision.io.decode_image gives) and
-    the ImageFolder class index (`ng` 0, `ok` 1). The mask and record are dropped; pass a `transform`
-    to keep them."""
-    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), CLASSES[record["label"]]
+def default_item(image, mask, record, truth=None):
+    """`(image, label)`: uint8 tensor 3xHxW (channels first: a view of the HxWx3 pixels, as
+    torchvision's PILToTensor gives; no copy, batching makes the one copy) and the ImageFolder class
+    index (`ng` 0, `ok` 1). The mask, record and truth are dropped; pass a `transform` to keep them."""
+    return torch.from_numpy(image).permute(2, 0, 1), CLASSES[record["label"]]
 
 
 class _PerProcessRenderer:
     """One renderer per process, opened lazily: a DataLoader worker (forked or spawned) opens its
     own instead of inheriting the parent's GPU device."""
 
-    def __init__(self, scene):
+    def __init__(self, scene, batch=1):
         if not isinstance(scene, Scene):
             raise TypeError(f"scene: expected pinsynth.Scene, got {type(scene).__name__}")
         self.scene = scene
+        self.batch = batch
         self._renderer = None
         self._pid = None
 
@@ -51,30 +55,35 @@ class _PerProcessRenderer:
                 # lavapipe rasterises on the submitting thread instead of starting a thread per core
                 # in every worker. Read when the device opens; this process's environment only.
                 os.environ.setdefault("LP_NUM_THREADS", "0")
-            self._renderer = Renderer(self.scene)
+            self._renderer = Renderer(self.scene, batch=self.batch)
             self._pid = os.getpid()
         return self._renderer
 
     def __getstate__(self):
-        return {"scene": self.scene}
+        return {"scene": self.scene, "batch": self.batch}
 
     def __setstate__(self, state):
-        self.__init__(state["scene"])
+        self.__init__(state["scene"], state["batch"])
 
 
 def _item(transform, sample):
-    image, mask, record = sample
-    return (transform or default_item)(image, mask, record)
+    return (transform or default_item)(*sample)
 
 
 class _SceneIndices:
-    """What both datasets hold: the scene, its per-process renderer, the transform and the indices."""
+    """What both datasets hold: the scene, its per-process renderer, the transform, the indices and
+    the optional ground truth asked for."""
 
-    def __init__(self, scene, transform=None, indices=None):
-        self._renderer = _PerProcessRenderer(scene)
+    def __init__(self, scene, transform=None, indices=None, truth=None, batch=1):
+        self._renderer = _PerProcessRenderer(scene, batch)
         self.scene = scene
         self.transform = transform
         self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
+        # Checked here, not in each worker; None (no truth dict) or a list of names.
+        self.truth = None if truth is None else _truth_names(truth)
+        # The baked light, made once here: DataLoader workers forked later (each epoch, unless
+        # persistent) inherit it instead of each baking again (~0.2 s of CPU at each worker's start).
+        scene._bake()
 
     def __len__(self):
         return len(self.indices)
@@ -82,9 +91,10 @@ class _SceneIndices:
 
 class SyntheticDataset(_SceneIndices, IterableDataset):
     """Streams the scene's images (or `indices`) in order. DataLoader worker K of N takes the indices
-    with index mod N == K, each worker rendering with its own renderer; items are
-    `transform(image, mask, record)` (NumPy uint8 HxWx3, uint8 HxW, manifest record dict), by default
-    `default_item`: `(image tensor 3xHxW, class index)`."""
+    with index mod N == K, each worker rendering with its own renderer (`batch` images per GPU
+    submission; the pixels do not depend on it); items are `transform(image, mask, record)` (NumPy
+    uint8 HxWx3, uint8 HxW, manifest record dict; with `truth`, also the truth dict of
+    `Renderer.sample`), by default `default_item`: `(image tensor 3xHxW, class index)`."""
 
     def _mine(self):
         info = get_worker_info()
@@ -93,16 +103,19 @@ class SyntheticDataset(_SceneIndices, IterableDataset):
         return (i for i in self.indices if i % info.num_workers == info.id)
 
     def __iter__(self):
-        renderer = self._renderer.get()
-        for i in self._mine():
-            yield _item(self.transform, renderer.sample(i))
+        for sample in self._renderer.get().samples(self._mine(), truth=self.truth):
+            yield _item(self.transform, sample)
 
 
 class SyntheticMapDataset(_SceneIndices, Dataset):
     """Random access: `dataset[k]` renders the k-th image of the scene (or of `indices`), as
-    `transform(image, mask, record)` (default `default_item`). Works with any sampler and worker count."""
+    `transform(image, mask, record)` (with `truth`, also the truth dict; default `default_item`).
+    Works with any sampler and worker count."""
+
+    def __init__(self, scene, transform=None, indices=None, truth=None):
+        super().__init__(scene, transform, indices, truth)
 
     def __getitem__(self, k):
         if not -len(self.indices) <= k < len(self.indices):
             raise IndexError(f"index {k} out of range for a dataset of {len(self.indices)} images")
-        return _item(self.transform, self._renderer.get().sample(self.indices[k]))
+        return _item(self.transform, self._renderer.get().sample(self.indices[k], truth=self.truth))

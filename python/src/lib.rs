@@ -9,15 +9,18 @@ use numpy::ndarray::{Array2, Array3};
 use pinsynth::Error;
 use pinsynth::conventions::valid_file_name;
 use pinsynth::dataset::{DatasetOptions, Format, LayoutOptions, WriteError};
-use pinsynth::pipeline::FrameMaker;
+use pinsynth::params::Planner;
+use pinsynth::pipeline::{Frame, FrameMaker};
 use pinsynth::progress::Quiet;
 use pinsynth::run::{RunOptions, render_dataset};
-use pinsynth::spec::{Scene, SpecError};
+use pinsynth::spec::{Scene, SpecError, TRUTH_KINDS, TruthSpec};
+use pinsynth::truth::amodal::AmodalMask;
 use pyo3::exceptions::{
     PyFileExistsError, PyFileNotFoundError, PyIndexError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -169,6 +172,18 @@ impl PyScene {
         Ok((py.get_type::<PyScene>().getattr("from_toml")?, (self.scene.to_toml(),)))
     }
 
+    /// Bakes the scene's world and bounce light into this process's cache of bakes, as a renderer's
+    /// first image would. The torch datasets call it when made, so that DataLoader workers forked later
+    /// (every epoch, unless persistent) start with the bake instead of each making it again.
+    fn _bake(&self, py: Python<'_>) {
+        let scene = &self.scene;
+        py.detach(|| {
+            let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
+            let nominal = pinsynth::geometry::Nominal::of(scene, &terminals);
+            pinsynth::render::baked(pinsynth::render::bake_inputs(&nominal));
+        })
+    }
+
     /// Renders the dataset into `out_dir`, exactly as `pinsynth render` does (same files, same bytes);
     /// returns the summary (`images`, `ok`, `ng`, `seconds`, `workers`, `adapter`, `counts`).
     #[pyo3(signature = (
@@ -239,6 +254,111 @@ fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?.call_method1("loads", (text,))
 }
 
+/// The optional ground truth a `truth=` argument names: one name, comma-separated names (as the CLI's
+/// `--truth`) or a list of names, each of [`TRUTH_KINDS`]; `None` when not given.
+fn truth_kinds(truth: Option<&Bound<'_, PyAny>>) -> PyResult<Option<TruthSpec>> {
+    let Some(t) = truth else { return Ok(None) };
+    let names: Vec<String> = if let Ok(s) = t.extract::<String>() {
+        s.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()
+    } else {
+        t.try_iter()
+            .map_err(|_| PyTypeError::new_err("truth: give a list of names, e.g. [\"depth\", \"amodal\"]"))?
+            .map(|n| n?.extract::<String>())
+            .collect::<PyResult<_>>()?
+    };
+    let mut spec = TruthSpec::default();
+    for name in names {
+        match name.as_str() {
+            "depth" => spec.depth = true,
+            "amodal" => spec.amodal = true,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "truth: unknown kind {other:?} (use {})",
+                    TRUTH_KINDS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(Some(spec))
+}
+
+/// The names a `truth=` argument gives, checked (ValueError naming the kinds there are), in the order
+/// of [`TRUTH_KINDS`]; for Python code that passes it on later (the torch datasets).
+#[pyfunction]
+fn _truth_names(truth: &Bound<'_, PyAny>) -> PyResult<Vec<&'static str>> {
+    let spec = truth_kinds(Some(truth))?.unwrap_or_default();
+    Ok([("depth", spec.depth), ("amodal", spec.amodal)].into_iter().filter(|(_, on)| *on).map(|(k, _)| k).collect())
+}
+
+/// One rendered sample, converted to the shapes Python gets while the GIL is released.
+struct Prepared {
+    image: Array3<u8>,
+    mask: Array2<u8>,
+    /// The `manifest.jsonl` line.
+    line: String,
+    /// Present when asked for.
+    truth: Option<TruthArrays>,
+}
+
+/// The optional ground truth asked for: the depth map and the amodal masks (pins × H × W).
+struct TruthArrays {
+    depth: Option<Array2<f32>>,
+    amodal: Option<Array3<u8>>,
+}
+
+impl Prepared {
+    fn of(frame: Frame, truth: Option<TruthSpec>) -> Result<Prepared, String> {
+        let line = frame.record.to_json().map_err(|e| e.to_string())?;
+        let pixels = frame.pixels;
+        let (w, h) = (pixels.width as usize, pixels.height as usize);
+        let shape_err = |e: numpy::ndarray::ShapeError| format!("rendered buffer: {e}");
+        let image = Array3::from_shape_vec((h, w, 3), pixels.rgb).map_err(shape_err)?;
+        let mask = Array2::from_shape_vec((h, w), pixels.mask).map_err(shape_err)?;
+        let truth = truth
+            .map(|want| {
+                let depth = match frame.depth.filter(|_| want.depth) {
+                    Some(d) => Some(Array2::from_shape_vec((h, w), d).map_err(shape_err)?),
+                    None => None,
+                };
+                let amodal = frame.amodal.filter(|_| want.amodal).map(|masks| amodal_stack(&masks, w, h));
+                Ok::<_, String>(TruthArrays { depth, amodal })
+            })
+            .transpose()?;
+        Ok(Prepared { image, mask, line, truth })
+    }
+
+    /// `(image, mask, record)`, or `(image, mask, record, truth)` when truth was asked for. The arrays
+    /// take over the rendered buffers (no copy).
+    fn into_py<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let image = self.image.into_pyarray(py).into_any();
+        let mask = self.mask.into_pyarray(py).into_any();
+        let record = json_loads(py, &self.line)?;
+        let Some(arrays) = self.truth else { return PyTuple::new(py, [image, mask, record]) };
+        let truth = PyDict::new(py);
+        if let Some(d) = arrays.depth {
+            truth.set_item("depth", d.into_pyarray(py))?;
+        }
+        if let Some(a) = arrays.amodal {
+            truth.set_item("amodal", a.into_pyarray(py))?;
+        }
+        PyTuple::new(py, [image, mask, record, truth.into_any()])
+    }
+}
+
+/// The amodal masks as one pins × H × W array of 0/1, in the order of the record's pins.
+fn amodal_stack(masks: &[AmodalMask], w: usize, h: usize) -> Array3<u8> {
+    let mut out = Array3::<u8>::zeros((masks.len(), h, w));
+    for (mut plane, m) in out.outer_iter_mut().zip(masks) {
+        let [x0, y0, bw, bh] = m.bbox.map(|v| v as usize);
+        for (y, row) in m.mask.chunks_exact(bw.max(1)).take(bh).enumerate() {
+            for (x, &v) in row.iter().enumerate() {
+                plane[[y0 + y, x0 + x]] = v;
+            }
+        }
+    }
+    out
+}
+
 /// Renders single images of a scene by index, each exactly as the dataset render writes it. Owns one
 /// GPU device; give each thread or DataLoader worker its own.
 #[pyclass(frozen, name = "Renderer", module = "pinsynth")]
@@ -254,15 +374,32 @@ impl PyRenderer {
             PyIndexError::new_err(format!("index {index} out of range: the scene has {n} images (0..{n})"))
         })
     }
+
+    /// Renders `indices` (all valid) in one go, the GIL released.
+    fn prepare(&self, py: Python<'_>, indices: &[u64], truth: Option<TruthSpec>) -> PyResult<Vec<Prepared>> {
+        py.detach(|| {
+            let mut maker = self.maker.lock().map_err(|_| "a render panicked on this renderer".to_string())?;
+            let frames = maker.frames_with(indices, truth.unwrap_or_default()).map_err(|e| pinsynth::describe(&e))?;
+            drop(maker);
+            frames.into_iter().map(|f| Prepared::of(f, truth)).collect::<Result<Vec<_>, String>>()
+        })
+        .map_err(PyRuntimeError::new_err)
+    }
 }
 
 #[pymethods]
 impl PyRenderer {
+    /// `batch`: how many images `samples` draws per GPU submission (the pixels do not depend on it).
     #[new]
-    fn new(py: Python<'_>, scene: &Bound<'_, PyScene>) -> PyResult<Self> {
+    #[pyo3(signature = (scene, batch = 1))]
+    fn new(py: Python<'_>, scene: &Bound<'_, PyScene>, batch: usize) -> PyResult<Self> {
+        if batch == 0 {
+            return Err(PyValueError::new_err("batch: must be at least 1"));
+        }
         let scene = Arc::clone(&scene.get().scene);
         py.detach(|| {
-            let maker = FrameMaker::new(&scene)?;
+            let renderer = pinsynth::render::Renderer::new(scene.image.antialias, batch)?;
+            let maker = FrameMaker::with_renderer(Arc::new(Planner::new(&scene)), renderer);
             Ok::<_, Error>(PyRenderer { scene, maker: Mutex::new(maker) })
         })
         .map_err(to_py)
@@ -270,30 +407,33 @@ impl PyRenderer {
 
     /// Image `index` of the scene as `(image, mask, record)`: `image` uint8 H×W×3 (the pixels of
     /// `images/<id>.png`), `mask` uint8 H×W (`masks/<id>.png`), `record` its `manifest.jsonl` line as a
-    /// dict. The GIL is released while it renders.
-    fn sample<'py>(&self, py: Python<'py>, index: i64) -> PyResult<Bound<'py, PyTuple>> {
+    /// dict. With `truth` (names of optional ground truth, `["depth", "amodal"]`), a 4-tuple whose last
+    /// item is a dict of the ones asked for: `depth` float32 H×W (`depth/<id>.tiff`), `amodal` uint8
+    /// pins×H×W of 0/1 (one mask per pin of `record["pins"]`, in that order). The GIL is released
+    /// while it renders.
+    #[pyo3(signature = (index, truth = None))]
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        index: i64,
+        truth: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let index = self.index(index)?;
-        let (rendered, line) = py
-            .detach(|| {
-                let mut maker = self.maker.lock().map_err(|_| "a render panicked on this renderer".to_string())?;
-                let out = maker.frame(index).map_err(|e| pinsynth::describe(&e))?;
-                let line = out.record.to_json().map_err(|e| e.to_string())?;
-                Ok::<_, String>((out, line))
-            })
-            .map_err(PyRuntimeError::new_err)?;
-        let pixels = rendered.pixels;
-        let (w, h) = (pixels.width as usize, pixels.height as usize);
-        let shape_err = |e: numpy::ndarray::ShapeError| PyRuntimeError::new_err(format!("rendered buffer: {e}"));
-        let image = Array3::from_shape_vec((h, w, 3), pixels.rgb).map_err(shape_err)?.into_pyarray(py);
-        let mask = Array2::from_shape_vec((h, w), pixels.mask).map_err(shape_err)?.into_pyarray(py);
-        let record = json_loads(py, &line)?;
-        PyTuple::new(py, [image.into_any(), mask.into_any(), record])
+        let truth = truth_kinds(truth)?;
+        let prepared = self.prepare(py, &[index], truth)?.pop();
+        prepared.ok_or_else(|| PyRuntimeError::new_err("no frame rendered"))?.into_py(py)
     }
 
-    /// Iterates `sample(i)` over `indices` (default: every image in order).
-    #[pyo3(signature = (indices = None))]
-    fn samples(slf: &Bound<'_, Self>, indices: Option<&Bound<'_, PyAny>>) -> PyResult<Samples> {
+    /// Iterates `sample(i, truth)` over `indices` (default: every image in order), rendering up to
+    /// `batch` of them per GPU submission.
+    #[pyo3(signature = (indices = None, truth = None))]
+    fn samples(
+        slf: &Bound<'_, Self>,
+        indices: Option<&Bound<'_, PyAny>>,
+        truth: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Samples> {
         let py = slf.py();
+        let truth = truth_kinds(truth)?;
         let indices = match indices {
             Some(i) => i.try_iter()?,
             None => {
@@ -301,11 +441,24 @@ impl PyRenderer {
                 all.try_iter()?
             }
         };
-        Ok(Samples { renderer: slf.clone().unbind(), indices: indices.unbind() })
+        Ok(Samples {
+            renderer: slf.clone().unbind(),
+            indices: indices.unbind(),
+            truth,
+            ready: VecDeque::new(),
+            pending: None,
+        })
     }
 
     fn __len__(&self) -> usize {
         self.scene.image_count() as usize
+    }
+
+    /// The most images drawn per GPU submission (what `batch` asked for, or fewer if they do not fit).
+    #[getter]
+    fn batch(&self) -> PyResult<usize> {
+        let m = self.maker.lock().map_err(|_| PyRuntimeError::new_err("a render panicked on this renderer"))?;
+        Ok(m.renderer().batch())
     }
 
     /// The GPU adapter this renderer draws on.
@@ -316,11 +469,16 @@ impl PyRenderer {
     }
 }
 
-/// The iterator `Renderer.samples` returns.
-#[pyclass(frozen, module = "pinsynth")]
+/// The iterator `Renderer.samples` returns: takes up to the renderer's batch of indices at a time,
+/// renders them together, hands them out one by one. An error (a bad index) is raised in its place in
+/// the sequence, after the samples before it.
+#[pyclass(module = "pinsynth")]
 struct Samples {
     renderer: Py<PyRenderer>,
     indices: Py<pyo3::types::PyIterator>,
+    truth: Option<TruthSpec>,
+    ready: VecDeque<Prepared>,
+    pending: Option<PyErr>,
 }
 
 #[pymethods]
@@ -329,10 +487,31 @@ impl Samples {
         slf
     }
 
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some(i) = self.indices.bind(py).clone().next() else { return Ok(None) };
-        let i: i64 = i?.extract()?;
-        self.renderer.get().sample(py, i).map(Some)
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if self.ready.is_empty() {
+            if let Some(e) = self.pending.take() {
+                return Err(e);
+            }
+            let renderer = self.renderer.get();
+            let batch = renderer.batch()?;
+            let mut take = Vec::with_capacity(batch);
+            let mut it = self.indices.bind(py).clone();
+            while take.len() < batch {
+                let Some(i) = it.next() else { break };
+                match i.and_then(|i| i.extract::<i64>()).and_then(|i| renderer.index(i)) {
+                    Ok(i) => take.push(i),
+                    Err(e) => {
+                        self.pending = Some(e);
+                        break;
+                    }
+                }
+            }
+            if take.is_empty() {
+                return self.pending.take().map_or(Ok(None), Err);
+            }
+            self.ready = renderer.prepare(py, &take, self.truth)?.into();
+        }
+        self.ready.pop_front().map(|p| p.into_py(py)).transpose()
     }
 }
 
@@ -340,7 +519,7 @@ impl Samples {
 #[pymodule]
 mod _pinsynth {
     #[pymodule_export]
-    use super::{PyRenderer, PyScene, Samples};
+    use super::{_truth_names, PyRenderer, PyScene, Samples};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

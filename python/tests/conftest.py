@@ -22,6 +22,9 @@ SCENES = {
     }),
     "randomized": ("scenes/randomized.toml", {"sweep.count": 24, "image.width": 112, "image.height": 112}),
     "blog_cases": ("scenes/blog_cases.toml", {"image.width": 128, "image.height": 128}),
+    # [truth] depth and amodal (records with amodal fields and a depth path), an oblique camera, bent
+    # terminals.
+    "truth": ("scenes/depth_amodal.toml", {"sweep.count": 16, "image.width": 96, "image.height": 80}),
 }
 
 
@@ -63,6 +66,10 @@ class CliDataset:
 
     def mask(self, i):
         return np.asarray(Image.open(self.root / self.records[i]["mask"]))
+
+    def depth(self, i):
+        """depth/<id>.tiff decoded by Pillow (mode F: float32 H×W)."""
+        return np.asarray(Image.open(self.root / self.records[i]["depth"]))
 
 
 @pytest.fixture(scope="session")
