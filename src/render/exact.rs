@@ -606,8 +606,21 @@ impl Exact {
             let o = &self.front[q];
             o.body == body as u32 && glam::Vec3::from_array(o.normal).dot(normal) > 0.9999
         };
-        match near().find(|&q| same_way(q)).or_else(|| near().next()) {
-            Some(q) => lin(q),
+        if let Some(q) = near().find(|&q| same_way(q)) {
+            return lin(q);
+        }
+        // No pixel shows this side (a face thinner than a pixel): the pixel of the object whose side
+        // is turned most like it (its light is most alike), else the nearest of the object.
+        let turned = |q: usize| {
+            let o = &self.front[q];
+            if o.body == body as u32 { glam::Vec3::from_array(o.normal).dot(normal) } else { -2.0 }
+        };
+        let best = near().fold(None, |best: Option<(usize, f32)>, q| {
+            let t = turned(q);
+            if best.is_none_or(|(_, b)| t > b) { Some((q, t)) } else { best }
+        });
+        match best {
+            Some((q, _)) => lin(q),
             None => lin((y * w + x) as usize),
         }
     }
