@@ -52,8 +52,10 @@ struct Entry {
     used: u64,
 }
 
-/// Kept maps of one renderer, at most [`ShadowCache::MAX_BYTES`] of them, the least recently used
-/// dropped first.
+/// Kept maps of one renderer, at most [`ShadowCache::MAX_BYTES`] of them. When they are full, a new
+/// one replaces the least recently used only if that has not been used for [`ShadowCache::STALE`]
+/// images (a new scene): replacing maps still in use would make maps over and over (large images,
+/// ssaa3) at a cost above drawing directly.
 #[derive(Default)]
 pub struct ShadowCache {
     entries: Vec<Entry>,
@@ -73,6 +75,8 @@ impl ShadowCache {
     const MAX_BYTES: u64 = 32 << 20;
     /// Keys remembered as seen.
     const SEEN: usize = 1024;
+    /// Plans after which an unused kept map may be replaced.
+    const STALE: u64 = 1024;
 
     /// Starts planning a batch of images.
     pub fn begin_batch(&mut self) {
@@ -110,15 +114,18 @@ impl ShadowCache {
             self.seen.push_back(hash);
             return Plan::Direct;
         }
-        // A new map goes into a new slot while they fit, else replaces the least recently used one
-        // not used by this batch (slots never move: the batch's plans name them).
+        // A new map goes into a new slot while they fit, else replaces a stale one (never one this
+        // batch uses: slots never move, the batch's plans name them).
         let bytes = |size: [u32; 2]| u64::from(size[0]) * u64::from(size[1]) * 2;
         let total: u64 = self.entries.iter().map(|e| bytes(e.key.size)).sum::<u64>() + bytes(key.size);
         let slot = if total <= Self::MAX_BYTES {
             self.entries.len()
         } else {
-            let oldest = (0..self.entries.len()).filter(|&i| self.entries[i].used < self.batch_start);
-            match oldest.min_by_key(|&i| self.entries[i].used) {
+            let stale = |i: &usize| {
+                let used = self.entries[*i].used;
+                used < self.batch_start && self.clock - used > Self::STALE
+            };
+            match (0..self.entries.len()).filter(stale).min_by_key(|&i| self.entries[i].used) {
                 Some(i) if total - bytes(self.entries[i].key.size) <= Self::MAX_BYTES => i,
                 _ => return Plan::Direct,
             }
