@@ -12,3 +12,15 @@ pub trait Progress: Sync {
 /// Progress that says nothing.
 pub struct Quiet;
 impl Progress for Quiet {}
+
+/// CPU seconds this process has used so far, all its threads (the GPU driver's too: a software
+/// rasteriser's work counts), from Linux's `/proc/self/stat` (clock ticks of 1/100 s); `None`
+/// elsewhere. On a shared machine, CPU time per image is a steadier measure than the wall clock.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
+    // utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
