@@ -24,3 +24,22 @@ pub fn process_cpu_seconds() -> Option<f64> {
     let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
     Some((ticks(11)? + ticks(12)?) / 100.0)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The CPU time read grows with CPU work (a spin of at least 50 ms of it), within a wall-clock
+    /// bound generous for a loaded machine.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn process_cpu_seconds_grows_with_work() {
+        let start = super::process_cpu_seconds().expect("Linux has /proc/self/stat");
+        let wall = std::time::Instant::now();
+        let mut x = 0u64;
+        while super::process_cpu_seconds().unwrap() < start + 0.05 {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+            }
+            assert!(wall.elapsed().as_secs() < 30, "no CPU time counted after 30 s of spinning");
+        }
+    }
+}
