@@ -84,8 +84,8 @@ pub struct BenchArgs {
     /// Render workers (default: one per core).
     #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
-    /// Images drawn side by side per GPU submission (the output is identical for any value).
-    #[arg(long, default_value_t = 1)]
+    /// Images drawn per GPU submission (the output is identical for any value).
+    #[arg(long, default_value_t = pinsynth::run::DEFAULT_BATCH)]
     pub batch: usize,
     /// Where the datasets are written (default: the system temp dir), each row into a fresh folder;
     /// all removed at the end. File creation speed varies a lot between file systems: compare rows of
