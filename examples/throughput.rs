@@ -7,6 +7,10 @@ use pinsynth::spec::Scene;
 use std::path::Path;
 use std::time::Instant;
 
+fn cpu_seconds() -> f64 {
+    pinsynth::progress::process_cpu_seconds().unwrap_or(0.0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let count: u64 = args.get(1).map_or(Ok(500), |s| s.parse())?;
@@ -47,12 +51,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per(encode_s)
     );
     Ok(())
-}
-
-/// User + system CPU seconds of this process, all threads (Linux /proc; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }

@@ -29,8 +29,8 @@ fn render(out: &Path, extra: &[&str]) -> String {
 #[test]
 fn same_scene_and_seed_give_identical_bytes_for_any_worker_count() {
     let tmp = tempfile::tempdir().unwrap();
-    let dirs = ["j1", "j2", "j2-again", "j2-batch3"].map(|d| tmp.path().join(d));
-    render(&dirs[0], &["--jobs", "1"]);
+    let dirs = ["j1-batch1", "j2", "j2-again", "j2-batch3"].map(|d| tmp.path().join(d));
+    render(&dirs[0], &["--jobs", "1", "--batch", "1"]);
     render(&dirs[1], &["--jobs", "2"]);
     render(&dirs[2], &["--jobs", "2"]);
     render(&dirs[3], &["--jobs", "2", "--batch", "3"]);
@@ -40,9 +40,10 @@ fn same_scene_and_seed_give_identical_bytes_for_any_worker_count() {
         30 * 3 + 4,
         "images + masks + imagefolder links + manifest, resolved scene, preview, summary"
     );
-    assert!(trees[0] == trees[1], "1 vs 2 workers differ");
+    assert!(trees[0] == trees[1], "1 worker drawing 1 per submission vs 2 drawing 4 differ");
     assert!(trees[1] == trees[2], "two runs with 2 workers differ");
-    assert!(trees[1] == trees[3], "images drawn 3 per submission differ from one per submission");
+    assert!(trees[0] == trees[3], "images drawn 3 per submission differ from one per submission");
+    assert!(trees[1] == trees[3], "images drawn 3 per submission differ from the default 4");
 }
 
 #[test]

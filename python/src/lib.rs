@@ -187,7 +187,7 @@ impl PyScene {
     /// Renders the dataset into `out_dir`, exactly as `pinsynth render` does (same files, same bytes);
     /// returns the summary (`images`, `ok`, `ng`, `seconds`, `workers`, `adapter`, `counts`).
     #[pyo3(signature = (
-        out_dir, formats = None, overwrite = false, jobs = 0, preview = 32, batch = 1,
+        out_dir, formats = None, overwrite = false, jobs = 0, preview = 32, batch = pinsynth::run::DEFAULT_BATCH,
         ng_by_type = false, category = "connector", shard_size = 1000, shard = None, resume = false
     ))]
     #[allow(clippy::too_many_arguments)] // ok: mirrors the CLI's options as keyword arguments

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use pinsynth::dataset::DatasetOptions;
 use pinsynth::params::Planner;
-use pinsynth::progress::Quiet;
+use pinsynth::progress::{Quiet, process_cpu_seconds};
 use pinsynth::render::{Pixels, Renderer, StageTimes};
 use pinsynth::run::{RunOptions, render_dataset};
 use pinsynth::spec::Scene;
@@ -22,6 +22,8 @@ struct Budget {
     truth: Duration,
     encode: Duration,
     write: Duration,
+    /// CPU time of the process (all threads) over the images, when the system tells it.
+    cpu: Option<f64>,
     /// One bake of the scene's light, timed afresh.
     bake: Duration,
 }
@@ -35,6 +37,7 @@ fn stage_budget(scene: &Scene, dir: &Path, count: u64) -> anyhow::Result<Budget>
     let (mut pose, mut truth, mut encode, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut pixels = Pixels::default();
     let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
+    let cpu_start = process_cpu_seconds();
     for index in 0..images {
         let t0 = Instant::now();
         let params = planner.image(index);
@@ -56,12 +59,13 @@ fn stage_budget(scene: &Scene, dir: &Path, count: u64) -> anyhow::Result<Budget>
         encode += t4 - t3;
         write += t5 - t4;
     }
+    let cpu = cpu_start.and_then(|start| Some(process_cpu_seconds()? - start));
     // Bakes are shared within a process (the throughput row already made this one): time one afresh.
     let nominal = pinsynth::geometry::Nominal::of(scene, &terminals);
     let t = Instant::now();
     std::hint::black_box(pinsynth::render::bake::Bake::new(pinsynth::render::bake_inputs(&nominal)));
     let bake = t.elapsed();
-    Ok(Budget { images, pose, render: renderer.stage_times(), truth, encode, write, bake })
+    Ok(Budget { images, pose, render: renderer.stage_times(), truth, encode, write, cpu, bake })
 }
 
 /// Blender 3.4.1 Workbench (8× AA), median seconds per image on the 2-core reference machine.
@@ -81,8 +85,8 @@ pub struct BenchArgs {
     /// Render workers (default: one per core).
     #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
-    /// Images drawn side by side per GPU submission (the output is identical for any value).
-    #[arg(long, default_value_t = 1)]
+    /// Images drawn per GPU submission (the output is identical for any value).
+    #[arg(long, default_value_t = pinsynth::run::DEFAULT_BATCH)]
     pub batch: usize,
     /// Where the datasets are written (default: the system temp dir), each row into a fresh folder;
     /// all removed at the end. File creation speed varies a lot between file systems: compare rows of
@@ -126,8 +130,8 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         base.display()
     );
     println!(
-        "{:>5}  {:<6}  {:<12}  {:>9}  {:>10}  {:>14}",
-        "size", "aa", "truth", "seconds", "images/s", "x Blender WB"
+        "{:>5}  {:<6}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}",
+        "size", "aa", "truth", "seconds", "images/s", "x Blender WB", "CPU ms/img"
     );
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
     let mut budgets = Vec::new();
@@ -147,15 +151,18 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
                 row += 1;
                 let out = base.join(format!("{row:02}-{size}-{aa}"));
+                let cpu_start = process_cpu_seconds();
                 let s = render_dataset(&scene, &out, &opts, &Quiet).map_err(anyhow::Error::new)?;
+                let cpu = cpu_start.and_then(|start| Some(process_cpu_seconds()? - start));
                 // Blender was measured on the default scene only.
                 let blender = BLENDER_WORKBENCH_S
                     .iter()
                     .find(|(s, _)| *s == size && a.scene.is_none())
                     .map(|(_, t)| format!("{:.0}x", s.images_per_second() * t))
                     .unwrap_or("-".into());
+                let cpu = cpu.map_or("-".into(), |c| format!("{:.2}", c * 1e3 / s.images() as f64));
                 println!(
-                    "{size:>5}  {aa:<6}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}",
+                    "{size:>5}  {aa:<6}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}  {cpu:>11}",
                     s.seconds,
                     s.images_per_second(),
                     blender
@@ -167,15 +174,16 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         println!();
         println!("Where one image's time goes (ms/image; one worker, the stages one after the other):");
         println!(
-            "{:>5}  {:<6}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
-            "size", "aa", "pose", "render", "readback", "AA", "truth", "encode", "write", "total", "bake (once)"
+            "{:>5}  {:<6}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
+            "size", "aa", "pose", "render", "readback", "AA", "truth", "encode", "write", "total", "CPU", "bake (once)"
         );
         for (size, aa, b) in &budgets {
             let ms = |d: Duration| d.as_secs_f64() * 1e3 / b.images as f64;
             let r = &b.render;
             let total = b.pose + r.render + r.readback + r.antialias + b.truth + b.encode + b.write;
+            let cpu = b.cpu.map_or("-".into(), |c| format!("{:.3}", c * 1e3 / b.images as f64));
             println!(
-                "{size:>5}  {aa:<6}  {:>6.3}  {:>7.3}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}   {:>10.2}s",
+                "{size:>5}  {aa:<6}  {:>6.3}  {:>7.3}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {cpu:>6}   {:>10.2}s",
                 ms(b.pose),
                 ms(r.render),
                 ms(r.readback),
@@ -188,7 +196,10 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: the CPU pass of exact or fxaa)"
+            "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: the CPU pass of exact or fxaa;"
+        );
+        println!(
+            " CPU: the process's CPU time, all threads, GPU driver included (1/100 s ticks), per image: on a shared machine steadier than the wall clock)"
         );
         Ok(())
     })();

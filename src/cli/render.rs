@@ -49,8 +49,8 @@ pub struct RenderArgs {
     /// Images on the contact sheet preview.png (0 = none).
     #[arg(long, default_value_t = 32)]
     pub preview: usize,
-    /// Images drawn side by side per GPU submission (the output is identical for any value).
-    #[arg(long, default_value_t = 1)]
+    /// Images drawn per GPU submission (the output is identical for any value).
+    #[arg(long, default_value_t = pinsynth::run::DEFAULT_BATCH)]
     pub batch: usize,
     /// Render only shard K of N: the images whose index mod N == K, ids unchanged (join the shards'
     /// outputs with `pinsynth merge`).

@@ -17,14 +17,16 @@
 //! The mask is always one sample at each pixel centre, nearest surface wins, never blended.
 //!
 //! Light (`shaders/scene.wgsl`): Lambert sun with shadows from a shadow map drawn per image (a depth
-//! pass from the sun before the geometry pass, one layer per image of a batch), plus the world and
-//! bounce light baked once per scene into light maps ([`bake`]).
+//! pass from the sun before the geometry pass; an image that differs from its scene's nominal pose by
+//! a few casters, as a defect does, starts from a copy of a kept map of the others, [`shadow_cache`]),
+//! plus the world and bounce light baked once per scene into light maps ([`bake`]).
 
 pub mod bake;
 pub mod exact;
 pub mod fxaa;
 mod pipelines;
 mod readback;
+mod shadow_cache;
 mod srgb;
 mod vertex;
 
@@ -36,6 +38,7 @@ use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4, DVec3, DVec4};
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
+use shadow_cache::{CasterKey, Plan, ShadowCache};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -227,7 +230,11 @@ pub struct Renderer {
     frame_bind: Option<wgpu::BindGroup>,
     /// The shadow map (drawn again for every image before its geometry pass) and its size, which
     /// follows the image size and the scene's extent across the sun's rays ([`shadow_map_size`]).
-    shadow: Option<([u32; 2], wgpu::TextureView)>,
+    shadow: Option<([u32; 2], wgpu::Texture, wgpu::TextureView)>,
+    /// Shadow maps of the casters images share with their scene's nominal pose ([`shadow_cache`]).
+    shadow_cache: ShadowCache,
+    /// The last scene's nominal casters, sorted.
+    nominal_casters: Option<(Arc<Nominal>, Arc<[CasterKey]>)>,
     /// Baked light of the current scene, its light-map atlas and the atlas's texture.
     bake: Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
     light_sampler: wgpu::Sampler,
@@ -322,6 +329,8 @@ impl Renderer {
             frame_bind: None,
             bake: None,
             shadow: None,
+            shadow_cache: ShadowCache::default(),
+            nominal_casters: None,
             light_sampler,
             instances,
             targets: None,
@@ -485,8 +494,8 @@ impl Renderer {
     fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
         self.ensure_bake(&posed[0].nominal);
         self.ensure_shadow_map(&posed[0].nominal, t.width, t.height);
-        let (ranges, file_draws, image_draws) = self.upload(posed);
-        let shadow_map = &self.shadow.as_ref().expect("ensure_shadow_map made it").1; // ok: set just above
+        let (ranges, file_draws, image_draws, shadow_draws) = self.upload(posed);
+        let (_, shadow_texture, shadow_map) = self.shadow.as_ref().expect("ensure_shadow_map made it"); // ok: set just above
         let frame_bind = self.frame_bind.get_or_insert_with(|| {
             let (_, _, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
             self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -523,17 +532,18 @@ impl Renderer {
                 },
             })
         };
-        // `casters`: only what can cast a visible shadow (the shadow pass).
-        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize, casters: bool| {
+        // Instances of the unit meshes: (index into `mesh_indices`, instances).
+        let draw_units = |pass: &mut wgpu::RenderPass, units: &mut dyn Iterator<Item = (usize, Range<u32>)>| {
             pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint16);
-            let skip_housing = casters && !housing_can_shadow(&posed[tile]);
-            for ((mesh, instances), shape) in self.mesh_indices.iter().zip(&ranges[tile]).zip(Shape::ALL) {
-                let skip = skip_housing && shape == Shape::Slab;
-                if !instances.is_empty() && !skip {
-                    pass.draw_indexed(mesh.clone(), 0, instances.clone());
+            for (shape, instances) in units {
+                if !instances.is_empty() {
+                    pass.draw_indexed(self.mesh_indices[shape].clone(), 0, instances);
                 }
             }
+        };
+        // The meshes from files and the per-image meshes.
+        let draw_meshes = |pass: &mut wgpu::RenderPass, tile: usize| {
             for (file_mesh, instances) in &file_draws[tile] {
                 let (_, vertices, indices, count, _) = &self.file_meshes[*file_mesh];
                 pass.set_vertex_buffer(0, vertices.slice(..));
@@ -547,6 +557,10 @@ impl Renderer {
                     pass.draw_indexed(range.clone(), 0, *instance..*instance + 1);
                 }
             }
+        };
+        let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
+            draw_units(pass, &mut ranges[tile].iter().cloned().enumerate());
+            draw_meshes(pass, tile);
         };
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
                              tile: usize,
@@ -565,28 +579,63 @@ impl Renderer {
             pass.set_pipeline(pipeline);
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
-            draw_objects(&mut pass, tile, false);
+            draw_objects(&mut pass, tile);
+        };
+        // A shadow pass into `target`, cleared first or not, drawing what `draw` draws.
+        let shadow_pass = |encoder: &mut wgpu::CommandEncoder,
+                           tile: usize,
+                           target,
+                           clear: bool,
+                           draw: &dyn Fn(&mut wgpu::RenderPass)| {
+            let load = if clear { wgpu::LoadOp::Clear(1.0) } else { wgpu::LoadOp::Load };
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                color_attachments: &[],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: target,
+                    depth_ops: Some(wgpu::Operations { load, store: wgpu::StoreOp::Store }),
+                    stencil_ops: None,
+                }),
+                ..Default::default()
+            });
+            pass.set_pipeline(&p.shadow);
+            pass.set_vertex_buffer(1, self.instances.slice(..));
+            pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
+            draw(&mut pass);
         };
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         // Image by image, all into the same targets: its shadow map, its passes, its copy out.
         for (tile, image) in posed.iter().enumerate() {
             if image.light.shadows {
-                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    color_attachments: &[],
-                    depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                        view: shadow_map,
-                        depth_ops: Some(wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(1.0),
-                            store: wgpu::StoreOp::Store,
-                        }),
-                        stencil_ops: None,
+                let d = &shadow_draws[tile];
+                let entry = match d.plan {
+                    Plan::Direct => None,
+                    Plan::Kept { entry } => Some(entry),
+                    Plan::Make { entry } => {
+                        shadow_pass(&mut encoder, tile, self.shadow_cache.view(entry), true, &|pass| {
+                            draw_units(pass, &mut d.shared.iter().cloned())
+                        });
+                        Some(entry)
+                    }
+                };
+                match entry {
+                    None => shadow_pass(&mut encoder, tile, shadow_map, true, &|pass| {
+                        draw_units(pass, &mut d.casters.iter().cloned());
+                        draw_meshes(pass, tile);
                     }),
-                    ..Default::default()
-                });
-                pass.set_pipeline(&p.shadow);
-                pass.set_vertex_buffer(1, self.instances.slice(..));
-                pass.set_bind_group(0, &self.shadow_bind, &[tile as u32 * FRAME_SLOT as u32]);
-                draw_objects(&mut pass, tile, true);
+                    Some(entry) => {
+                        encoder.copy_texture_to_texture(
+                            self.shadow_cache.texture(entry).as_image_copy(),
+                            shadow_texture.as_image_copy(),
+                            shadow_texture.size(),
+                        );
+                        if !d.extra.is_empty() || !file_draws[tile].is_empty() || !image_draws[tile].is_empty() {
+                            shadow_pass(&mut encoder, tile, shadow_map, false, &|pass| {
+                                draw_units(pass, &mut d.extra.iter().cloned());
+                                draw_meshes(pass, tile);
+                            });
+                        }
+                    }
+                }
             }
             match &t.mode {
                 ModeTargets::Direct { depth } => geometry_pass(
@@ -632,17 +681,25 @@ impl Renderer {
 
     /// Writes each image's frame uniform slot and its instances grouped by shape; returns each image's
     /// instance range per shape, per image the file meshes to draw (index into `file_meshes`,
-    /// instances), and per image the per-image meshes (index range in `image_meshes`, instance).
+    /// instances), per image the per-image meshes (index range in `image_meshes`, instance), and per
+    /// image how its shadow map is drawn.
     #[allow(clippy::type_complexity)]
     fn upload(
         &mut self,
         posed: &[Posed],
-    ) -> (Vec<[Range<u32>; Shape::ALL.len()]>, Vec<Vec<(usize, Range<u32>)>>, Vec<Vec<(Range<u32>, u32)>>) {
+    ) -> (
+        Vec<[Range<u32>; Shape::ALL.len()]>,
+        Vec<Vec<(usize, Range<u32>)>>,
+        Vec<Vec<(Range<u32>, u32)>>,
+        Vec<ShadowDraw>,
+    ) {
         self.instance_scratch.clear();
         self.image_meshes.clear();
+        self.shadow_cache.begin_batch();
         let mut ranges = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
         let mut image_draws = Vec::with_capacity(posed.len());
+        let mut shadow_draws = Vec::with_capacity(posed.len());
         // Taken out while the instances are written (file meshes may be uploaded meanwhile), put back below.
         let bake = self.bake.take().expect("draw calls ensure_bake first"); // ok: see draw
         let atlas = &bake.1;
@@ -687,6 +744,12 @@ impl Renderer {
             image_draws.push(draws);
             let to_sun = -p.sun_direction;
             let shadow = ShadowFit::of(&corners, to_sun);
+            let shadow_from_world = shadow.shadow_from_world.as_mat4().to_cols_array_2d();
+            shadow_draws.push(if light.shadows {
+                self.plan_shadow(p, &ranges[tile], bytemuck::cast(shadow_from_world))
+            } else {
+                ShadowDraw::default()
+            });
             let tan_r = (light.sun_angle_deg.to_radians() / 2.0).tan();
             let nominal_sun = p.nominal.light.sun_strength;
             // Baked bounce light scales with this image's sun (the bake used the scene's own).
@@ -694,7 +757,7 @@ impl Renderer {
             let rgb = |c: [f64; 3], k: f64, w: f32| [(c[0] * k) as f32, (c[1] * k) as f32, (c[2] * k) as f32, w];
             let uniform = FrameUniform {
                 clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
-                shadow_from_world: shadow.shadow_from_world.as_mat4().to_cols_array_2d(),
+                shadow_from_world,
                 to_sun: to_sun.as_vec3().extend(0.0).to_array(),
                 light: [
                     (light.sun_strength / std::f64::consts::PI) as f32,
@@ -721,7 +784,54 @@ impl Renderer {
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
         self.image_meshes.upload(&self.gpu.device, queue);
-        (ranges, file_draws, image_draws)
+        (ranges, file_draws, image_draws, shadow_draws)
+    }
+
+    /// How image `p`'s shadow map is drawn: its unit-mesh casters (`ranges`, without a housing that
+    /// cannot shadow anything seen), split into those it shares with its scene's nominal pose and the
+    /// others when a kept map of the shared ones serves ([`shadow_cache`]).
+    fn plan_shadow(&mut self, p: &Posed, ranges: &[Range<u32>; Shape::ALL.len()], placement: [u32; 16]) -> ShadowDraw {
+        let skip_housing = !housing_can_shadow(p);
+        let shapes =
+            || ranges.iter().cloned().enumerate().filter(|(s, _)| !(skip_housing && Shape::ALL[*s] == Shape::Slab));
+        let casters: Vec<(usize, Range<u32>)> = shapes().collect();
+        let nominal = match &self.nominal_casters {
+            Some((n, keys)) if Arc::ptr_eq(n, &p.nominal) || **n == *p.nominal => keys.clone(),
+            _ => {
+                let mut keys: Vec<CasterKey> =
+                    p.nominal.objects.iter().map(|o| caster_key(o.shape, model_of(o))).collect();
+                keys.sort_unstable();
+                let keys: Arc<[CasterKey]> = keys.into();
+                self.nominal_casters = Some((p.nominal.clone(), keys.clone()));
+                keys
+            }
+        };
+        let mut mine: Vec<(CasterKey, u32)> = shapes()
+            .flat_map(|(s, r)| r.map(move |i| (s, i)))
+            .map(|(s, i)| (caster_key(Shape::ALL[s], self.instance_scratch[i as usize].model), i))
+            .collect();
+        mine.sort_unstable();
+        // Both sorted: the nominal casters this image lacks, and its casters shared with them or not.
+        let (mut missing, mut shared, mut extra) = (Vec::new(), Vec::new(), Vec::new());
+        let mut theirs = nominal.iter().peekable();
+        for (key, instance) in mine {
+            while let Some(k) = theirs.next_if(|k| **k < key) {
+                missing.push(*k);
+            }
+            let unit = (key.0 as usize, instance);
+            if theirs.next_if(|k| **k == key).is_some() { shared.push(unit) } else { extra.push(unit) }
+        }
+        missing.extend(theirs.copied());
+        // Kept maps pay when images differ from the nominal pose by a few casters (a defect), not
+        // when most of them move (randomized terminals).
+        let key = (!shared.is_empty() && missing.len() + extra.len() <= 8).then(|| shadow_cache::Key {
+            size: self.shadow.as_ref().expect("draw makes the shadow map first").0, // ok: see draw
+            placement,
+            nominal,
+            missing,
+        });
+        let plan = self.shadow_cache.plan(&self.gpu.device, SHADOW_FORMAT, key);
+        ShadowDraw { plan, casters, shared: instance_runs(shared), extra: instance_runs(extra) }
     }
 
     /// The index of `mesh` in `file_meshes`, uploading it the first time.
@@ -743,24 +853,23 @@ impl Renderer {
     fn ensure_shadow_map(&mut self, nominal: &Nominal, width: u32, height: u32) {
         let factor = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
         let size = shadow_map_size(nominal, width * factor, height * factor, self.gpu.limits.max_texture_dimension_2d);
-        if self.shadow.as_ref().is_some_and(|(s, _)| *s == size) {
+        if self.shadow.as_ref().is_some_and(|(s, ..)| *s == size) {
             return;
         }
-        let view = self
-            .gpu
-            .device
-            .create_texture(&wgpu::TextureDescriptor {
-                label: Some("shadow map"),
-                size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: SHADOW_FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            })
-            .create_view(&Default::default());
-        self.shadow = Some((size, view));
+        let texture = self.gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("shadow map"),
+            size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: SHADOW_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&Default::default());
+        self.shadow = Some((size, texture, view));
         self.frame_bind = None;
     }
 
@@ -793,6 +902,38 @@ impl Renderer {
         self.bake = Some((bake, atlas, texture.create_view(&Default::default())));
         self.frame_bind = None;
     }
+}
+
+/// How one image's shadow map is drawn ([`Plan`]): unit-mesh casters as (index into the unit meshes,
+/// instances); meshes from files and per-image meshes are always drawn.
+#[derive(Default)]
+struct ShadowDraw {
+    plan: Plan,
+    /// Every one ([`Plan::Direct`]).
+    casters: Vec<(usize, Range<u32>)>,
+    /// Those in the kept map ([`Plan::Make`]).
+    shared: Vec<(usize, Range<u32>)>,
+    /// Those drawn over the kept map's copy.
+    extra: Vec<(usize, Range<u32>)>,
+}
+
+/// A caster's identity for the shadow pass: its unit mesh and model matrix, bit for bit.
+fn caster_key(shape: Shape, model: [[f32; 4]; 4]) -> CasterKey {
+    let mesh = Shape::ALL.iter().position(|s| *s == shape).expect("every shape is in ALL") as u32; // ok: ALL lists every shape
+    (mesh, bytemuck::cast(model))
+}
+
+/// (Unit mesh, instance) pairs sorted by both, as draws of runs of consecutive instances.
+fn instance_runs(mut units: Vec<(usize, u32)>) -> Vec<(usize, Range<u32>)> {
+    units.sort_unstable();
+    let mut runs: Vec<(usize, Range<u32>)> = Vec::new();
+    for (shape, i) in units {
+        match runs.last_mut() {
+            Some((s, r)) if *s == shape && r.end == i => r.end += 1,
+            _ => runs.push((shape, i..i + 1)),
+        }
+    }
+    runs
 }
 
 /// Binding 0 of both bind groups: one image's slot of the frame uniforms.
@@ -985,6 +1126,11 @@ fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, content
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
 }
 
+/// An object's model matrix as uploaded: the unit mesh scaled to its half extents, then placed.
+fn model_of(o: &Object) -> [[f32; 4]; 4] {
+    (o.rigid * DMat4::from_scale(o.half_extents)).as_mat4().to_cols_array_2d()
+}
+
 fn mesh_instance(m: &MeshObject) -> Instance {
     rigid_instance(&m.transform, m.color, m.label)
 }
@@ -1003,9 +1149,8 @@ fn rigid_instance(transform: &DMat4, color: [f64; 3], label: u8) -> Instance {
 /// terminal keeps the light of its place; an object the bake does not know has none).
 fn instance(o: &Object, atlas: &Atlas) -> Instance {
     let ([x, y], cells) = atlas.strip_of(o.label).unwrap_or(([0, 0], [0; 3]));
-    let model = o.rigid * DMat4::from_scale(o.half_extents);
     Instance {
-        model: model.as_mat4().to_cols_array_2d(),
+        model: model_of(o),
         rotation: DMat3::from_mat4(o.rigid).as_mat3().to_cols_array_2d(),
         color: [o.color[0] as f32, o.color[1] as f32, o.color[2] as f32, 1.0],
         label: [o.label as u32, x | y << 16, cells[0] | cells[1] << 8 | cells[2] << 16, 0],

@@ -71,6 +71,12 @@ impl Readback {
                     let src = &src[x0 as usize * bpp..(x0 as usize + w) * bpp];
                     if bpp == obpp {
                         dst.copy_from_slice(src);
+                    } else if (bpp, obpp) == (4, 3) {
+                        // RGBA -> RGB with the sizes known here (a per-pixel copy of unknown length
+                        // was a call per pixel).
+                        for (s, d) in src.as_chunks::<4>().0.iter().zip(dst.as_chunks_mut::<3>().0) {
+                            *d = [s[0], s[1], s[2]];
+                        }
                     } else {
                         for (s, d) in src.chunks_exact(bpp).zip(dst.chunks_exact_mut(obpp)) {
                             d.copy_from_slice(&s[..obpp]);
