@@ -197,6 +197,9 @@ struct Kept {
 
 /// Pixels kept per image size at most (about 34 MB of samples); past it pixels are drawn afresh.
 const KEPT_MAX: usize = 1 << 16;
+/// Images of at most this many pixels (1448² or so) keep the nominal coverage; its per-pixel tables
+/// take ~24 bytes a pixel, so larger images draw every object afresh (the same bytes, more time).
+const KEPT_PIXELS: usize = 1 << 21;
 const TILE: usize = 8;
 
 /// One drawn object's faces turned to the camera, in pixel coordinates, and the pixels its feature
@@ -360,7 +363,8 @@ impl Exact {
         nominal.sort_by(|a, b| a.0.cmp(&b.0));
         nominal.dedup_by(|a, b| a.0 == b.0);
         let drawn: Vec<(BodyKey, &Entry)> = drawn.iter().map(|e| (key(e), e)).collect();
-        let same = self.nominal == nominal.len()
+        let same = w * h <= KEPT_PIXELS
+            && self.nominal == nominal.len()
             && self.bodies[..self.nominal].iter().zip(&nominal).all(|(b, (k, _))| b.key == *k);
         let mut previous = std::mem::take(&mut self.bodies);
         let kept: Vec<Body> = if same { previous.drain(..self.nominal).collect() } else { Vec::new() };
