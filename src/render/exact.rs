@@ -484,7 +484,7 @@ impl Exact {
         }
         let dirty = &self.dirty;
         let Kept { tiles, tiles_x, slot, samples, front } = k;
-        let draw = |p: usize, skip_absent: bool, want: Want, s: &mut Samples, f: &mut Front| {
+        let draw = |p: usize, skip_absent: bool, mut s: Option<&mut Samples>, mut f: Option<&mut Front>| {
             let (x, y) = ((p % w) as u16, (p / w) as u16);
             for &id in &tiles[y as usize / TILE * *tiles_x + x as usize / TILE] {
                 let b = first.partition_point(|&f| f <= id) - 1;
@@ -494,33 +494,27 @@ impl Exact {
                 let i = (id - first[b]) as usize;
                 let [x0, x1, y0, y1] = bodies[b].bounds[i];
                 if x >= x0 && x <= x1 && y >= y0 && y <= y1 {
-                    draw_face_at(&bodies[b], b, i, id, (x, y), want, s, f);
+                    draw_face_at(&bodies[b], b, i, id, (x, y), s.as_deref_mut(), f.as_deref_mut());
                 }
             }
         };
+        // A marked pixel's samples start empty and a near pixel's front face none (`cover_marked`).
         for p in (0..w * h).filter(|&p| self.near[p] != 0) {
-            let marked = self.slot[p] != NO;
+            let mine = (self.slot[p] != NO).then(|| &mut self.samples[self.slot[p] as usize]);
             if dirty[p] {
-                let (mut s, mut f) = (EMPTY, NONE_IN_FRONT);
-                draw(p, true, Want { samples: marked, front: true }, &mut s, &mut f);
-                if marked {
-                    self.samples[self.slot[p] as usize] = s;
-                }
-                self.front[p] = f;
+                draw(p, true, mine, Some(&mut self.front[p]));
                 continue;
             }
-            if marked {
-                let mut s = EMPTY;
+            if let Some(mine) = mine {
                 if slot[p] != NO {
-                    s.clone_from(&samples[slot[p] as usize]);
+                    mine.clone_from(&samples[slot[p] as usize]);
                 } else {
-                    draw(p, false, Want { samples: true, front: false }, &mut s, &mut NONE_IN_FRONT.clone());
+                    draw(p, false, Some(&mut *mine), None);
                     if samples.len() < KEPT_MAX {
                         slot[p] = samples.len() as u32;
-                        samples.push(s.clone());
+                        samples.push(mine.clone());
                     }
                 }
-                self.samples[self.slot[p] as usize] = s;
             }
             self.front[p] = front[p];
         }
@@ -637,8 +631,6 @@ impl Kept {
         let tiles_x = w.div_ceil(TILE);
         let mut tiles = vec![Vec::new(); tiles_x * h.div_ceil(TILE)];
         let mut front = vec![NONE_IN_FRONT; w * h];
-        let mut none = EMPTY;
-        let want = Want { samples: false, front: true };
         for (b, body) in bodies.iter().enumerate() {
             for (i, &[x0, x1, y0, y1]) in body.bounds.iter().enumerate() {
                 let id = first[b] + i as u32;
@@ -651,21 +643,13 @@ impl Kept {
                 for y in y0..=y1 {
                     let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
                     for x in xa..=xb {
-                        draw_face_at(body, b, i, id, (x, y), want, &mut none, &mut front[y as usize * w + x as usize]);
+                        draw_face_at(body, b, i, id, (x, y), None, Some(&mut front[y as usize * w + x as usize]));
                     }
                 }
             }
         }
         Kept { tiles, tiles_x, slot: vec![NO; w * h], samples: Vec::new(), front }
     }
-}
-
-/// What to find for a pixel: its samples (a marked pixel), the face in front at its centre (a pixel
-/// near a marked one), or both.
-#[derive(Clone, Copy)]
-struct Want {
-    samples: bool,
-    front: bool,
 }
 
 /// Where faces are drawn face by face: the pixels near marked ones, the marked ones' samples, and the
@@ -692,34 +676,31 @@ fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
                 continue;
             }
             let slot = into.slot[p];
-            let want = Want { samples: slot != NO, front: true };
-            let mut none = EMPTY;
-            let samples = if slot != NO { &mut into.samples[slot as usize] } else { &mut none };
-            draw_face_at(body, b, i, id, (x, y), want, samples, &mut into.front[p]);
+            let samples = (slot != NO).then(|| &mut into.samples[slot as usize]);
+            draw_face_at(body, b, i, id, (x, y), samples, Some(&mut into.front[p]));
         }
     }
 }
 
-/// Draws face `i` of `body` into one pixel: into its samples, and as the face in front at its centre
-/// when nearer than what is there (ties keep the face drawn first).
-#[allow(clippy::too_many_arguments)]
+/// Draws face `i` of `body` into one pixel: into its samples (a marked pixel), and as the face in
+/// front at its centre (a pixel near a marked one) when nearer than what is there (ties keep the face
+/// drawn first).
 fn draw_face_at(
     body: &Body,
     b: usize,
     i: usize,
     id: u32,
     (x, y): (u16, u16),
-    want: Want,
-    samples: &mut Samples,
-    front: &mut Front,
+    samples: Option<&mut Samples>,
+    front: Option<&mut Front>,
 ) {
     let face = &body.faces[i];
     let edges = &body.edges[face.edges.clone()];
     let z = face.inv_depth;
-    if want.samples {
+    if let Some(samples) = samples {
         cover(edges, &z, id, u32::from(x), u32::from(y), samples);
     }
-    if want.front {
+    if let Some(front) = front {
         let (u, v) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
         if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
             let depth = (z[0] * u + z[1] * v + z[2]) as f32;
