@@ -72,6 +72,13 @@ pub struct Object {
     pub label: u8,
 }
 
+impl Object {
+    /// Its unit mesh → world: `half_extents` scaled, then `rigid`.
+    pub fn model(&self) -> DMat4 {
+        self.rigid * DMat4::from_scale(self.half_extents)
+    }
+}
+
 /// An object drawn with a mesh from a file (a housing), its triangles placed by `transform`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeshObject {
@@ -185,7 +192,7 @@ impl Posed {
             mesh_triangles(&pin.local_mesh(), &pin.transform, pin.label);
         }
         for h in &self.housing {
-            mesh_triangles(&h.shape.mesh(), &(h.rigid * DMat4::from_scale(h.half_extents)), h.label);
+            mesh_triangles(&h.shape.mesh(), &h.model(), h.label);
         }
         for m in &self.meshes {
             for t in &m.mesh.triangles {

@@ -161,7 +161,7 @@ fn clip(planes: &[(DVec3, f64)], o: DVec3, d: DVec3) -> Option<(f64, f64, usize)
 
 impl Target {
     fn of(o: &Object) -> Target {
-        let world = o.rigid * DMat4::from_scale(o.half_extents);
+        let world = o.model();
         Target {
             centre: world.transform_point3(DVec3::ZERO),
             radius2: o.half_extents.length_squared() * (1.0 + 1e-9),

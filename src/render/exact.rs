@@ -318,10 +318,7 @@ impl Exact {
     /// The objects of `objects` and `meshes` as (placement, topology, label), topologies of new mesh
     /// files made on first sight.
     fn entries(&mut self, objects: &[crate::geometry::Object], meshes: &[crate::geometry::MeshObject]) -> Vec<Entry> {
-        let mut out: Vec<Entry> = objects
-            .iter()
-            .map(|o| (o.rigid * DMat4::from_scale(o.half_extents), Some(shape_index(o.shape)), o.label))
-            .collect();
+        let mut out: Vec<Entry> = objects.iter().map(|o| (o.model(), Some(shape_index(o.shape)), o.label)).collect();
         for m in meshes {
             let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
                 Some(i) => i,

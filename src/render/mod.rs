@@ -1038,7 +1038,7 @@ fn housing_can_shadow(p: &Posed) -> bool {
         [h] => h,
         _ => return true, // a shroud's walls: drawn as boxes (always), the base as the slab
     };
-    let to_housing = (h.rigid * DMat4::from_scale(h.half_extents)).inverse();
+    let to_housing = h.model().inverse();
     let sun_up = to_housing.transform_vector3(-p.sun_direction).z > 0.0;
     let inside_below_top = |c: DVec3| {
         let l = to_housing.transform_point3(c);
@@ -1049,7 +1049,7 @@ fn housing_can_shadow(p: &Posed) -> bool {
 
 /// The 8 corners of an object's bounding box (the unit box through its transform), world space.
 fn object_corners(o: &Object) -> [DVec3; 8] {
-    let m = o.rigid * DMat4::from_scale(o.half_extents);
+    let m = o.model();
     box_corners(DVec3::NEG_ONE, DVec3::ONE).map(|c| m.transform_point3(c))
 }
 
@@ -1128,7 +1128,7 @@ fn upload(device: &wgpu::Device, label: &str, usage: wgpu::BufferUsages, content
 
 /// An object's model matrix as uploaded: the unit mesh scaled to its half extents, then placed.
 fn model_of(o: &Object) -> [[f32; 4]; 4] {
-    (o.rigid * DMat4::from_scale(o.half_extents)).as_mat4().to_cols_array_2d()
+    o.model().as_mat4().to_cols_array_2d()
 }
 
 fn mesh_instance(m: &MeshObject) -> Instance {
