@@ -138,23 +138,25 @@ fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
     return 0.25 * v;
 }
 
-fn shade(in: VertexOut) -> vec3<f32> {
+// The colour, and in alpha the share of the sun's disc the point sees (1 where the sun does not light
+// it or shadows are off): the exact anti-aliasing pass (`render::exact`) finds shadow edges from it.
+fn shade(in: VertexOut) -> vec4<f32> {
     // The step to the next pixel in the shadow map (taken here, in uniform control flow).
     let dx = dpdx(in.shadow.xy);
     let dy = dpdy(in.shadow.xy);
     // Sky visibility, light from terminals and from the housing.
     let b = textureSampleLevel(light_maps, light_sampler, in.light_uv, 0.0).xyz;
     let env = frame.world.rgb * (frame.world.w * b.x) + frame.pin_color.rgb * b.y + frame.housing_color.rgb * b.z;
-    var sun = in.sunlit;
-    if frame.light.z > 0.5 && any(sun > vec3<f32>(0.0)) {
-        sun *= sun_visibility(in.shadow, dx, dy);
+    var visible = 1.0;
+    if frame.light.z > 0.5 && any(in.sunlit > vec3<f32>(0.0)) {
+        visible = sun_visibility(in.shadow, dx, dy);
     }
-    return in.albedo * (env + vec3<f32>(frame.light.y)) + sun;
+    return vec4<f32>(in.albedo * (env + vec3<f32>(frame.light.y)) + in.sunlit * visible, visible);
 }
 
 @fragment
 fn fs_color(in: VertexOut) -> @location(0) vec4<f32> {
-    return vec4<f32>(shade(in), 1.0);
+    return shade(in);
 }
 
 struct LabelOut {
@@ -182,7 +184,7 @@ struct BothOut {
 
 @fragment
 fn fs_both(in: VertexOut) -> BothOut {
-    return BothOut(vec4<f32>(shade(in), 1.0), in.label);
+    return BothOut(shade(in), in.label);
 }
 
 // The shadow map's depth pass: positions in the sun's orthographic view.

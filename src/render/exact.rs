@@ -22,6 +22,7 @@
 
 use super::Pixels;
 use super::srgb::Tables;
+use super::sun_rays::{self, SunRays};
 use crate::geometry::{Posed, Shape, mesh};
 use crate::meshfile::TriangleMesh;
 use glam::{DMat4, DVec2, DVec3};
@@ -34,7 +35,7 @@ const N: usize = 8;
 const S: usize = N * N;
 /// Two faces of one object meeting at more than 15° make an edge worth resolving (a 32-segment
 /// cylinder's sides meet at 11.25°: their flat-shading steps are left as drawn).
-const CREASE_COS: f64 = 0.965_925_826_289_068_3;
+const CREASE_COS: f64 = 0.9999;
 const NO: u32 = u32::MAX;
 /// Sample offsets inside a pixel, (k + 0.5) / N.
 const OFFSETS: [f32; N] = {
@@ -176,8 +177,8 @@ struct BodyKey {
     size: (usize, usize),
 }
 
-/// An object to draw: its placement, topology (see [`BodyKey::topology`]) and label.
-type Entry = (DMat4, Option<usize>, u8);
+/// An object to draw: its placement, topology (see [`BodyKey::topology`]), label and colour.
+type Entry = (DMat4, Option<usize>, u8, [f64; 3]);
 
 /// The nominal objects' share of the pixels, kept from image to image while they stay the same (the
 /// camera fixed; only the defective terminal differs between images): their faces listed per tile
@@ -225,7 +226,7 @@ struct Samples {
 }
 
 /// The face in front at a pixel centre: its 1 / depth there, its body ([`NO`]: none) and normal, which
-/// [`Exact::colour_of`] compares.
+/// [`Exact::look`] compares.
 #[derive(Clone, Copy)]
 struct Front {
     inv_depth: f32,
@@ -239,6 +240,9 @@ const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 
 
 /// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
 pub struct Exact {
+    /// Shadow edges resolved from the geometry too (`antialias = "exact"`), or left as the GPU drew
+    /// them (`"exact_geometry"`).
+    shadow_edges: bool,
     shapes: [Topology; Shape::ALL.len()],
     files: Vec<(Arc<TriangleMesh>, Topology)>,
     tables: Tables<65536>,
@@ -248,6 +252,23 @@ pub struct Exact {
     /// whether the nominal objects' share comes from [`Kept`] or is drawn afresh.
     bodies: Vec<Body>,
     labels: Vec<u8>,
+    /// Each body's colour (linear RGB), for its sunlight (see [`Exact::look`]).
+    colors: Vec<[f64; 3]>,
+    /// Everything this image draws, as shadow casters: placement and mesh (`Ok`: a topology index as in
+    /// [`BodyKey::topology`]; `Err(k)`: the `k`th of [`Exact::own`]).
+    casters: Vec<(DMat4, Result<usize, usize>)>,
+    /// This image's bent terminals' meshes.
+    own: Vec<Topology>,
+    /// Sun visibility per sample of shadow-edge pixels ([`sun_rays`]).
+    rays: SunRays,
+    /// Per marked pixel (as `samples`): bit k set when sample k sees the sun (or was not asked), and
+    /// when it lies in a soft penumbra (its light is the GPU's).
+    seen: Vec<u64>,
+    soft: Vec<u64>,
+    /// The corners of every footprint (in the sun's coordinates), and per lit face in a pixel whose
+    /// sun is asked about, its footprint.
+    points: Vec<DVec3>,
+    footprints: Vec<Footprint>,
     /// How many of `bodies` are nominal, and which of those this image does not draw (the defective
     /// terminal's nominal place).
     nominal: usize,
@@ -282,11 +303,20 @@ impl Exact {
         // The geometry only: the housing's slab is the box its top is cut from (finer only for shading).
         let shapes = Shape::ALL.map(|s| Topology::of_mesh(&if s == Shape::Slab { mesh::unit_box() } else { s.mesh() }));
         Exact {
+            shadow_edges: true,
             shapes,
             files: Vec::new(),
             tables: Tables::new(),
             bodies: Vec::new(),
             labels: Vec::new(),
+            colors: Vec::new(),
+            casters: Vec::new(),
+            own: Vec::new(),
+            rays: SunRays::default(),
+            seen: Vec::new(),
+            soft: Vec::new(),
+            points: Vec::new(),
+            footprints: Vec::new(),
             nominal: 0,
             absent: Vec::new(),
             kept: Kept::default(),
@@ -301,8 +331,16 @@ impl Exact {
         }
     }
 
-    /// Re-computes the edge pixels of `px` (one sample per pixel as the GPU drew `posed`).
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels) {
+    /// The pass for object edges only: shadow edges stay as the GPU drew them (`"exact_geometry"`).
+    pub fn geometry_only() -> Exact {
+        Exact { shadow_edges: false, ..Exact::new() }
+    }
+
+    /// Re-computes the edge pixels of `px` (one sample per pixel as the GPU drew `posed`). `sun` is the
+    /// share of the sun the GPU found at each pixel centre (the shader's alpha, 255 = all of it); the
+    /// pixels where it changes get their shadow from the geometry, sample by sample. Empty when the
+    /// frame has no shadows.
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8]) {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
             return;
@@ -311,14 +349,197 @@ impl Exact {
         self.marks.resize(w * h, 0);
         let kept = self.project(posed, w, h);
         mark_label_changes(&px.mask, w, h, &mut self.marks);
+        let sun = if posed.light.shadows && sun.len() == w * h { sun } else { &[] };
+        if self.shadow_edges && !sun.is_empty() {
+            mark_shadow_edges(sun, w, h, &mut self.marks);
+        }
         self.cover_marked(w, h, kept);
-        self.resolve(posed, px);
+        self.sun_samples(posed, w, h);
+        self.resolve(posed, px, sun);
     }
 
-    /// The objects of `objects` and `meshes` as (placement, topology, label), topologies of new mesh
+    /// For the samples of every pixel a shadow edge may cross ([`SHADOW_EDGE`]) on a face turned to the
+    /// sun: whether each sees the sun ([`Exact::seen`]), from the geometry.
+    fn sun_samples(&mut self, posed: &Posed, w: usize, h: usize) {
+        self.seen.clear();
+        self.seen.resize(self.samples.len(), u64::MAX);
+        self.soft.clear();
+        self.soft.resize(self.samples.len(), 0);
+        self.points.clear();
+        self.footprints.clear();
+        if !self.marks.iter().any(|m| m & SHADOW_EDGE != 0) {
+            return;
+        }
+        let to_sun = -posed.sun_direction.normalize();
+        self.rays.begin(to_sun, posed.light.sun_angle_deg);
+        // A sample (u, v) on a face with 1 / depth z·(u, v, 1) lies at eye + ray(u, v) · depth, with
+        // ray(u, v) = r0 + u·ru + v·rv: in the sun's coordinates, affine over 1 / depth.
+        let cam = &posed.camera;
+        let from_view = cam.view.inverse();
+        let f = cam.focal_px;
+        let eye = self.rays.coords(from_view.transform_point3(DVec3::ZERO));
+        let ray = |d: DVec3| self.rays.coords(from_view.transform_vector3(d));
+        let (ru, rv, r0) =
+            (ray(DVec3::X / f), ray(-DVec3::Y / f), ray(DVec3::new(-(w as f64) / 2.0 / f, h as f64 / 2.0 / f, -1.0)));
+        let at = |z: [f64; 3], u: f64, v: f64| eye + (r0 + ru * u + rv * v) / (z[0] * u + z[1] * v + z[2]);
+        // Per lit face in a pixel: its slot, face and the pixel's corners on its plane (None where the
+        // plane is seen edge-on there).
+        let mut faces: Vec<u32> = Vec::with_capacity(8);
+        for (p, &slot) in self.slot.iter().enumerate().filter(|(p, s)| **s != NO && self.marks[*p] & SHADOW_EDGE != 0) {
+            let (x, y) = ((p % w) as f64, (p / w) as f64);
+            faces.clear();
+            let mut last = NO;
+            for &id in &self.samples[slot as usize].face {
+                if id != last && id != NO && !faces.contains(&id) {
+                    faces.push(id);
+                }
+                last = id;
+            }
+            faces.retain(|&id| self.face(id).1.normal.dot(to_sun) > 0.0);
+            for &id in &faces {
+                let z = self.face(id).1.inv_depth;
+                let ends = [(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0)];
+                let corners = ends
+                    .iter()
+                    .all(|&(u, v)| z[0] * u + z[1] * v + z[2] > 0.0)
+                    .then(|| ends.map(|(u, v)| at(z, u, v)))
+                    .filter(|c| c.iter().all(|p| p.is_finite()));
+                if let Some(c) = corners {
+                    self.points.extend(c);
+                }
+                self.footprints.push(Footprint { slot, face: id, x: x as u16, y: y as u16, corners });
+            }
+        }
+        let mut corners: Vec<DVec3> = Vec::new();
+        for (model, mesh) in &self.casters {
+            let topo = match *mesh {
+                Ok(t) if t < Shape::ALL.len() => &self.shapes[t],
+                Ok(t) => &self.files[t - Shape::ALL.len()].1,
+                Err(k) => &self.own[k],
+            };
+            let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
+            for face in &topo.faces {
+                corners.clear();
+                corners.extend(face.iter().map(|&k| world[k as usize]));
+                self.rays.add_face(&corners, topo.double_sided);
+            }
+        }
+        self.rays.prepare(&self.points);
+        // Per lit face in a pixel: the casters near it. One covering it whole (from all of the sun's
+        // disc) shades all its samples; each of the others casts its shadow onto the face's plane, and
+        // the samples inside the shadow's outline on screen are shaded, those within the penumbra's
+        // half width of the outline asked one by one along their own direction within the disc. Where
+        // the penumbra is wider than the pixel (a soft edge, which the GPU's own soft shadow already
+        // samples smoothly), the face's samples keep the GPU's light.
+        let (mut candidates, mut partly, mut polygon, mut edges, mut uv) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for fp in &self.footprints {
+            let samples = &self.samples[fp.slot as usize];
+            let (x, y) = (f64::from(fp.x), f64::from(fp.y));
+            let (z, normal) = {
+                let face = self.face(fp.face).1;
+                (face.inv_depth, face.normal)
+            };
+            let sample = |k: usize| at(z, x + f64::from(OFFSETS[k % N]), y + f64::from(OFFSETS[k / N]));
+            let mine =
+                samples.face.iter().enumerate().filter(|(_, s)| **s == fp.face).fold(0u64, |m, (k, _)| m | 1 << k);
+            let corners = fp.corners.unwrap_or_else(|| {
+                // The plane is seen edge-on at a corner: the box of its samples instead.
+                let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
+                for p in (0..S).filter(|k| mine >> k & 1 != 0).map(sample) {
+                    (lo, hi) = (lo.min(p), hi.max(p));
+                }
+                [lo, DVec3::new(hi.x, lo.y, lo.z), DVec3::new(hi.x, hi.y, lo.z), DVec3::new(lo.x, hi.y, lo.z)]
+            });
+            let (mut lo, mut hi, mut depth) = (DVec2::INFINITY, DVec2::NEG_INFINITY, f64::INFINITY);
+            for p in &corners {
+                (lo, hi, depth) = (lo.min(p.truncate()), hi.max(p.truncate()), depth.min(p.z));
+            }
+            // How far the disc can shift shadows across the rays here: grow the box by it.
+            let reach = self.rays.reach(depth);
+            self.rays.candidates(lo - reach, hi + reach, depth, &mut candidates);
+            partly.clear();
+            let mut all = false;
+            for &c in &candidates {
+                match if fp.corners.is_some() { self.rays.classify(c, &corners) } else { sun_rays::Cover::Some } {
+                    sun_rays::Cover::None => {}
+                    sun_rays::Cover::All => {
+                        all = true;
+                        break;
+                    }
+                    sun_rays::Cover::Some => partly.push(c),
+                }
+            }
+            let slot = fp.slot as usize;
+            if all {
+                self.seen[slot] &= !mine;
+                continue;
+            }
+            if partly.is_empty() {
+                continue;
+            }
+            // The footprint's smallest size across the rays per pixel (the smaller singular value of
+            // the pixel-to-(x, y) map), to turn widths across the rays into pixels.
+            let (du, dv) = ((corners[1] - corners[0]).truncate(), (corners[3] - corners[0]).truncate());
+            let (p2, q2, pq) = (du.length_squared(), dv.length_squared(), du.dot(dv));
+            let smallest = (((p2 + q2) - ((p2 - q2).powi(2) + 4.0 * pq * pq).sqrt()) / 2.0).max(0.0).sqrt();
+            // The penumbra's width here (twice the disc's shift), against the pixel's.
+            let widest = match fp.corners {
+                Some(corners) => partly.iter().map(|&c| 2.0 * self.rays.shift(c, &corners)).fold(0.0, f64::max),
+                None => 0.0,
+            };
+            if widest > 2.0 * (du.length() + dv.length()) {
+                self.soft[slot] |= mine;
+                continue;
+            }
+            // The face's plane in the sun's coordinates.
+            let n = self.rays.coords(normal);
+            let k = n.dot(sample(S / 2));
+            // Pixels per unit across the rays, at most (with a margin).
+            let per_unit = if fp.corners.is_some() && smallest > 0.0 { 1.1 / smallest } else { f64::INFINITY };
+            let (mut shaded, mut band) = (0u64, 0u64);
+            for &c in &partly {
+                self.rays.shadow_on(c, n, k, &mut polygon);
+                if polygon.is_empty() {
+                    continue;
+                }
+                let band_px = match fp.corners {
+                    Some(corners) => self.rays.shift(c, &corners) * per_unit,
+                    None => f64::INFINITY,
+                };
+                if band_px.is_finite() && screen_polygon(&polygon, &self.rays, cam, &mut edges, &mut uv) {
+                    let (inner, outer) = if band_px > 0.0 {
+                        (inside_mask(&edges, x, y, -band_px), inside_mask(&edges, x, y, band_px))
+                    } else {
+                        let m = inside_mask(&edges, x, y, 0.0);
+                        (m, m)
+                    };
+                    shaded |= inner;
+                    band |= outer & !inner;
+                } else {
+                    // Part of the shadow lies behind the camera, or the plane is seen edge-on: every
+                    // sample on its own.
+                    band |= mine;
+                }
+            }
+            let ask = band & mine & !shaded;
+            if ask != 0 {
+                let ask_of = |k: usize| ask >> k & 1 != 0;
+                for k in (0..S).filter(|&k| ask_of(k)) {
+                    if !self.rays.sees_sun(&partly, sample(k), sun_rays::disc_point(k)) {
+                        shaded |= 1 << k;
+                    }
+                }
+            }
+            self.seen[slot] &= !(shaded & mine);
+        }
+    }
+
+    /// The objects of `objects` and `meshes` as (placement, topology, label, colour), topologies of new mesh
     /// files made on first sight.
     fn entries(&mut self, objects: &[crate::geometry::Object], meshes: &[crate::geometry::MeshObject]) -> Vec<Entry> {
-        let mut out: Vec<Entry> = objects.iter().map(|o| (o.model(), Some(shape_index(o.shape)), o.label)).collect();
+        let mut out: Vec<Entry> =
+            objects.iter().map(|o| (o.model(), Some(shape_index(o.shape)), o.label, o.color)).collect();
         for m in meshes {
             let i = match self.files.iter().position(|(f, _)| Arc::ptr_eq(f, &m.mesh)) {
                 Some(i) => i,
@@ -328,7 +549,7 @@ impl Exact {
                     self.files.len() - 1
                 }
             };
-            out.push((m.transform, Some(Shape::ALL.len() + i), m.label));
+            out.push((m.transform, Some(Shape::ALL.len() + i), m.label, m.color));
         }
         out
     }
@@ -342,13 +563,13 @@ impl Exact {
         let mut drawn = self.entries(&objects, &meshes);
         // Bent terminals: a mesh of their own, this image only.
         let own: Vec<Topology> = posed.bent_pins().map(|p| Topology::of_mesh(&p.local_mesh())).collect();
-        drawn.extend(posed.bent_pins().map(|p| (p.transform, None, p.label)));
+        drawn.extend(posed.bent_pins().map(|p| (p.transform, None, p.label, posed.pin_color)));
         let (objects, meshes) = posed.nominal_drawables();
         let nominal = self.entries(&objects, &meshes);
         let bits = |m: &DMat4| m.to_cols_array().map(f64::to_bits);
         let view = bits(&cam.view);
         let camera = [cam.focal_px.to_bits(), cam.near.to_bits()];
-        let key = |(model, topology, label): &Entry| BodyKey {
+        let key = |(model, topology, label, _): &Entry| BodyKey {
             topology: *topology,
             label: *label,
             model: bits(model),
@@ -368,7 +589,7 @@ impl Exact {
         let mut own_left = own.iter();
         let shapes = &self.shapes;
         let files = &self.files;
-        let mut take = |key: BodyKey, (model, topology, _): &Entry, previous: &mut Vec<Body>| -> Body {
+        let mut take = |key: BodyKey, (model, topology, ..): &Entry, previous: &mut Vec<Body>| -> Body {
             match previous.iter().position(|b| topology.is_some() && b.key == key) {
                 Some(i) => previous.swap_remove(i),
                 None => {
@@ -392,15 +613,26 @@ impl Exact {
         self.absent.extend(self.bodies.iter().map(|b| !drawn.iter().any(|(k, _)| *k == b.key)));
         self.labels.clear();
         self.labels.extend(self.bodies.iter().map(|b| b.key.label));
+        // An absent body's colour is never asked for.
+        self.colors.clear();
+        self.colors
+            .extend(self.bodies.iter().map(|b| drawn.iter().find(|(k, _)| *k == b.key).map_or([0.0; 3], |(_, e)| e.3)));
+        self.casters.clear();
+        let mut bent = 0..;
+        for (_, (model, topology, ..)) in &drawn {
+            self.casters.push((*model, topology.ok_or_else(|| bent.next().unwrap_or(0))));
+        }
         for (k, e) in drawn {
             let is_nominal =
                 k.topology.is_some() && self.bodies[..self.nominal].binary_search_by(|b| b.key.cmp(&k)).is_ok();
             if !is_nominal {
                 self.labels.push(k.label);
+                self.colors.push(e.3);
                 let body = take(k, e, &mut previous);
                 self.bodies.push(body);
             }
         }
+        self.own = own;
         self.first.clear();
         let mut first = 0u32;
         for (b, body) in self.bodies.iter().enumerate() {
@@ -423,7 +655,7 @@ impl Exact {
     }
 
     /// Draws every face into the samples of the marked pixels it may cover, and finds the face in front
-    /// at the centre of every pixel near a marked one (where [`Exact::colour_of`] looks). With `kept`,
+    /// at the centre of every pixel near a marked one (where [`Exact::look`] looks). With `kept`,
     /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
     /// absent nominal object could reach; the result is the same either way.
     fn cover_marked(&mut self, w: usize, h: usize, kept: bool) {
@@ -517,32 +749,43 @@ impl Exact {
         }
     }
 
-    /// Colours every marked pixel: each of its 64 samples by its face, averaged in linear light.
-    fn resolve(&mut self, posed: &Posed, px: &mut Pixels) {
+    /// Colours every marked pixel: each of its 64 samples by its face, averaged in linear light. Where a
+    /// shadow edge may cross the pixel, a sample on a face turned to the sun takes that face's colour
+    /// in sunlight or in shadow, as the sample sees the sun ([`Exact::look`]).
+    fn resolve(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8]) {
         let (w, h) = (px.width as i32, px.height as i32);
         let background = posed.background.map(|c| c as f32);
+        let to_sun = -posed.sun_direction.normalize();
         let lin = |p: usize| -> [f32; 3] { std::array::from_fn(|c| self.tables.to_linear[px.rgb[3 * p + c] as usize]) };
-        let mut found: Vec<(u32, u32)> = Vec::with_capacity(8);
-        let mut groups: Vec<(Option<(usize, glam::Vec3)>, u32)> = Vec::with_capacity(8);
+        let mut found: Vec<(u32, Tally)> = Vec::with_capacity(8);
+        let mut groups: Vec<(Option<(usize, glam::Vec3)>, Tally)> = Vec::with_capacity(8);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
         for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
             let samples = &self.samples[slot as usize];
+            let (seen, soft) = (self.seen[slot as usize], self.soft[slot as usize]);
             found.clear();
             let mut k = 0;
             while k < S {
                 let f = samples.face[k];
                 let run = samples.face[k..].iter().take_while(|&&g| g == f).count();
+                let run_bits = u64::MAX >> (64 - run) << k;
+                let tally = Tally {
+                    n: run as u32,
+                    lit: (seen & !soft & run_bits).count_ones(),
+                    soft: (soft & run_bits).count_ones(),
+                };
                 match found.iter_mut().find(|(id, _)| *id == f) {
-                    Some((_, n)) => *n += run as u32,
-                    None => found.push((f, run as u32)),
+                    Some((_, t)) => t.add(&tally),
+                    None => found.push((f, tally)),
                 }
                 k += run;
             }
             // Faces of one object turned the same way share a colour (a mesh's coplanar triangles).
             groups.clear();
-            for &(f, n) in &found {
+            for (f, tally) in &found {
+                let f = *f;
                 let group = if f == NO {
                     None
                 } else {
@@ -550,18 +793,30 @@ impl Exact {
                     Some((b, face.normal.as_vec3()))
                 };
                 match groups.iter_mut().find(|(g, _)| *g == group) {
-                    Some((_, m)) => *m += n,
-                    None => groups.push((group, n)),
+                    Some((_, t)) => t.add(tally),
+                    None => groups.push((group, *tally)),
                 }
             }
+            let shadow_edge = self.marks[p] & SHADOW_EDGE != 0;
             let mut sum = [0.0f32; 3];
-            for &(group, n) in &groups {
-                let c = match group {
-                    None => background,
-                    Some(g) => self.colour_of(g, x, y, w, h, &px.mask, &lin),
+            for &(group, Tally { n, lit, soft }) in &groups {
+                let add = |sum: &mut [f32; 3], c: [f32; 3], n: u32| {
+                    for (total, c) in sum.iter_mut().zip(c) {
+                        *total += c * n as f32;
+                    }
                 };
-                for (total, c) in sum.iter_mut().zip(c) {
-                    *total += c * n as f32;
+                let Some(g) = group else {
+                    add(&mut sum, background, n);
+                    continue;
+                };
+                let split = shadow_edge && f64::from(g.1.dot(to_sun.as_vec3())) > 0.0;
+                let look = self.look(g, (x, y, w, h), split, posed, &px.mask, sun, &lin);
+                if split {
+                    add(&mut sum, look.in_sun, lit);
+                    add(&mut sum, look.in_shadow, n - lit - soft);
+                    add(&mut sum, look.as_drawn, soft);
+                } else {
+                    add(&mut sum, look.as_drawn, n);
                 }
             }
             resolved.push((p, sum.map(|total| self.tables.encode(total / S as f32))));
@@ -572,20 +827,26 @@ impl Exact {
         self.resolved = resolved;
     }
 
-    /// The GPU's colour for the faces of body `body` turned towards `normal` near pixel (x, y): at the
-    /// nearest pixel where such a face is in front at the centre; else at the nearest pixel of the
-    /// object; else the pixel's own.
+    /// How the faces of body `body` turned towards `normal` look near pixel (x, y), from the GPU's
+    /// pixels around it: as drawn there, and (when `split`) in sunlight and in shadow.
+    ///
+    /// As drawn: the GPU's colour at the nearest pixel where such a face is in front at the centre. In
+    /// sunlight and in shadow: the nearest such pixels the shader's alpha finds wholly in the sun and
+    /// wholly out of it; where only one is near, the other is it with the sun's term,
+    /// `colour · sun / π · cos θ` (as `shaders/scene.wgsl`), taken out or added. A face no pixel centre
+    /// shows (thinner than a pixel) takes the light from the sky and other surfaces of the pixel of its
+    /// object turned most like it and its own sun's term.
     #[allow(clippy::too_many_arguments)]
-    fn colour_of(
+    fn look(
         &self,
         (body, normal): (usize, glam::Vec3),
-        x: i32,
-        y: i32,
-        w: i32,
-        h: i32,
+        (x, y, w, h): (i32, i32, i32, i32),
+        split: bool,
+        posed: &Posed,
         mask: &[u8],
+        sun: &[u8],
         lin: &impl Fn(usize) -> [f32; 3],
-    ) -> [f32; 3] {
+    ) -> Look {
         let label = self.labels[body];
         let near = || {
             AROUND
@@ -597,28 +858,110 @@ impl Exact {
                 .map(move |(dx, dy)| ((y + dy) * w + x + dx) as usize)
                 .filter(|&q| mask[q] == label)
         };
-        let same_way = |q: usize| {
-            let o = &self.front[q];
-            o.body == body as u32 && glam::Vec3::from_array(o.normal).dot(normal) > 0.9999
-        };
-        if let Some(q) = near().find(|&q| same_way(q)) {
-            return lin(q);
-        }
-        // No pixel shows this side (a face thinner than a pixel): the pixel of the object whose side
-        // is turned most like it (its light is most alike), else the nearest of the object.
         let turned = |q: usize| {
             let o = &self.front[q];
             if o.body == body as u32 { glam::Vec3::from_array(o.normal).dot(normal) } else { -2.0 }
         };
+        // The share of the sun the GPU found at pixel q (all of it without shadows).
+        let seen = |q: usize| if sun.is_empty() { 1.0 } else { f32::from(sun[q]) / 255.0 };
+        let to_sun = -posed.sun_direction.normalize();
+        let sun_term = |n: glam::Vec3| -> [f32; 3] {
+            let k = posed.light.sun_strength / std::f64::consts::PI * f64::from(n.dot(to_sun.as_vec3())).max(0.0);
+            self.colors[body].map(|c| (c * k) as f32)
+        };
+        let term = sun_term(normal);
+        // The nearest pixels showing this side: any, and (for the light in and out of the sun) the
+        // nearest wholly in the sun and wholly out of it. Near an edge the GPU's centre sample may
+        // show the face beside it: a pixel in the sun counts only if it has at least the sun's light.
+        let (mut same, mut in_sun, mut in_shadow) = (None, None, None);
+        for q in near().filter(|&q| turned(q) > 0.9999) {
+            same = same.or(Some(q));
+            if !split || sun.is_empty() {
+                break;
+            }
+            match sun[q] {
+                255 if in_sun.is_none() => {
+                    let c = lin(q);
+                    if (0..3).all(|i| c[i] >= 0.9 * term[i]) {
+                        in_sun = Some(q);
+                    }
+                }
+                0 => in_shadow = in_shadow.or(Some(q)),
+                _ => {}
+            }
+            if in_sun.is_some() && in_shadow.is_some() {
+                break;
+            }
+        }
+        let add = |a: [f32; 3], t: f32| -> [f32; 3] { std::array::from_fn(|i| a[i] + t * term[i]) };
+        // The light without the sun at pixel q, whose face is turned towards `n`.
+        let without_sun = |q: usize, n: glam::Vec3| -> [f32; 3] {
+            let (c, t, s) = (lin(q), sun_term(n), seen(q));
+            std::array::from_fn(|i| (c[i] - s * t[i]).max(0.0))
+        };
+        if let Some(q) = same {
+            let as_drawn = lin(q);
+            if let (Some(a), Some(b)) = (in_sun, in_shadow) {
+                return Look { as_drawn, in_sun: lin(a), in_shadow: lin(b) };
+            }
+            let rest = without_sun(q, normal);
+            return Look {
+                as_drawn,
+                in_sun: in_sun.map_or_else(|| add(rest, 1.0), lin),
+                in_shadow: in_shadow.map_or(rest, lin),
+            };
+        }
         let best = near().fold(None, |best: Option<(usize, f32)>, q| {
             let t = turned(q);
             if best.is_none_or(|(_, b)| t > b) { Some((q, t)) } else { best }
         });
         match best {
-            Some((q, _)) => lin(q),
-            None => lin((y * w + x) as usize),
+            Some((q, t)) if t > -2.0 => {
+                let rest = without_sun(q, glam::Vec3::from_array(self.front[q].normal));
+                Look { as_drawn: add(rest, seen(q)), in_sun: add(rest, 1.0), in_shadow: rest }
+            }
+            Some((q, _)) => Look { as_drawn: lin(q), in_sun: lin(q), in_shadow: lin(q) },
+            None => {
+                let c = lin((y * w + x) as usize);
+                Look { as_drawn: c, in_sun: c, in_shadow: c }
+            }
         }
     }
+}
+
+/// A lit face in a pixel a shadow edge may cross: its samples' slot, the face, the pixel, and the
+/// pixel's corners on the face's plane in the sun's coordinates (None where the plane is seen
+/// edge-on).
+struct Footprint {
+    slot: u32,
+    face: u32,
+    x: u16,
+    y: u16,
+    corners: Option<[DVec3; 4]>,
+}
+
+/// A face's or a group's samples in a pixel: how many, how many of them see the sun, and how many lie
+/// in a soft penumbra (lit as the GPU lit them).
+#[derive(Clone, Copy)]
+struct Tally {
+    n: u32,
+    lit: u32,
+    soft: u32,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.n += o.n;
+        self.lit += o.lit;
+        self.soft += o.soft;
+    }
+}
+
+/// How one side of an object looks near a pixel ([`Exact::look`]), linear RGB.
+struct Look {
+    as_drawn: [f32; 3],
+    in_sun: [f32; 3],
+    in_shadow: [f32; 3],
 }
 
 impl Kept {
@@ -988,6 +1331,41 @@ fn mark_segment(a: DVec2, b: DVec2, marks: &mut Marks) {
     }
 }
 
+/// The mark of a pixel a shadow edge may cross (with or without an object's edge, `1`).
+const SHADOW_EDGE: u8 = 2;
+
+/// Marks ([`SHADOW_EDGE`]) every pixel the GPU found partly in the sun (`sun`: the shader's alpha) and
+/// both pixels of every pair of 8-neighbours where it differs.
+fn mark_shadow_edges(sun: &[u8], w: usize, h: usize, marks: &mut [u8]) {
+    for y in 0..h {
+        for x in 0..w {
+            let p = y * w + x;
+            let s = sun[p];
+            if s != 0 && s != 255 {
+                marks[p] |= SHADOW_EDGE;
+            }
+            let mut check = |q: usize| {
+                if sun[q] != s {
+                    marks[p] |= SHADOW_EDGE;
+                    marks[q] |= SHADOW_EDGE;
+                }
+            };
+            if x + 1 < w {
+                check(p + 1);
+            }
+            if y + 1 < h {
+                check(p + w);
+                if x + 1 < w {
+                    check(p + w + 1);
+                }
+                if x > 0 {
+                    check(p + w - 1);
+                }
+            }
+        }
+    }
+}
+
 /// Marks (`1`) both pixels of every pair of 8-neighbours whose labels differ.
 fn mark_label_changes(mask: &[u8], w: usize, h: usize, marks: &mut [u8]) {
     for y in 0..h {
@@ -1038,16 +1416,10 @@ const ROWS: [f64; N] = {
     r
 };
 
-/// Draws face `f` (its edge functions and its 1 / depth plane) into the 8 × 8 samples of pixel (x, y):
-/// a sample inside it takes it when it is nearer than what the sample holds. Each row of samples inside
-/// the face is one span, bounded by the edges that cross the pixel; the rows are computed side by side.
-fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
-    let (px, py) = (x as f64, y as f64);
-    // Hidden: nearer faces already hold every sample (with a margin for the samples' f32 rounding).
-    let nearest = inv_depth[0] * px + inv_depth[1] * py + inv_depth[2] + inv_depth[0].max(0.0) + inv_depth[1].max(0.0);
-    if nearest * (1.0 + 1e-5) < f64::from(out.floor) {
-        return;
-    }
+/// The samples of pixel (px, py) inside a convex polygon (its edge functions): per row j, the columns
+/// lo[j]..hi[j]; None if the pixel is wholly outside an edge. Each row's span is bounded by the edges
+/// that cross the pixel; the rows are computed side by side.
+fn row_spans(face_edges: &[[f64; 3]], px: f64, py: f64) -> Option<([i32; N], [i32; N])> {
     let n = N as f64;
     // The span of each row: columns lo..hi.
     let mut lo = [0i32; N];
@@ -1058,7 +1430,7 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
         let low = c + e[0].min(0.0) + e[1].min(0.0);
         let high = c + e[0].max(0.0) + e[1].max(0.0);
         if high < 0.0 {
-            return; // the pixel is outside this edge
+            return None; // the pixel is outside this edge
         }
         if low >= 0.0 {
             continue; // wholly inside this edge
@@ -1084,6 +1456,81 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
             }
         }
     }
+    Some((lo, hi))
+}
+
+/// A convex polygon in the sun's coordinates in pixel coordinates: its edge functions into `edges`
+/// (the signed distance in pixels, positive inside); false if a corner lies behind the camera's near plane.
+fn screen_polygon(
+    polygon: &[DVec3],
+    rays: &SunRays,
+    cam: &crate::conventions::Camera,
+    edges: &mut Vec<[f64; 3]>,
+    uv: &mut Vec<DVec2>,
+) -> bool {
+    edges.clear();
+    uv.clear();
+    for p in polygon {
+        let (q, depth) = cam.project(rays.world(*p));
+        if depth <= cam.near || !q.is_finite() {
+            return false;
+        }
+        uv.push(q);
+    }
+    let n = uv.len();
+    let area2: f64 = (0..n).map(|k| uv[k].perp_dot(uv[(k + 1) % n])).sum();
+    if area2 == 0.0 || !area2.is_finite() {
+        // Seen edge-on: covers no sample.
+        edges.push([0.0, 0.0, -1.0]);
+        return true;
+    }
+    let sign = area2.signum();
+    for k in 0..n {
+        let (a, b) = (uv[k], uv[(k + 1) % n]);
+        let d = (b - a).normalize_or_zero();
+        let (ea, eb) = (-d.y * sign, d.x * sign);
+        edges.push([ea, eb, -(ea * a.x + eb * a.y)]);
+    }
+    true
+}
+
+/// The samples of pixel (x, y) inside a convex polygon (its edge functions, each moved out by `grow`),
+/// as bits `j·N + i`.
+fn inside_mask(edges: &[[f64; 3]], x: f64, y: f64, grow: f64) -> u64 {
+    let mut moved = [[0.0; 3]; 64];
+    let mut many = Vec::new();
+    let moved: &mut [[f64; 3]] = match moved.get_mut(..edges.len()) {
+        Some(m) => m,
+        None => {
+            many.resize(edges.len(), [0.0; 3]);
+            &mut many
+        }
+    };
+    for (m, e) in moved.iter_mut().zip(edges) {
+        *m = [e[0], e[1], e[2] + grow];
+    }
+    let Some((lo, hi)) = row_spans(moved, x, y) else { return 0 };
+    let mut mask = 0u64;
+    for j in 0..N {
+        let (a, b) = (lo[j].max(0), hi[j].min(N as i32));
+        if a < b {
+            mask |= ((1u64 << (b - a)) - 1) << (j * N + a as usize);
+        }
+    }
+    mask
+}
+
+/// Draws face `f` (its edge functions and its 1 / depth plane) into the 8 × 8 samples of pixel (x, y):
+/// a sample inside it takes it when it is nearer than what the sample holds. Each row of samples inside
+/// the face is one span, bounded by the edges that cross the pixel; the rows are computed side by side.
+fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, out: &mut Samples) {
+    let (px, py) = (x as f64, y as f64);
+    // Hidden: nearer faces already hold every sample (with a margin for the samples' f32 rounding).
+    let nearest = inv_depth[0] * px + inv_depth[1] * py + inv_depth[2] + inv_depth[0].max(0.0) + inv_depth[1].max(0.0);
+    if nearest * (1.0 + 1e-5) < f64::from(out.floor) {
+        return;
+    }
+    let Some((lo, hi)) = row_spans(face_edges, px, py) else { return };
     let z0 = (inv_depth[0] * px + inv_depth[1] * py + inv_depth[2]) as f32;
     let (za, zb) = (inv_depth[0] as f32, inv_depth[1] as f32);
     for (j, &v) in OFFSETS.iter().enumerate() {

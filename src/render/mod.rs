@@ -28,6 +28,7 @@ mod pipelines;
 mod readback;
 mod shadow_cache;
 mod srgb;
+mod sun_rays;
 mod vertex;
 
 use crate::geometry::{MeshObject, Nominal, Object, Posed, Shape};
@@ -200,7 +201,8 @@ enum ModeTargets {
 enum CpuPass {
     Nothing,
     Fxaa,
-    Exact(Box<exact::Exact>),
+    /// The pass, and per image of a batch the sun visibility the shader wrote into alpha.
+    Exact(Box<exact::Exact>, Vec<Vec<u8>>),
 }
 
 /// A reusable renderer bound to one device.
@@ -216,9 +218,9 @@ pub struct Renderer {
     mesh_indices: [Range<u32>; Shape::ALL.len()],
     /// Meshes from files, uploaded the first time an image uses them (once per run): the mesh, its
     /// vertex and 32-bit index buffers ([`vertex::single_sided`] for closed solids, else
-    /// [`vertex::double_sided`]), its index count and its bounds.
+    /// [`vertex::double_sided`]), its index count, its bounds and whether it is closed.
     #[allow(clippy::type_complexity)]
-    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32, [DVec3; 2])>,
+    file_meshes: Vec<(Arc<TriangleMesh>, wgpu::Buffer, wgpu::Buffer, u32, [DVec3; 2], bool)>,
     /// Meshes made per image (bent terminals), rewritten every batch; grown when a batch needs more.
     image_meshes: ImageMeshes,
     frames: wgpu::Buffer,
@@ -336,7 +338,8 @@ impl Renderer {
             targets: None,
             cpu_pass: match antialias {
                 Antialias::Fxaa => CpuPass::Fxaa,
-                Antialias::Exact => CpuPass::Exact(Box::default()),
+                Antialias::Exact => CpuPass::Exact(Box::default(), Vec::new()),
+                Antialias::ExactGeometry => CpuPass::Exact(Box::new(exact::Exact::geometry_only()), Vec::new()),
                 Antialias::None | Antialias::Msaa4 | Antialias::Ssaa3 => CpuPass::Nothing,
             },
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
@@ -464,25 +467,39 @@ impl Renderer {
             drawn_at = Instant::now();
             let origins: Vec<(u32, u32)> = (0..n as u32).map(|tile| (0, tile * height)).collect();
             let size = (width, height);
-            t.color_readback.read_tiles(
-                3,
-                size,
-                origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.rgb)),
-            )?;
-            t.label_readback.read_tiles(1, size, origins.iter().copied().zip(out[..n].iter_mut().map(|p| &mut p.mask)))
+            // The exact pass reads the sun's visibility the shader left in alpha (shadow edges).
+            let mut alphas = match &mut self.cpu_pass {
+                CpuPass::Exact(_, sun) => {
+                    sun.resize_with(n, Vec::new);
+                    Some(sun.iter_mut())
+                }
+                _ => None,
+            };
+            let tiles = origins.iter().zip(out[..n].iter_mut()).map(|(&origin, p)| readback::Tile {
+                origin,
+                out: &mut p.rgb,
+                alpha: alphas.as_mut().and_then(|a| a.next()),
+            });
+            t.color_readback.read_tiles(3, size, tiles)?;
+            let tiles = origins.iter().zip(out[..n].iter_mut()).map(|(&origin, p)| readback::Tile {
+                origin,
+                out: &mut p.mask,
+                alpha: None,
+            });
+            t.label_readback.read_tiles(1, size, tiles)
         });
         self.targets = Some(t);
         drawn?;
         let read = Instant::now();
         self.times.render += (drawn_at - start).saturating_sub(self.times.bake - baked_before);
         self.times.readback += read - drawn_at;
-        for (px, p) in out[..n].iter_mut().zip(posed) {
+        for (k, (px, p)) in out[..n].iter_mut().zip(posed).enumerate() {
             px.width = width;
             px.height = height;
             match &mut self.cpu_pass {
                 CpuPass::Nothing => {}
                 CpuPass::Fxaa => fxaa::apply(&mut px.rgb, width, height),
-                CpuPass::Exact(pass) => pass.apply(p, px),
+                CpuPass::Exact(pass, sun) => pass.apply(p, px, &sun[k]),
             }
         }
         self.times.antialias += read.elapsed();
@@ -543,12 +560,20 @@ impl Renderer {
             }
         };
         // The meshes from files and the per-image meshes.
-        let draw_meshes = |pass: &mut wgpu::RenderPass, tile: usize| {
+        // In the shadow pass (`shadow`), open meshes with their own pipeline.
+        let draw_meshes = |pass: &mut wgpu::RenderPass, tile: usize, shadow: bool| {
             for (file_mesh, instances) in &file_draws[tile] {
-                let (_, vertices, indices, count, _) = &self.file_meshes[*file_mesh];
+                let (_, vertices, indices, count, _, closed) = &self.file_meshes[*file_mesh];
+                let open = shadow && !closed;
+                if open {
+                    pass.set_pipeline(&p.shadow_open);
+                }
                 pass.set_vertex_buffer(0, vertices.slice(..));
                 pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
                 pass.draw_indexed(0..*count, 0, instances.clone());
+                if open {
+                    pass.set_pipeline(&p.shadow);
+                }
             }
             if let Some((vertices, indices)) = self.image_meshes.buffers() {
                 pass.set_vertex_buffer(0, vertices.slice(..));
@@ -560,7 +585,7 @@ impl Renderer {
         };
         let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
             draw_units(pass, &mut ranges[tile].iter().cloned().enumerate());
-            draw_meshes(pass, tile);
+            draw_meshes(pass, tile, false);
         };
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
                              tile: usize,
@@ -620,7 +645,7 @@ impl Renderer {
                 match entry {
                     None => shadow_pass(&mut encoder, tile, shadow_map, true, &|pass| {
                         draw_units(pass, &mut d.casters.iter().cloned());
-                        draw_meshes(pass, tile);
+                        draw_meshes(pass, tile, true);
                     }),
                     Some(entry) => {
                         encoder.copy_texture_to_texture(
@@ -631,7 +656,7 @@ impl Renderer {
                         if !d.extra.is_empty() || !file_draws[tile].is_empty() || !image_draws[tile].is_empty() {
                             shadow_pass(&mut encoder, tile, shadow_map, false, &|pass| {
                                 draw_units(pass, &mut d.extra.iter().cloned());
-                                draw_meshes(pass, tile);
+                                draw_meshes(pass, tile, true);
                             });
                         }
                     }
@@ -845,7 +870,7 @@ impl Renderer {
         let device = &self.gpu.device;
         let v = upload(device, "file mesh vertices", wgpu::BufferUsages::VERTEX, bytemuck::cast_slice(&vertices));
         let i = upload(device, "file mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
-        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32, bounds));
+        self.file_meshes.push((mesh.clone(), v, i, indices.len() as u32, bounds, closed));
         self.file_meshes.len() - 1
     }
 

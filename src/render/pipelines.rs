@@ -12,8 +12,9 @@ pub struct Pipelines {
     pub frame_layout: wgpu::BindGroupLayout,
     /// Group 0 of the shadow pass: the frame uniform alone (the shadow maps are its target).
     pub shadow_layout: wgpu::BindGroupLayout,
-    /// The shadow map's depth pass (back faces, from the sun).
+    /// The shadow map's depth pass (back faces, from the sun) for closed solids, and for open meshes.
     pub shadow: wgpu::RenderPipeline,
+    pub shadow_open: wgpu::RenderPipeline,
     /// Geometry pass (for msaa4: colour only, 4 samples).
     pub geometry: wgpu::RenderPipeline,
     /// What only this mode has.
@@ -165,31 +166,38 @@ impl Pipelines {
             bind_group_layouts: &[Some(&shadow_layout)],
             ..Default::default()
         });
-        let shadow = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("shadow"),
-            layout: Some(&shadow_pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_shadow"),
-                compilation_options: Default::default(),
-                buffers: &vertex_layouts(),
-            },
-            // Back faces only: the depth where a ray from the sun leaves an object, so a lit face is
-            // never compared against itself (no shadow acne) and the shadow's outline is the same.
-            primitive: wgpu::PrimitiveState { cull_mode: Some(wgpu::Face::Front), ..Default::default() },
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: SHADOW_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::Less),
-                stencil: Default::default(),
-                // Mesh files are drawn from both sides: push their faces back a little.
-                bias: wgpu::DepthBiasState { constant: 2, slope_scale: 2.0, clamp: 0.0 },
-            }),
-            multisample: Default::default(),
-            fragment: None,
-            multiview_mask: None,
-            cache: None,
-        });
+        // Back faces only: the depth where a ray from the sun leaves an object, so a lit face is never
+        // compared against itself (no shadow acne) and the shadow's outline is the same. Closed solids
+        // need no depth bias (and one would lift their shadows off the ground they stand in: a
+        // slope-scaled bias pushes a terminal's steep sides a few texels back); open meshes, drawn
+        // from both sides, are pushed back a little.
+        let shadow_pipeline = |label: &str, bias: wgpu::DepthBiasState| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&shadow_pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some("vs_shadow"),
+                    compilation_options: Default::default(),
+                    buffers: &vertex_layouts(),
+                },
+                primitive: wgpu::PrimitiveState { cull_mode: Some(wgpu::Face::Front), ..Default::default() },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: SHADOW_FORMAT,
+                    depth_write_enabled: Some(true),
+                    depth_compare: Some(wgpu::CompareFunction::Less),
+                    stencil: Default::default(),
+                    bias,
+                }),
+                multisample: Default::default(),
+                fragment: None,
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let shadow = shadow_pipeline("shadow", wgpu::DepthBiasState::default());
+        let shadow_open =
+            shadow_pipeline("shadow (open meshes)", wgpu::DepthBiasState { constant: 2, slope_scale: 2.0, clamp: 0.0 });
         let geometry = |vertex: &str, entry: &str, targets: &[Option<wgpu::ColorTargetState>], samples: u32| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(entry),
@@ -222,7 +230,7 @@ impl Pipelines {
         let target = |f: wgpu::TextureFormat| Some(wgpu::ColorTargetState::from(f));
         let both = [target(COLOR_FORMAT), target(LABEL_FORMAT)];
         let (geometry, mode) = match antialias {
-            Antialias::None | Antialias::Fxaa | Antialias::Exact => {
+            Antialias::None | Antialias::Fxaa | Antialias::Exact | Antialias::ExactGeometry => {
                 (geometry("vs_main", "fs_both", &both, 1), ModePipelines::Direct)
             }
             Antialias::Msaa4 => (
@@ -234,6 +242,6 @@ impl Pipelines {
                 (geometry("vs_main", "fs_both", &both, 1), ModePipelines::Ssaa3 { resolve, resolve_layout })
             }
         };
-        Pipelines { frame_layout, shadow_layout, shadow, geometry, mode }
+        Pipelines { frame_layout, shadow_layout, shadow, shadow_open, geometry, mode }
     }
 }

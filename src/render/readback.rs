@@ -54,21 +54,30 @@ impl Readback {
 
     /// After the map completed: copies each `(x0, y0)` tile of `width × height` into its output as
     /// tightly packed pixels of `out_bytes_per_pixel` (the first channels of each texel: 4 → 3 drops
-    /// alpha), then unmaps.
+    /// alpha), and its alpha into `Tile::alpha` when given, then unmaps.
     pub fn read_tiles<'a>(
         &self,
         out_bytes_per_pixel: u32,
         (width, height): (u32, u32),
-        tiles: impl Iterator<Item = ((u32, u32), &'a mut Vec<u8>)>,
+        tiles: impl Iterator<Item = Tile<'a>>,
     ) -> Result<(), RenderError> {
         let (w, bpp, obpp) = (width as usize, self.bytes_per_pixel as usize, out_bytes_per_pixel as usize);
         {
             let view = self.buffer.get_mapped_range(..)?;
-            for ((x0, y0), out) in tiles {
+            for Tile { origin: (x0, y0), out, alpha } in tiles {
                 out.resize(w * height as usize * obpp, 0);
+                let mut alpha = alpha.map(|a| {
+                    a.resize(w * height as usize, 0);
+                    a.chunks_exact_mut(w)
+                });
                 let rows = view.chunks_exact(self.padded_row as usize).skip(y0 as usize);
                 for (src, dst) in rows.zip(out.chunks_exact_mut(w * obpp)) {
                     let src = &src[x0 as usize * bpp..(x0 as usize + w) * bpp];
+                    if let Some(row) = alpha.as_mut().and_then(|a| a.next()) {
+                        for (s, a) in src.chunks_exact(bpp).zip(row) {
+                            *a = s[bpp - 1];
+                        }
+                    }
                     if bpp == obpp {
                         dst.copy_from_slice(src);
                     } else if (bpp, obpp) == (4, 3) {
@@ -102,4 +111,12 @@ pub fn map_all(device: &wgpu::Device, buffers: &[&Readback]) -> Result<(), Rende
         rx.recv()??;
     }
     Ok(())
+}
+
+/// One image's tile of a readback buffer and where it goes: its top-left texel, the tightly packed
+/// pixels, and optionally the last channel (alpha) on its own.
+pub struct Tile<'a> {
+    pub origin: (u32, u32),
+    pub out: &'a mut Vec<u8>,
+    pub alpha: Option<&'a mut Vec<u8>>,
 }

@@ -57,14 +57,24 @@ pub enum Antialias {
     Ssaa3,
     /// One sample per pixel, then FXAA (fast approximate anti-aliasing) on the CPU.
     Fxaa,
-    /// One sample per pixel, then every pixel an edge crosses resolved from the exact geometry on an
-    /// 8 × 8 grid of samples, on the CPU (colours from the GPU's shading).
+    /// One sample per pixel, then every pixel an edge crosses — an object's or a shadow's — resolved
+    /// from the exact geometry on an 8 × 8 grid of samples, on the CPU (colours from the GPU's
+    /// shading; shadows from the casters themselves).
     Exact,
+    /// As `Exact` for objects' edges only; shadow edges stay as the GPU's one sample per pixel drew
+    /// them (faster, less exact where shadows fall).
+    ExactGeometry,
 }
 
 impl Named for Antialias {
-    const ALL: &'static [Antialias] =
-        &[Antialias::None, Antialias::Msaa4, Antialias::Ssaa3, Antialias::Fxaa, Antialias::Exact];
+    const ALL: &'static [Antialias] = &[
+        Antialias::None,
+        Antialias::Msaa4,
+        Antialias::Ssaa3,
+        Antialias::Fxaa,
+        Antialias::Exact,
+        Antialias::ExactGeometry,
+    ];
     fn name(self) -> &'static str {
         self.as_str()
     }
@@ -92,6 +102,7 @@ impl Antialias {
             Antialias::Ssaa3 => "ssaa3",
             Antialias::Fxaa => "fxaa",
             Antialias::Exact => "exact",
+            Antialias::ExactGeometry => "exact_geometry",
         }
     }
 }
