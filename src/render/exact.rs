@@ -1337,45 +1337,29 @@ const SHADOW_EDGE: u8 = 2;
 /// Marks ([`SHADOW_EDGE`]) every pixel the GPU found partly in the sun (`sun`: the shader's alpha) and
 /// both pixels of every pair of 8-neighbours where it differs.
 fn mark_shadow_edges(sun: &[u8], w: usize, h: usize, marks: &mut [u8]) {
-    for y in 0..h {
-        for x in 0..w {
-            let p = y * w + x;
-            let s = sun[p];
-            if s != 0 && s != 255 {
-                marks[p] |= SHADOW_EDGE;
-            }
-            let mut check = |q: usize| {
-                if sun[q] != s {
-                    marks[p] |= SHADOW_EDGE;
-                    marks[q] |= SHADOW_EDGE;
-                }
-            };
-            if x + 1 < w {
-                check(p + 1);
-            }
-            if y + 1 < h {
-                check(p + w);
-                if x + 1 < w {
-                    check(p + w + 1);
-                }
-                if x > 0 {
-                    check(p + w - 1);
-                }
-            }
+    for (m, s) in marks.iter_mut().zip(sun) {
+        if *s != 0 && *s != 255 {
+            *m |= SHADOW_EDGE;
         }
     }
+    mark_pairs(sun, w, h, SHADOW_EDGE, marks);
 }
 
 /// Marks (`1`) both pixels of every pair of 8-neighbours whose labels differ.
 fn mark_label_changes(mask: &[u8], w: usize, h: usize, marks: &mut [u8]) {
+    mark_pairs(mask, w, h, 1, marks);
+}
+
+/// Sets `bit` in the marks of both pixels of every pair of 8-neighbours whose `values` differ.
+fn mark_pairs(values: &[u8], w: usize, h: usize, bit: u8, marks: &mut [u8]) {
     for y in 0..h {
         for x in 0..w {
             let p = y * w + x;
-            let l = mask[p];
+            let v = values[p];
             let mut check = |q: usize| {
-                if mask[q] != l {
-                    marks[p] = 1;
-                    marks[q] = 1;
+                if values[q] != v {
+                    marks[p] |= bit;
+                    marks[q] |= bit;
                 }
             };
             if x + 1 < w {
