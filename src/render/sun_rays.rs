@@ -60,6 +60,8 @@ pub struct SunRays {
     rows: usize,
     start: Vec<u32>,
     cells: Vec<u32>,
+    /// The nearest any caster comes to the sun.
+    nearest: f64,
     /// Per caster, the last [`SunRays::candidates`] call that listed it.
     stamp: Vec<u32>,
     generation: u32,
@@ -80,6 +82,7 @@ impl SunRays {
         self.corners.clear();
         self.edges.clear();
         self.stamp.clear();
+        self.nearest = f64::NEG_INFINITY;
     }
 
     /// A point (or a direction) in the sun's coordinates.
@@ -128,6 +131,7 @@ impl SunRays {
         let lo = p.iter().fold(DVec2::INFINITY, |m, q| m.min(q.truncate()));
         let hi = p.iter().fold(DVec2::NEG_INFINITY, |m, q| m.max(q.truncate()));
         let nearest = p.iter().fold(f64::NEG_INFINITY, |m, q| m.max(q.z));
+        self.nearest = self.nearest.max(nearest);
         self.casters.push(Caster {
             corners: start..self.corners.len() as u32,
             edges: first_edge..self.edges.len() as u32,
@@ -259,8 +263,7 @@ impl SunRays {
     /// How far across the rays the sun's disc can shift any shadow on points no nearer the sun than
     /// `depth` (half the widest penumbra): how far around a region to look for casters.
     pub fn reach(&self, depth: f64) -> f64 {
-        let nearest = self.casters.iter().fold(depth, |m, c| m.max(c.nearest));
-        self.tan_r * (nearest - depth)
+        self.tan_r * (self.nearest.max(depth) - depth)
     }
 
     /// How far across the rays a direction within the sun's disc meets caster `i` from where the
