@@ -1,16 +1,19 @@
 //! `antialias = "exact"`: box-filtered coverage from the geometry itself, on the CPU, for the pixels an
-//! edge crosses; the shading stays the GPU's.
+//! object's or a shadow's edge crosses; the shading stays the GPU's (`"exact_geometry"`: objects'
+//! edges only).
 //!
-//! The GPU draws one sample per pixel (colour and label in one pass, as `none`). Then every pixel that
-//! an edge of the image can cross is found: pixels a projected *feature edge* passes through (an edge
-//! on the silhouette, between faces meeting at more than 15°, or on a mesh's border) and pixels whose
-//! label differs from a neighbour's (where objects meet or pass through each other, e.g. a terminal
-//! entering the housing). Each such pixel is resolved from the exact projected faces on an 8 × 8
+//! The GPU draws one sample per pixel (colour and label in one pass, as `none`; in alpha the share of
+//! the sun it found). Then every pixel that an edge of the image can cross is found: pixels a projected
+//! *feature edge* passes through (an edge on the silhouette, between faces that are not coplanar, or on
+//! a mesh's border), pixels whose label differs from a neighbour's (where objects meet or pass through
+//! each other, e.g. a terminal entering the housing) and pixels whose share of the sun is partial or
+//! differs from a neighbour's. Each such pixel is resolved from the exact projected faces on an 8 × 8
 //! grid of samples — the grid of the reference the anti-aliasing is measured against, the frame drawn
 //! at 8× size and box-filtered — with a depth test per sample, so coverage, occlusion and
-//! intersections are the geometry's. A sample takes the colour the GPU shaded for its face at the
-//! nearest pixel centre inside that face (so the sun, shadows and every other term of the look come
-//! from the one shader), and the 64 samples are averaged in linear light.
+//! intersections are the geometry's; where a shadow's edge may cross, which samples see the sun comes
+//! from the casters themselves ([`super::sun_rays`]). A sample takes the colour the GPU shaded for its
+//! face at the nearest pixel centre inside that face, in the sun or in shadow as the sample sees it (so
+//! every term of the look comes from the one shader), and the 64 samples are averaged in linear light.
 //!
 //! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
 //! centre). Faces are clipped at the near plane; the far plane is not applied.
@@ -33,8 +36,8 @@ use std::sync::Arc;
 const N: usize = 8;
 /// Samples per pixel.
 const S: usize = N * N;
-/// Two faces of one object meeting at more than 15° make an edge worth resolving (a 32-segment
-/// cylinder's sides meet at 11.25°: their flat-shading steps are left as drawn).
+/// Two faces of one object that are not coplanar (normals more than ~0.8° apart) make an edge worth
+/// resolving: their flat shading steps there (a 32-segment cylinder's sides too, 11.25° apart).
 const CREASE_COS: f64 = 0.9999;
 const NO: u32 = u32::MAX;
 /// Sample offsets inside a pixel, (k + 0.5) / N.
