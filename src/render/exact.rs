@@ -24,6 +24,7 @@
 //! samples, so a mesh of many small faces costs in proportion to the faces near edges.
 
 use super::Pixels;
+use super::polygon;
 use super::srgb::Tables;
 use super::sun_rays::{self, SunRays};
 use crate::geometry::{Posed, Shape, mesh};
@@ -1245,8 +1246,7 @@ fn screen_face(
     scratch.extend(p.iter().map(|&q| cam.project(q)));
     let projected = &scratch[..];
     let uv = |k: usize| projected[k].0;
-    // Twice the signed area (shoelace): the winding on screen.
-    let area2: f64 = (0..n).map(|k| uv(k).perp_dot(uv((k + 1) % n))).sum();
+    let area2 = polygon::winding(n, uv);
     if area2.abs() < 1e-12 || !area2.is_finite() {
         return None;
     }
@@ -1257,15 +1257,8 @@ fn screen_face(
     if x0 > x1 || y0 > y1 {
         return None;
     }
-    let sign = area2.signum();
     let start = edges.len();
-    for k in 0..n {
-        let (a, b) = (uv(k), uv((k + 1) % n));
-        let d = b - a;
-        // Positive on the side the polygon winds around.
-        let (ea, eb) = (-d.y * sign, d.x * sign);
-        edges.push([ea, eb, -(ea * a.x + eb * a.y)]);
-    }
+    polygon::push_edges(n, uv, area2.signum(), false, edges);
     // 1 / depth is affine on screen over a plane: fit it through three corners spread over the polygon.
     let (i, j, k) = (0, n / 3, 2 * n / 3);
     let (i, j, k) = if n == 3 { (0, 1, 2) } else { (i, j.max(1), k.max(2)) };
@@ -1464,20 +1457,14 @@ fn screen_polygon(
         }
         uv.push(q);
     }
-    let n = uv.len();
-    let area2: f64 = (0..n).map(|k| uv[k].perp_dot(uv[(k + 1) % n])).sum();
+    let corner = |k: usize| uv[k];
+    let area2 = polygon::winding(uv.len(), corner);
     if area2 == 0.0 || !area2.is_finite() {
         // Seen edge-on: covers no sample.
         edges.push([0.0, 0.0, -1.0]);
         return true;
     }
-    let sign = area2.signum();
-    for k in 0..n {
-        let (a, b) = (uv[k], uv[(k + 1) % n]);
-        let d = (b - a).normalize_or_zero();
-        let (ea, eb) = (-d.y * sign, d.x * sign);
-        edges.push([ea, eb, -(ea * a.x + eb * a.y)]);
-    }
+    polygon::push_edges(uv.len(), corner, area2.signum(), true, edges);
     true
 }
 

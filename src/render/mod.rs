@@ -25,6 +25,7 @@ pub mod bake;
 pub mod exact;
 pub mod fxaa;
 mod pipelines;
+mod polygon;
 mod readback;
 mod shadow_cache;
 mod srgb;

@@ -12,6 +12,7 @@
 //! penumbra's half width look along a direction of their own within the sun's disc (64 directions
 //! over the disc, one per sample: [`disc_point`]), so a pixel's samples average the penumbra too.
 
+use super::polygon;
 use glam::{DVec2, DVec3};
 use std::ops::Range;
 
@@ -112,20 +113,14 @@ impl SunRays {
             self.corners.truncate(start as usize);
             return;
         }
-        let n = p.len();
-        let area2: f64 = (0..n).map(|k| p[k].truncate().perp_dot(p[(k + 1) % n].truncate())).sum();
+        let corner = |k: usize| p[k].truncate();
+        let area2 = polygon::winding(p.len(), corner);
         if area2 == 0.0 || !area2.is_finite() {
             self.corners.truncate(start as usize);
             return;
         }
-        let sign = area2.signum();
         let first_edge = self.edges.len() as u32;
-        for k in 0..n {
-            let (s, e) = (p[k].truncate(), p[(k + 1) % n].truncate());
-            let dir = (e - s).normalize_or_zero();
-            let (ea, eb) = (-dir.y * sign, dir.x * sign);
-            self.edges.push([ea, eb, -(ea * s.x + eb * s.y)]);
-        }
+        polygon::push_edges(p.len(), corner, area2.signum(), true, &mut self.edges);
         // n·P = n·p0  =>  z = (n·p0 - nx·x - ny·y) / nz.
         let plane = [-normal.x / normal.z, -normal.y / normal.z, normal.dot(p[0]) / normal.z];
         let lo = p.iter().fold(DVec2::INFINITY, |m, q| m.min(q.truncate()));
