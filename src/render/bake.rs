@@ -400,7 +400,9 @@ impl Bake {
                 let base = (start + chart_start(cells, c)) as usize;
                 for j in 0..nv {
                     for i in 0..nu {
-                        texels[((y0 + j) * width + x + i) as usize] = self.data[base + (j * nu + i) as usize];
+                        // As the GPU holds them (16-bit floats), so that the CPU reads the same.
+                        texels[((y0 + j) * width + x + i) as usize] =
+                            self.data[base + (j * nu + i) as usize].map(|v| half::f16::from_f32(v).to_f32());
                     }
                 }
                 x += nu;
@@ -427,6 +429,36 @@ impl Atlas {
     /// Where the strip of the object labelled `label` starts, and its cells per axis.
     pub fn strip_of(&self, label: u8) -> Option<([u32; 2], [u32; 3])> {
         self.origins.iter().find(|(l, ..)| *l == label).map(|&(_, o, c)| (o, c))
+    }
+
+    /// The light maps at local point `l` of a face whose unit-mesh normal is `n`, of an object whose
+    /// strip is `strip` (None: it has no light map and reads the open sky at the origin): what
+    /// `shaders/scene.wgsl`'s `light_uv` and its bilinear, clamped sampler give, as
+    /// `[sky visibility, light from terminals, light from the housing]`.
+    pub fn light(&self, strip: Option<([u32; 2], [u32; 3])>, l: DVec3, n: [f32; 3]) -> [f32; 3] {
+        // Texel space with texel centres at integers (texture coordinate · size - 0.5).
+        let (x, y) = match strip {
+            None => (0.5, 0.5),
+            Some(([x0, y0], cells)) => {
+                let c = chart_of(DVec3::new(f64::from(n[0]), f64::from(n[1]), f64::from(n[2])));
+                let (_, ua, va) = chart_axes(c);
+                let offset: u32 = (0..c).map(|k| chart_nodes(cells, k).0).sum();
+                let (nu, nv) = chart_nodes(cells, c);
+                let f = |p: f64, nodes: u32| (p + 1.0) * 0.5 * f64::from(nodes - 1);
+                (f64::from(x0 + offset) + f(l[ua], nu), f64::from(y0) + f(l[va], nv))
+            }
+        };
+        let (w, h) = (self.width as i64, self.height as i64);
+        let (fx, fy) = (x.floor(), y.floor());
+        let (s, t) = ((x - fx) as f32, (y - fy) as f32);
+        let texel = |i: i64, j: i64| self.texels[(j.clamp(0, h - 1) * w + i.clamp(0, w - 1)) as usize];
+        let (i, j) = (fx as i64, fy as i64);
+        let (a, b, c, d) = (texel(i, j), texel(i + 1, j), texel(i, j + 1), texel(i + 1, j + 1));
+        std::array::from_fn(|k| {
+            let top = a[k] + (b[k] - a[k]) * s;
+            let bottom = c[k] + (d[k] - c[k]) * s;
+            top + (bottom - top) * t
+        })
     }
 }
 

@@ -1,5 +1,5 @@
 //! `antialias = "exact"`: box-filtered coverage from the geometry itself, on the CPU, for the pixels an
-//! object's or a shadow's edge crosses; the shading stays the GPU's (`"exact_geometry"`: objects'
+//! object's or a shadow's edge crosses, shaded by the shader's own rule (`"exact_geometry"`: objects'
 //! edges only).
 //!
 //! The GPU draws one sample per pixel (colour and label in one pass, as `none`; in alpha the share of
@@ -11,9 +11,11 @@
 //! grid of samples — the grid of the reference the anti-aliasing is measured against, the frame drawn
 //! at 8× size and box-filtered — with a depth test per sample, so coverage, occlusion and
 //! intersections are the geometry's; where a shadow's edge may cross, which samples see the sun comes
-//! from the casters themselves ([`super::sun_rays`]). A sample takes the colour the GPU shaded for its
-//! face at the nearest pixel centre inside that face, in the sun or in shadow as the sample sees it (so
-//! every term of the look comes from the one shader), and the 64 samples are averaged in linear light.
+//! from the casters themselves ([`super::sun_rays`]). The samples of one side of an object are shaded
+//! as `shaders/scene.wgsl` shades ([`super::shading`]), at their centroid on the face: the light maps
+//! the GPU reads, read there ([`super::bake::Atlas::light`]), and the sun as the samples see it (from
+//! the geometry where a shadow edge may cross, else the GPU's share nearest to them). The 64 samples
+//! are averaged in linear light.
 //!
 //! Every other pixel keeps the GPU's value, and the mask is never touched (one sample at each pixel
 //! centre). Faces are clipped at the near plane; the far plane is not applied.
@@ -24,7 +26,9 @@
 //! samples, so a mesh of many small faces costs in proportion to the faces near edges.
 
 use super::Pixels;
+use super::bake::Atlas;
 use super::polygon;
+use super::shading::Shading;
 use super::srgb::Tables;
 use super::sun_rays::{self, SunRays};
 use crate::geometry::{Posed, Shape, mesh};
@@ -51,7 +55,7 @@ const OFFSETS: [f32; N] = {
     }
     o
 };
-/// The pixels around a pixel, nearest first, searched for a face's colour.
+/// The pixels around a pixel, nearest first, searched for a face's share of the sun.
 const AROUND: [(i32, i32); 25] = [
     (0, 0),
     (1, 0),
@@ -89,6 +93,9 @@ struct Topology {
     neighbours: Vec<Vec<u32>>,
     /// Drawn from both sides (mesh files, whose winding is not trusted): never culled.
     double_sided: bool,
+    /// Per face, the unit mesh's normal as the GPU's vertices carry it (it picks the face's light-map
+    /// chart); zero for meshes without light maps.
+    normals: Vec<[f32; 3]>,
 }
 
 impl Topology {
@@ -133,13 +140,15 @@ impl Topology {
                     .collect()
             })
             .collect();
-        Topology { positions, faces, neighbours, double_sided }
+        let normals = vec![[0.0; 3]; faces.len()];
+        Topology { positions, faces, neighbours, double_sided, normals }
     }
 
     /// A unit mesh's faces: each polygon [`mesh::Mesh`] built as a fan (consecutive triangles sharing
     /// their first corner and normal) is one face again.
     fn of_mesh(m: &mesh::Mesh) -> Topology {
         let mut faces: Vec<Vec<[f32; 3]>> = Vec::new();
+        let mut normals: Vec<[f32; 3]> = Vec::new();
         let mut fan: Option<(u32, [f32; 3])> = None;
         for t in m.indices.chunks_exact(3) {
             let v = |k: usize| m.vertices[t[k] as usize];
@@ -148,11 +157,12 @@ impl Topology {
                 (Some(f), Some(face)) if f == key && face.last() == Some(&v(1).position) => face.push(v(2).position),
                 _ => {
                     faces.push(vec![v(0).position, v(1).position, v(2).position]);
+                    normals.push(v(0).normal);
                     fan = Some(key);
                 }
             }
         }
-        Topology::new(faces.into_iter(), false)
+        Topology { normals, ..Topology::new(faces.into_iter(), false) }
     }
 }
 
@@ -162,8 +172,10 @@ struct Face {
     edges: std::ops::Range<usize>,
     /// 1 / depth as a plane over the image: `a·u + b·v + c` (larger is nearer).
     inv_depth: [f64; 3],
-    /// The unit normal (facing the camera), to find a colour for the face.
+    /// The unit normal (facing the camera), for the sun's light on the face.
     normal: DVec3,
+    /// The unit mesh's normal ([`Topology::normals`]), for its light-map chart.
+    mesh_normal: [f32; 3],
 }
 
 /// What one drawn object's projection depends on: its mesh, its placement, the camera and the image
@@ -180,6 +192,13 @@ struct BodyKey {
     camera: [u64; 2],
     size: (usize, usize),
 }
+
+/// Where an object's light maps lie in the atlas ([`Atlas::strip_of`]).
+type Strip = ([u32; 2], [u32; 3]);
+
+/// One side of an object in a pixel: its body and normal (None: the background), its first face and
+/// its samples as bits.
+type Side = (Option<(usize, glam::Vec3)>, u32, u64);
 
 /// An object to draw: its placement, topology (see [`BodyKey::topology`]), label and colour.
 type Entry = (DMat4, Option<usize>, u8, [f64; 3]);
@@ -230,7 +249,7 @@ struct Samples {
 }
 
 /// The face in front at a pixel centre: its 1 / depth there, its body ([`NO`]: none) and normal, which
-/// [`Exact::look`] compares.
+/// [`Exact::shown_at`] compares.
 #[derive(Clone, Copy)]
 struct Front {
     inv_depth: f32,
@@ -256,7 +275,7 @@ pub struct Exact {
     /// whether the nominal objects' share comes from [`Kept`] or is drawn afresh.
     bodies: Vec<Body>,
     labels: Vec<u8>,
-    /// Each body's colour (linear RGB), for its sunlight (see [`Exact::look`]).
+    /// Each body's colour (linear RGB), its albedo ([`Exact::resolve`]).
     colors: Vec<[f64; 3]>,
     /// Everything this image draws, as shadow casters: placement and mesh (`Ok`: a topology index as in
     /// [`BodyKey::topology`]; `Err(k)`: the `k`th of [`Exact::own`]).
@@ -269,6 +288,8 @@ pub struct Exact {
     /// when it lies in a soft penumbra (its light is the GPU's).
     seen: Vec<u64>,
     soft: Vec<u64>,
+    /// Per marked pixel: bit k set when sample k's sun was asked ([`Exact::sun_samples`]).
+    traced: Vec<u64>,
     /// The corners of every footprint (in the sun's coordinates), and per lit face in a pixel whose
     /// sun is asked about, its footprint.
     points: Vec<DVec3>,
@@ -285,7 +306,7 @@ pub struct Exact {
     first: Vec<u32>,
     /// Per pixel: 1 where an edge may cross it.
     marks: Vec<u8>,
-    /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for a colour).
+    /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for its faces).
     near: Vec<u8>,
     /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked).
     slot: Vec<u32>,
@@ -294,6 +315,8 @@ pub struct Exact {
     front: Vec<Front>,
     /// Resolved pixels (index, colour), written after all are resolved from the GPU's frame.
     resolved: Vec<(usize, [u8; 3])>,
+    /// Per body: its unit frame from the world's, and its light maps' strip ([`Exact::resolve`]).
+    lights: Vec<(DMat4, Option<Strip>)>,
 }
 
 impl Default for Exact {
@@ -319,6 +342,7 @@ impl Exact {
             rays: SunRays::default(),
             seen: Vec::new(),
             soft: Vec::new(),
+            traced: Vec::new(),
             points: Vec::new(),
             footprints: Vec::new(),
             nominal: 0,
@@ -332,6 +356,7 @@ impl Exact {
             samples: Vec::new(),
             front: Vec::new(),
             resolved: Vec::new(),
+            lights: Vec::new(),
         }
     }
 
@@ -343,8 +368,8 @@ impl Exact {
     /// Re-computes the edge pixels of `px` (one sample per pixel as the GPU drew `posed`). `sun` is the
     /// share of the sun the GPU found at each pixel centre (the shader's alpha, 255 = all of it); the
     /// pixels where it changes get their shadow from the geometry, sample by sample. Empty when the
-    /// frame has no shadows.
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8]) {
+    /// frame has no shadows. `atlas` holds the light maps the GPU drew with.
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas) {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
             return;
@@ -358,38 +383,38 @@ impl Exact {
             mark_shadow_edges(sun, w, h, &mut self.marks);
         }
         self.cover_marked(w, h, kept);
-        self.sun_samples(posed, w, h);
-        self.resolve(posed, px, sun);
+        self.sun_samples(posed, (w, h), self.shadow_edges && !sun.is_empty(), &px.mask);
+        self.resolve(posed, px, sun, atlas);
     }
 
-    /// For the samples of every pixel a shadow edge may cross ([`SHADOW_EDGE`]) on a face turned to the
-    /// sun: whether each sees the sun ([`Exact::seen`]), from the geometry.
-    fn sun_samples(&mut self, posed: &Posed, w: usize, h: usize) {
+    /// For the samples on a face turned to the sun of every pixel a shadow edge may cross
+    /// ([`SHADOW_EDGE`]), and of every marked pixel where such a face shows at no pixel centre near it
+    /// (thinner than a pixel: the GPU's frame does not say whether it is in the sun): whether each sees
+    /// the sun ([`Exact::seen`]), from the geometry; which samples were asked ([`Exact::traced`]).
+    /// Nothing when `shadows` is false (no shadows, or shadow edges left to the GPU).
+    fn sun_samples(&mut self, posed: &Posed, (w, h): (usize, usize), shadows: bool, mask: &[u8]) {
         self.seen.clear();
         self.seen.resize(self.samples.len(), u64::MAX);
         self.soft.clear();
         self.soft.resize(self.samples.len(), 0);
+        self.traced.clear();
+        self.traced.resize(self.samples.len(), 0);
         self.points.clear();
         self.footprints.clear();
-        if !self.marks.iter().any(|m| m & SHADOW_EDGE != 0) {
+        if !shadows {
             return;
         }
         let to_sun = -posed.sun_direction.normalize();
         self.rays.begin(to_sun, posed.light.sun_angle_deg);
-        // A sample (u, v) on a face with 1 / depth z·(u, v, 1) lies at eye + ray(u, v) · depth, with
-        // ray(u, v) = r0 + u·ru + v·rv: in the sun's coordinates, affine over 1 / depth.
+        // Samples in the sun's coordinates.
         let cam = &posed.camera;
-        let from_view = cam.view.inverse();
-        let f = cam.focal_px;
-        let eye = self.rays.coords(from_view.transform_point3(DVec3::ZERO));
-        let ray = |d: DVec3| self.rays.coords(from_view.transform_vector3(d));
-        let (ru, rv, r0) =
-            (ray(DVec3::X / f), ray(-DVec3::Y / f), ray(DVec3::new(-(w as f64) / 2.0 / f, h as f64 / 2.0 / f, -1.0)));
-        let at = |z: [f64; 3], u: f64, v: f64| eye + (r0 + ru * u + rv * v) / (z[0] * u + z[1] * v + z[2]);
+        let screen = Unproject::new(cam, (w, h), |p| self.rays.coords(p));
+        let at = |z: [f64; 3], u: f64, v: f64| screen.at(z, u, v);
         // Per lit face in a pixel: its slot, face and the pixel's corners on its plane (None where the
         // plane is seen edge-on there).
         let mut faces: Vec<u32> = Vec::with_capacity(8);
-        for (p, &slot) in self.slot.iter().enumerate().filter(|(p, s)| **s != NO && self.marks[*p] & SHADOW_EDGE != 0) {
+        for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
+            let edge = self.marks[p] & SHADOW_EDGE != 0;
             let (x, y) = ((p % w) as f64, (p / w) as f64);
             faces.clear();
             let mut last = NO;
@@ -399,8 +424,15 @@ impl Exact {
                 }
                 last = id;
             }
-            faces.retain(|&id| self.face(id).1.normal.dot(to_sun) > 0.0);
+            faces.retain(|&id| {
+                let (b, face) = self.face(id);
+                let pixel = (x as i32, y as i32, w as i32, h as i32);
+                face.normal.dot(to_sun) > 0.0
+                    && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
+            });
             for &id in &faces {
+                let samples = &self.samples[slot as usize].face;
+                self.traced[slot as usize] |= (0..S).filter(|&k| samples[k] == id).fold(0u64, |m, k| m | 1 << k);
                 let z = self.face(id).1.inv_depth;
                 let ends = [(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0)];
                 let corners = ends
@@ -413,6 +445,9 @@ impl Exact {
                 }
                 self.footprints.push(Footprint { slot, face: id, x: x as u16, y: y as u16, corners });
             }
+        }
+        if self.footprints.is_empty() {
+            return;
         }
         let mut corners: Vec<DVec3> = Vec::new();
         for (model, mesh) in &self.casters {
@@ -659,7 +694,7 @@ impl Exact {
     }
 
     /// Draws every face into the samples of the marked pixels it may cover, and finds the face in front
-    /// at the centre of every pixel near a marked one (where [`Exact::look`] looks). With `kept`,
+    /// at the centre of every pixel near a marked one (where [`Exact::shown_at`] looks). With `kept`,
     /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
     /// absent nominal object could reach; the result is the same either way.
     fn cover_marked(&mut self, w: usize, h: usize, kept: bool) {
@@ -753,74 +788,100 @@ impl Exact {
         }
     }
 
-    /// Colours every marked pixel: each of its 64 samples by its face, averaged in linear light. Where a
-    /// shadow edge may cross the pixel, a sample on a face turned to the sun takes that face's colour
-    /// in sunlight or in shadow, as the sample sees the sun ([`Exact::look`]).
-    fn resolve(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8]) {
+    /// Colours every marked pixel: each of its 64 samples by its face, averaged in linear light. The
+    /// samples of one side of an object (a face and the faces coplanar with it) get the shader's light
+    /// ([`Shading`]) at their centroid on that face: the light maps read there, and the sun as the
+    /// samples see it. Where a shadow edge may cross the pixel, a sample on a face turned to the sun
+    /// sees it or not from the geometry ([`Exact::sun_samples`]; in a soft penumbra, as the GPU found);
+    /// elsewhere the face sees the share of the sun the GPU found nearest ([`Exact::visibility`]).
+    fn resolve(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas) {
         let (w, h) = (px.width as i32, px.height as i32);
         let background = posed.background.map(|c| c as f32);
-        let to_sun = -posed.sun_direction.normalize();
-        let lin = |p: usize| -> [f32; 3] { std::array::from_fn(|c| self.tables.to_linear[px.rgb[3 * p + c] as usize]) };
-        let mut found: Vec<(u32, Tally)> = Vec::with_capacity(8);
-        let mut groups: Vec<(Option<(usize, glam::Vec3)>, Tally)> = Vec::with_capacity(8);
+        let shading = Shading::of(posed);
+        let screen = Unproject::new(&posed.camera, (w as usize, h as usize), |p| p);
+        // Per body: its unit frame (where its light maps are read) and its light maps (unit shapes
+        // only, as the GPU's instances have them).
+        self.lights.clear();
+        self.lights.extend(self.bodies.iter().map(|b| {
+            let local = DMat4::from_cols_array(&b.key.model.map(f64::from_bits)).inverse();
+            let strip = match b.key.topology {
+                Some(t) if t < Shape::ALL.len() => atlas.strip_of(b.key.label),
+                _ => None,
+            };
+            (local, strip)
+        }));
+        let mut found: Vec<(u32, u64)> = Vec::with_capacity(8);
+        let mut groups: Vec<Side> = Vec::with_capacity(8);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
         for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
             let samples = &self.samples[slot as usize];
-            let (seen, soft) = (self.seen[slot as usize], self.soft[slot as usize]);
+            let (seen, soft, traced) = (self.seen[slot as usize], self.soft[slot as usize], self.traced[slot as usize]);
+            // Each face's samples, as bits.
             found.clear();
             let mut k = 0;
             while k < S {
                 let f = samples.face[k];
                 let run = samples.face[k..].iter().take_while(|&&g| g == f).count();
                 let run_bits = u64::MAX >> (64 - run) << k;
-                let tally = Tally {
-                    n: run as u32,
-                    lit: (seen & !soft & run_bits).count_ones(),
-                    soft: (soft & run_bits).count_ones(),
-                };
                 match found.iter_mut().find(|(id, _)| *id == f) {
-                    Some((_, t)) => t.add(&tally),
-                    None => found.push((f, tally)),
+                    Some((_, bits)) => *bits |= run_bits,
+                    None => found.push((f, run_bits)),
                 }
                 k += run;
             }
             // Faces of one object turned the same way share a colour (a mesh's coplanar triangles).
             groups.clear();
-            for (f, tally) in &found {
-                let f = *f;
-                let group = if f == NO {
-                    None
-                } else {
+            for &(f, bits) in &found {
+                let group = (f != NO).then(|| {
                     let (b, face) = self.face(f);
-                    Some((b, face.normal.as_vec3()))
-                };
-                match groups.iter_mut().find(|(g, _)| *g == group) {
-                    Some((_, t)) => t.add(tally),
-                    None => groups.push((group, *tally)),
+                    (b, face.normal.as_vec3())
+                });
+                match groups.iter_mut().find(|(g, ..)| *g == group) {
+                    Some((_, _, b)) => *b |= bits,
+                    None => groups.push((group, f, bits)),
                 }
             }
-            let shadow_edge = self.marks[p] & SHADOW_EDGE != 0;
             let mut sum = [0.0f32; 3];
-            for &(group, Tally { n, lit, soft }) in &groups {
-                let add = |sum: &mut [f32; 3], c: [f32; 3], n: u32| {
+            for &(group, f, bits) in &groups {
+                let mut add = |c: [f32; 3], n: u32| {
                     for (total, c) in sum.iter_mut().zip(c) {
                         *total += c * n as f32;
                     }
                 };
-                let Some(g) = group else {
-                    add(&mut sum, background, n);
+                let n = bits.count_ones();
+                let Some((b, normal)) = group else {
+                    add(background, n);
                     continue;
                 };
-                let split = shadow_edge && f64::from(g.1.dot(to_sun.as_vec3())) > 0.0;
-                let look = self.look(g, (x, y, w, h), split, posed, &px.mask, sun, &lin);
-                if split {
-                    add(&mut sum, look.in_sun, lit);
-                    add(&mut sum, look.in_shadow, n - lit - soft);
-                    add(&mut sum, look.as_drawn, soft);
+                let face = self.face(f).1;
+                let (u, v) = centroid(bits);
+                let world = screen.at(face.inv_depth, f64::from(x) + u, f64::from(y) + v);
+                let (local, strip) = self.lights[b];
+                let light = atlas.light(strip, local.transform_point3(world), face.mesh_normal);
+                let albedo = self.colors[b].map(|c| c as f32);
+                let without = shading.without_sun(light);
+                let base: [f32; 3] = std::array::from_fn(|i| albedo[i] * without[i]);
+                // The sun's term with the normal the GPU's vertices carry (a bent terminal's are smooth;
+                // the shader takes the first vertex's), turned as the shader turns it.
+                let turned = match face.mesh_normal {
+                    [0.0, 0.0, 0.0] => normal,
+                    n => local.transpose().transform_vector3(DVec3::from(n.map(f64::from))).normalize().as_vec3(),
+                };
+                let term = shading.sunlit(albedo, turned);
+                let with = |v: f32| -> [f32; 3] { std::array::from_fn(|i| base[i] + term[i] * v) };
+                if term == [0.0; 3] {
+                    add(base, n);
+                } else if bits & !traced == 0 {
+                    let (lit, soft) = ((seen & !soft & bits).count_ones(), (soft & bits).count_ones());
+                    add(with(1.0), lit);
+                    add(base, n - lit - soft);
+                    if soft > 0 {
+                        add(with(self.visibility((b, normal), (x, y, w, h), &px.mask, sun)), soft);
+                    }
                 } else {
-                    add(&mut sum, look.as_drawn, n);
+                    add(with(self.visibility((b, normal), (x, y, w, h), &px.mask, sun)), n);
                 }
             }
             resolved.push((p, sum.map(|total| self.tables.encode(total / S as f32))));
@@ -831,105 +892,84 @@ impl Exact {
         self.resolved = resolved;
     }
 
-    /// How the faces of body `body` turned towards `normal` look near pixel (x, y), from the GPU's
-    /// pixels around it: as drawn there, and (when `split`) in sunlight and in shadow.
-    ///
-    /// As drawn: the GPU's colour at the nearest pixel where such a face is in front at the centre. In
-    /// sunlight and in shadow: the nearest such pixels the shader's alpha finds wholly in the sun and
-    /// wholly out of it; where only one is near, the other is it with the sun's term,
-    /// `colour · sun / π · cos θ` (as `shaders/scene.wgsl`), taken out or added. A face no pixel centre
-    /// shows (thinner than a pixel) takes the light from the sky and other surfaces of the pixel of its
-    /// object turned most like it and its own sun's term.
-    #[allow(clippy::too_many_arguments)]
-    fn look(
+    /// The share of the sun the GPU found (its shader's alpha) for the faces of body `body` turned
+    /// towards `normal` near pixel (x, y) ([`Exact::shown_at`]); at the pixel itself when no pixel
+    /// near shows the object. All of it without shadows.
+    fn visibility(
+        &self,
+        side: (usize, glam::Vec3),
+        (x, y, w, h): (i32, i32, i32, i32),
+        mask: &[u8],
+        sun: &[u8],
+    ) -> f32 {
+        if sun.is_empty() {
+            return 1.0;
+        }
+        let q = match self.shown_at(side, (x, y, w, h), mask) {
+            Ok(q) | Err(Some(q)) => q,
+            Err(None) => (y * w + x) as usize,
+        };
+        f32::from(sun[q]) / 255.0
+    }
+
+    /// The nearest pixel around (x, y) whose centre shows a face of body `body` turned towards
+    /// `normal`; else (a face thinner than a pixel) `Err` with the pixel of that object turned most
+    /// like it, if any.
+    fn shown_at(
         &self,
         (body, normal): (usize, glam::Vec3),
         (x, y, w, h): (i32, i32, i32, i32),
-        split: bool,
-        posed: &Posed,
         mask: &[u8],
-        sun: &[u8],
-        lin: &impl Fn(usize) -> [f32; 3],
-    ) -> Look {
+    ) -> Result<usize, Option<usize>> {
         let label = self.labels[body];
-        let near = || {
-            AROUND
-                .iter()
-                .filter(move |(dx, dy)| {
-                    let (qx, qy) = (x + dx, y + dy);
-                    qx >= 0 && qy >= 0 && qx < w && qy < h
-                })
-                .map(move |(dx, dy)| ((y + dy) * w + x + dx) as usize)
-                .filter(|&q| mask[q] == label)
-        };
-        let turned = |q: usize| {
+        let mut best: Option<(usize, f32)> = None;
+        for (dx, dy) in AROUND {
+            let (qx, qy) = (x + dx, y + dy);
+            if qx < 0 || qy < 0 || qx >= w || qy >= h {
+                continue;
+            }
+            let q = (qy * w + qx) as usize;
             let o = &self.front[q];
-            if o.body == body as u32 { glam::Vec3::from_array(o.normal).dot(normal) } else { -2.0 }
-        };
-        // The share of the sun the GPU found at pixel q (all of it without shadows).
-        let seen = |q: usize| if sun.is_empty() { 1.0 } else { f32::from(sun[q]) / 255.0 };
-        let to_sun = -posed.sun_direction.normalize();
-        let sun_term = |n: glam::Vec3| -> [f32; 3] {
-            let k = posed.light.sun_strength / std::f64::consts::PI * f64::from(n.dot(to_sun.as_vec3())).max(0.0);
-            self.colors[body].map(|c| (c * k) as f32)
-        };
-        let term = sun_term(normal);
-        // The nearest pixels showing this side: any, and (for the light in and out of the sun) the
-        // nearest wholly in the sun and wholly out of it. Near an edge the GPU's centre sample may
-        // show the face beside it: a pixel in the sun counts only if it has at least the sun's light.
-        let (mut same, mut in_sun, mut in_shadow) = (None, None, None);
-        for q in near().filter(|&q| turned(q) > 0.9999) {
-            same = same.or(Some(q));
-            if !split || sun.is_empty() {
-                break;
+            if mask[q] != label || o.body != body as u32 {
+                continue;
             }
-            match sun[q] {
-                255 if in_sun.is_none() => {
-                    let c = lin(q);
-                    if (0..3).all(|i| c[i] >= 0.9 * term[i]) {
-                        in_sun = Some(q);
-                    }
-                }
-                0 => in_shadow = in_shadow.or(Some(q)),
-                _ => {}
+            let t = glam::Vec3::from_array(o.normal).dot(normal);
+            if t > 0.9999 {
+                return Ok(q);
             }
-            if in_sun.is_some() && in_shadow.is_some() {
-                break;
+            if best.is_none_or(|(_, b)| t > b) {
+                best = Some((q, t));
             }
         }
-        let add = |a: [f32; 3], t: f32| -> [f32; 3] { std::array::from_fn(|i| a[i] + t * term[i]) };
-        // The light without the sun at pixel q, whose face is turned towards `n`.
-        let without_sun = |q: usize, n: glam::Vec3| -> [f32; 3] {
-            let (c, t, s) = (lin(q), sun_term(n), seen(q));
-            std::array::from_fn(|i| (c[i] - s * t[i]).max(0.0))
-        };
-        if let Some(q) = same {
-            let as_drawn = lin(q);
-            if let (Some(a), Some(b)) = (in_sun, in_shadow) {
-                return Look { as_drawn, in_sun: lin(a), in_shadow: lin(b) };
-            }
-            let rest = without_sun(q, normal);
-            return Look {
-                as_drawn,
-                in_sun: in_sun.map_or_else(|| add(rest, 1.0), lin),
-                in_shadow: in_shadow.map_or(rest, lin),
-            };
+        Err(best.map(|(q, _)| q))
+    }
+}
+
+/// Where a point of the image on a face lies: a point (u, v) (pixel coordinates) on a face with
+/// 1 / depth `z·(u, v, 1)` lies at eye + ray(u, v) · depth, with ray(u, v) = r0 + u·ru + v·rv, in
+/// the coordinates a linear map (world to world, or to the sun's) takes the camera into.
+struct Unproject {
+    eye: DVec3,
+    r0: DVec3,
+    ru: DVec3,
+    rv: DVec3,
+}
+
+impl Unproject {
+    fn new(cam: &crate::conventions::Camera, (w, h): (usize, usize), to: impl Fn(DVec3) -> DVec3) -> Unproject {
+        let from_view = cam.view.inverse();
+        let f = cam.focal_px;
+        let ray = |d: DVec3| to(from_view.transform_vector3(d));
+        Unproject {
+            eye: to(from_view.transform_point3(DVec3::ZERO)),
+            r0: ray(DVec3::new(-(w as f64) / 2.0 / f, h as f64 / 2.0 / f, -1.0)),
+            ru: ray(DVec3::X / f),
+            rv: ray(-DVec3::Y / f),
         }
-        let best = near().fold(None, |best: Option<(usize, f32)>, q| {
-            let t = turned(q);
-            if best.is_none_or(|(_, b)| t > b) { Some((q, t)) } else { best }
-        });
-        match best {
-            Some((q, t)) if t > -2.0 => {
-                let rest = without_sun(q, glam::Vec3::from_array(self.front[q].normal));
-                Look { as_drawn: add(rest, seen(q)), in_sun: add(rest, 1.0), in_shadow: rest }
-            }
-            Some((q, _)) => Look { as_drawn: lin(q), in_sun: lin(q), in_shadow: lin(q) },
-            None => {
-                let c = lin((y * w + x) as usize);
-                Look { as_drawn: c, in_sun: c, in_shadow: c }
-            }
-        }
+    }
+
+    fn at(&self, z: [f64; 3], u: f64, v: f64) -> DVec3 {
+        self.eye + (self.r0 + self.ru * u + self.rv * v) / (z[0] * u + z[1] * v + z[2])
     }
 }
 
@@ -942,30 +982,6 @@ struct Footprint {
     x: u16,
     y: u16,
     corners: Option<[DVec3; 4]>,
-}
-
-/// A face's or a group's samples in a pixel: how many, how many of them see the sun, and how many lie
-/// in a soft penumbra (lit as the GPU lit them).
-#[derive(Clone, Copy)]
-struct Tally {
-    n: u32,
-    lit: u32,
-    soft: u32,
-}
-
-impl Tally {
-    fn add(&mut self, o: &Tally) {
-        self.n += o.n;
-        self.lit += o.lit;
-        self.soft += o.soft;
-    }
-}
-
-/// How one side of an object looks near a pixel ([`Exact::look`]), linear RGB.
-struct Look {
-    as_drawn: [f32; 3],
-    in_sun: [f32; 3],
-    in_shadow: [f32; 3],
 }
 
 impl Kept {
@@ -1097,7 +1113,7 @@ impl Body {
             let visible = clip_near(&corners, cam);
             let start = body.edges.len();
             if let Some((face, bounds)) = screen_face(&visible, cam, (w, h), &mut body.edges, &mut projected) {
-                body.faces.push(Face { normal, ..face });
+                body.faces.push(Face { normal, mesh_normal: topo.normals[i], ..face });
                 body.bounds.push(bounds);
             } else {
                 body.edges.truncate(start);
@@ -1272,7 +1288,7 @@ fn screen_face(
     let za = (dw1 * e2.y - dw2 * e1.y) / a2;
     let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
     let inv_depth = [za, zb, inv(i) - za * uv(i).x - zb * uv(i).y];
-    let face = Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO };
+    let face = Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO, mesh_normal: [0.0; 3] };
     Some((face, [x0 as u16, x1 as u16, y0 as u16, y1 as u16]))
 }
 
@@ -1492,6 +1508,19 @@ fn inside_mask(edges: &[[f64; 3]], x: f64, y: f64, grow: f64) -> u64 {
         }
     }
     mask
+}
+
+/// The mean position within the pixel of the samples `bits` (bits `j·N + i`, at least one).
+fn centroid(bits: u64) -> (f64, f64) {
+    const COLUMN: u64 = 0x0101_0101_0101_0101;
+    let (mut u, mut v) = (0.0, 0.0);
+    for (k, &offset) in OFFSETS.iter().enumerate() {
+        let offset = f64::from(offset);
+        u += offset * f64::from((bits & COLUMN << k).count_ones());
+        v += offset * f64::from((bits >> (k * N) & 0xFF).count_ones());
+    }
+    let n = f64::from(bits.count_ones());
+    (u / n, v / n)
 }
 
 /// Draws face `f` (its edge functions and its 1 / depth plane) into the 8 × 8 samples of pixel (x, y):

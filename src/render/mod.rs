@@ -27,6 +27,7 @@ pub mod fxaa;
 mod pipelines;
 mod polygon;
 mod readback;
+mod shading;
 mod shadow_cache;
 mod srgb;
 mod sun_rays;
@@ -40,6 +41,7 @@ use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4, DVec3, DVec4};
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
+use shading::Shading;
 use shadow_cache::{CasterKey, Plan, ShadowCache};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -500,7 +502,10 @@ impl Renderer {
             match &mut self.cpu_pass {
                 CpuPass::Nothing => {}
                 CpuPass::Fxaa => fxaa::apply(&mut px.rgb, width, height),
-                CpuPass::Exact(pass, sun) => pass.apply(p, px, &sun[k]),
+                CpuPass::Exact(pass, sun) => {
+                    let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: draw calls ensure_bake
+                    pass.apply(p, px, &sun[k], atlas)
+                }
             }
         }
         self.times.antialias += read.elapsed();
@@ -777,29 +782,22 @@ impl Renderer {
                 ShadowDraw::default()
             });
             let tan_r = (light.sun_angle_deg.to_radians() / 2.0).tan();
-            let nominal_sun = p.nominal.light.sun_strength;
-            // Baked bounce light scales with this image's sun (the bake used the scene's own).
-            let bounce = if nominal_sun > 0.0 { light.sun_strength / nominal_sun } else { 1.0 };
-            let rgb = |c: [f64; 3], k: f64, w: f32| [(c[0] * k) as f32, (c[1] * k) as f32, (c[2] * k) as f32, w];
+            let shading = Shading::of(p);
+            let rgb = |c: [f32; 3], w: f32| [c[0], c[1], c[2], w];
             let uniform = FrameUniform {
                 clip_from_world: cam.clip_from_world().as_mat4().to_cols_array_2d(),
                 shadow_from_world,
-                to_sun: to_sun.as_vec3().extend(0.0).to_array(),
-                light: [
-                    (light.sun_strength / std::f64::consts::PI) as f32,
-                    light.ambient as f32,
-                    if light.shadows { 1.0 } else { 0.0 },
-                    0.0,
-                ],
+                to_sun: shading.to_sun.extend(0.0).to_array(),
+                light: [shading.sun, shading.ambient, if light.shadows { 1.0 } else { 0.0 }, 0.0],
                 shadow: [
                     (tan_r * shadow.depth / shadow.extent[0]) as f32,
                     (tan_r * shadow.depth / shadow.extent[1]) as f32,
                     SHADOW_BIAS,
                     0.0,
                 ],
-                world: rgb(p.background, 1.0, if light.world_light { 1.0 } else { 0.0 }),
-                pin_color: rgb(p.pin_color, bounce, 0.0),
-                housing_color: rgb(p.housing.first().map_or(p.nominal.housing_color, |h| h.color), bounce, 0.0),
+                world: rgb(shading.world, if shading.world_lights { 1.0 } else { 0.0 }),
+                pin_color: rgb(shading.pin, 0.0),
+                housing_color: rgb(shading.housing, 0.0),
                 light_maps,
             };
             let slot = tile * FRAME_SLOT as usize;
