@@ -3,8 +3,9 @@
 // * the sun: irradiance `strength` on a perpendicular surface, so radiance = albedo · E · cos θ / π,
 //   blocked by every object: a shadow map per image (`vs_shadow`: a depth-only pass from the sun over
 //   the scene's light-space bounds, back faces only, so a lit face never shadows itself) read with four
-//   bilinear comparison taps spread over the pixel's footprint (or the penumbra of the sun's disc when
-//   wider), so shadow edges are anti-aliased;
+//   bilinear comparison taps spread over the pixel's footprint and over the sun's disc as wide as the
+//   penumbra of the casters a blocker search finds (percentage-closer soft shadows), so shadow edges
+//   are anti-aliased and penumbrae lie on both sides of the hard shadow's edge;
 // * the world: a uniform environment of the world colour, seen through the sky visibility of the point
 //   (the cosine-weighted share of the hemisphere no object hides);
 // * bounce light: what the other surfaces reflect towards the point.
@@ -118,23 +119,61 @@ fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     return out;
 }
 
+// Where the blocker search looks, in units of the widest penumbra's half width: the centre, and four
+// points turned so that their offsets along any direction differ.
+const SEARCH = array<vec2<f32>, 5>(
+    vec2<f32>(0.0, 0.0),
+    vec2<f32>(0.95, 0.3),
+    vec2<f32>(-0.3, 0.95),
+    vec2<f32>(-0.95, -0.3),
+    vec2<f32>(0.3, -0.95),
+);
+
+// The soft shadow's taps within the sun's disc (unit radius): across an edge of either axis they fall
+// at ±0.2 and ±0.64, where the share of a disc past a straight edge is 3/8 and 1/8 (5/8 and 7/8).
+const DISC = array<vec2<f32>, 4>(
+    vec2<f32>(0.64, 0.2),
+    vec2<f32>(-0.2, 0.64),
+    vec2<f32>(0.2, -0.64),
+    vec2<f32>(-0.64, -0.2),
+);
+
 // Share of the sun's disc seen from the pixel around shadow-map point `s` (1 = lit): four bilinear
 // comparison taps at the pixel's quarter points (`dx`, `dy`: the step to the next pixel in the map),
-// spread further when the penumbra (estimated from the depth of the occluder at the centre) is wider.
+// each moved by a point of the sun's disc as wide as the penumbra the casters found nearby give.
 fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
     let size = textureDimensions(shadow_map);
     let reference = s.z - frame.shadow.z;
-    let texel = clamp(vec2<i32>(s.xy * vec2<f32>(size)), vec2<i32>(0), vec2<i32>(size) - vec2<i32>(1));
-    let occluder = textureLoad(shadow_map, texel, 0);
-    let penumbra = length(max(reference - occluder, 0.0) * frame.shadow.xy);
-    var a = 0.25 * dx;
-    var b = 0.25 * dy;
-    a *= max(1.0, 0.5 * penumbra / max(length(a), 1e-9));
-    b *= max(1.0, 0.5 * penumbra / max(length(b), 1e-9));
-    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b, reference);
-    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b, reference);
+    // Blocker search (as percentage-closer soft shadows do): the mean depth of the casters found at
+    // the centre and at four points as far off as the widest penumbra reaches here (a caster at the
+    // map's near end), so that a point in the outer half of a penumbra finds the caster too.
+    let reach = reference * frame.shadow.xy;
+    var found = 0.0;
+    var depth = 0.0;
+    for (var k = 0; k < 5; k++) {
+        let offset = SEARCH[k] * reach;
+        let texel = clamp(vec2<i32>((s.xy + offset) * vec2<f32>(size)), vec2<i32>(0), vec2<i32>(size) - vec2<i32>(1));
+        let d = textureLoad(shadow_map, texel, 0);
+        if d < reference {
+            found += 1.0;
+            depth += d;
+        }
+    }
+    // The penumbra's half width along the map's axes (texture units): the sun's disc seen past the
+    // casters found.
+    var disc = vec2<f32>(0.0);
+    if found > 0.0 {
+        disc = (reference - depth / found) * frame.shadow.xy;
+    }
+    // Four bilinear comparison taps, each a quarter point of the pixel's footprint moved by a point of
+    // the sun's disc (placed so that, across an edge of any direction, the taps fall near the quarter
+    // points of the share of the disc a point sees): the pixel's area and the disc both.
+    let a = 0.25 * dx;
+    let b = 0.25 * dy;
+    var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b + DISC[0] * disc, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b + DISC[1] * disc, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b + DISC[2] * disc, reference);
+    v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a - b + DISC[3] * disc, reference);
     return 0.25 * v;
 }
 
