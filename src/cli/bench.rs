@@ -129,8 +129,10 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         opts.workers(),
         base.display()
     );
+    // The anti-aliasing column as wide as its longest name (`exact_geometry`).
+    let aw = a.antialias.iter().map(|m| m.len()).max().unwrap_or(0).max(6);
     println!(
-        "{:>5}  {:<6}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}",
+        "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}",
         "size", "aa", "truth", "seconds", "images/s", "x Blender WB", "CPU ms/img"
     );
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
@@ -162,7 +164,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     .unwrap_or("-".into());
                 let cpu = cpu.map_or("-".into(), |c| format!("{:.2}", c * 1e3 / s.images() as f64));
                 println!(
-                    "{size:>5}  {aa:<6}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}  {cpu:>11}",
+                    "{size:>5}  {aa:<aw$}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}  {cpu:>11}",
                     s.seconds,
                     s.images_per_second(),
                     blender
@@ -174,7 +176,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         println!();
         println!("Where one image's time goes (ms/image; one worker, the stages one after the other):");
         println!(
-            "{:>5}  {:<6}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
+            "{:>5}  {:<aw$}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
             "size", "aa", "pose", "render", "readback", "AA", "truth", "encode", "write", "total", "CPU", "bake (once)"
         );
         for (size, aa, b) in &budgets {
@@ -183,7 +185,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
             let total = b.pose + r.render + r.readback + r.antialias + b.truth + b.encode + b.write;
             let cpu = b.cpu.map_or("-".into(), |c| format!("{:.3}", c * 1e3 / b.images as f64));
             println!(
-                "{size:>5}  {aa:<6}  {:>6.3}  {:>7.3}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {cpu:>6}   {:>10.2}s",
+                "{size:>5}  {aa:<aw$}  {:>6.3}  {:>7.3}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {cpu:>6}   {:>10.2}s",
                 ms(b.pose),
                 ms(r.render),
                 ms(r.readback),
