@@ -243,8 +243,8 @@ fn exact_antialiasing_matches_the_8x_box_filtered_frame() {
 }
 
 /// The exact pass keeps the nominal objects' coverage from one image to the next (and each object's
-/// projection while it stays put): an image drawn after others equals the same image drawn by a fresh
-/// renderer, whatever came before — a terminal moved, tilted, missing or bent, OK images, and a camera
+/// projection while it stays put, and the sun's answers of faces it shares with the image before): an
+/// image drawn after others equals the same image drawn by a fresh renderer, whatever came before — a terminal moved, tilted, missing or bent, OK images, and a camera
 /// that changes from image to image (every kept thing given up).
 #[test]
 fn exact_frames_do_not_depend_on_the_frames_before() {

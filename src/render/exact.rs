@@ -23,7 +23,9 @@
 //! Cost: an object is projected again only when its placement, the camera or the image size changed
 //! since the previous image (a fixed camera projects a large housing mesh once per worker); per image,
 //! every face whose pixel bounds reach within two pixels of a marked pixel is drawn into those pixels'
-//! samples, so a mesh of many small faces costs in proportion to the faces near edges.
+//! samples, so a mesh of many small faces costs in proportion to the faces near edges. The sun's
+//! answers of a face in a pixel are kept for the next image, which takes them where nothing that
+//! decides them changed ([`SunMemo`]): in a sweep, everywhere but near the defective terminal.
 
 use super::Pixels;
 use super::bake::Atlas;
@@ -290,6 +292,8 @@ pub struct Exact {
     soft: Vec<u64>,
     /// Per marked pixel: bit k set when sample k's sun was asked ([`Exact::sun_samples`]).
     traced: Vec<u64>,
+    /// The previous image's answers from the sun ([`SunMemo`]).
+    memo: SunMemo,
     /// The corners of every footprint (in the sun's coordinates), and per lit face in a pixel whose
     /// sun is asked about, its footprint.
     points: Vec<DVec3>,
@@ -343,6 +347,7 @@ impl Exact {
             seen: Vec::new(),
             soft: Vec::new(),
             traced: Vec::new(),
+            memo: SunMemo::default(),
             points: Vec::new(),
             footprints: Vec::new(),
             nominal: 0,
@@ -450,6 +455,9 @@ impl Exact {
             return;
         }
         let mut corners: Vec<DVec3> = Vec::new();
+        // Each casting object's identity (its topology, None for a mesh of this image alone; its
+        // placement) and its casters' bounds, for the next image's reuse of these answers.
+        let mut objects: Vec<MemoObject> = Vec::with_capacity(self.casters.len());
         for (model, mesh) in &self.casters {
             let topo = match *mesh {
                 Ok(t) if t < Shape::ALL.len() => &self.shapes[t],
@@ -457,13 +465,42 @@ impl Exact {
                 Err(k) => &self.own[k],
             };
             let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
+            let first = self.rays.count();
             for face in &topo.faces {
                 corners.clear();
                 corners.extend(face.iter().map(|&k| world[k as usize]));
                 self.rays.add_face(&corners, topo.double_sided);
             }
+            let id = (mesh.ok(), model.to_cols_array().map(f64::to_bits));
+            objects.push((id, self.rays.bounds(first..self.rays.count())));
         }
+        objects.sort_by_key(|o| o.0);
         self.rays.prepare(&self.points);
+        // The previous image's answers hold for a face of the same placed object over the same samples
+        // when the camera, the image size and the sun are the same and no caster of an object only
+        // one of the two images has is near it (a face's answer depends on the casters near it alone).
+        let scene: Vec<u64> = cam
+            .view
+            .to_cols_array()
+            .into_iter()
+            .chain([cam.focal_px, cam.near, posed.light.sun_angle_deg])
+            .chain(to_sun.to_array())
+            .map(f64::to_bits)
+            .chain([w as u64, h as u64])
+            .collect();
+        let memo = std::mem::take(&mut self.memo);
+        let reuse = memo.scene == scene;
+        let changed: Vec<(DVec2, DVec2, f64)> = if reuse { memo.changed(&objects) } else { Vec::new() };
+        let previous: Vec<Option<u32>> = self
+            .bodies
+            .iter()
+            .map(|b| {
+                let same = |k: &BodyKey| b.key.topology.is_some() && *k == b.key;
+                if reuse { memo.bodies.iter().position(same).map(|i| i as u32) } else { None }
+            })
+            .collect();
+        let mut answers: Vec<Answer> = Vec::with_capacity(self.footprints.len());
+        let mut cursor = 0;
         // Per lit face in a pixel: the casters near it. One covering it whole (from all of the sun's
         // disc) shades all its samples; each of the others casts its shadow onto the face's plane, and
         // the samples inside the shadow's outline on screen are shaded, those within the penumbra's
@@ -494,84 +531,112 @@ impl Exact {
             for p in &corners {
                 (lo, hi, depth) = (lo.min(p.truncate()), hi.max(p.truncate()), depth.min(p.z));
             }
-            // How far the disc can shift shadows across the rays here: grow the box by it.
-            let reach = self.rays.reach(depth);
-            self.rays.candidates(lo - reach, hi + reach, depth, &mut candidates);
-            partly.clear();
-            let mut all = false;
-            for &c in &candidates {
-                match if fp.corners.is_some() { self.rays.classify(c, &corners) } else { sun_rays::Cover::Some } {
-                    sun_rays::Cover::None => {}
-                    sun_rays::Cover::All => {
-                        all = true;
-                        break;
-                    }
-                    sun_rays::Cover::Some => partly.push(c),
-                }
-            }
             let slot = fp.slot as usize;
-            if all {
-                self.seen[slot] &= !mine;
-                continue;
+            let pixel = u32::from(fp.y) * w as u32 + u32::from(fp.x);
+            let (b, _) = self.face(fp.face);
+            let face = fp.face - self.first[b];
+            while memo.answers.get(cursor).is_some_and(|a| a.pixel < pixel) {
+                cursor += 1;
             }
-            if partly.is_empty() {
-                continue;
-            }
-            // The footprint's smallest size across the rays per pixel (the smaller singular value of
-            // the pixel-to-(x, y) map), to turn widths across the rays into pixels.
-            let (du, dv) = ((corners[1] - corners[0]).truncate(), (corners[3] - corners[0]).truncate());
-            let (p2, q2, pq) = (du.length_squared(), dv.length_squared(), du.dot(dv));
-            let smallest = (((p2 + q2) - ((p2 - q2).powi(2) + 4.0 * pq * pq).sqrt()) / 2.0).max(0.0).sqrt();
-            // The penumbra's width here (twice the disc's shift), against the pixel's.
-            let widest = match fp.corners {
-                Some(corners) => partly.iter().map(|&c| 2.0 * self.rays.shift(c, &corners)).fold(0.0, f64::max),
-                None => 0.0,
-            };
-            if widest > 2.0 * (du.length() + dv.length()) {
-                self.soft[slot] |= mine;
-                continue;
-            }
-            // The face's plane in the sun's coordinates.
-            let n = self.rays.coords(normal);
-            let k = n.dot(sample(S / 2));
-            // Pixels per unit across the rays, at most (with a margin).
-            let per_unit = if fp.corners.is_some() && smallest > 0.0 { 1.1 / smallest } else { f64::INFINITY };
-            let (mut shaded, mut band) = (0u64, 0u64);
-            for &c in &partly {
-                self.rays.shadow_on(c, n, k, &mut polygon);
-                if polygon.is_empty() {
-                    continue;
-                }
-                let band_px = match fp.corners {
-                    Some(corners) => self.rays.shift(c, &corners) * per_unit,
-                    None => f64::INFINITY,
+            let kept = previous[b].and_then(|body| {
+                let near = |&(clo, chi, cn): &(DVec2, DVec2, f64)| {
+                    let shift = self.rays.shift_from(cn, depth);
+                    cn > depth
+                        && clo.x - shift <= hi.x
+                        && chi.x + shift >= lo.x
+                        && clo.y - shift <= hi.y
+                        && chi.y + shift >= lo.y
                 };
-                if band_px.is_finite() && screen_polygon(&polygon, &self.rays, cam, &mut edges, &mut uv) {
-                    let (inner, outer) = if band_px > 0.0 {
-                        (inside_mask(&edges, x, y, -band_px), inside_mask(&edges, x, y, band_px))
-                    } else {
-                        let m = inside_mask(&edges, x, y, 0.0);
-                        (m, m)
-                    };
-                    shaded |= inner;
-                    band |= outer & !inner;
-                } else {
-                    // Part of the shadow lies behind the camera, or the plane is seen edge-on: every
-                    // sample on its own.
-                    band |= mine;
-                }
-            }
-            let ask = band & mine & !shaded;
-            if ask != 0 {
-                let ask_of = |k: usize| ask >> k & 1 != 0;
-                for k in (0..S).filter(|&k| ask_of(k)) {
-                    if !self.rays.sees_sun(&partly, sample(k), sun_rays::disc_point(k)) {
-                        shaded |= 1 << k;
+                memo.answers[cursor..]
+                    .iter()
+                    .take_while(|a| a.pixel == pixel)
+                    .find(|a| a.body == body && a.face == face && a.mine == mine)
+                    .filter(|_| !changed.iter().any(near))
+                    .map(|a| (a.unseen, a.soft))
+            });
+            let (unseen, soft) = match kept {
+                Some(answer) => answer,
+                None => 'answer: {
+                    self.rays.candidates(lo, hi, depth, &mut candidates);
+                    partly.clear();
+                    let mut all = false;
+                    for &c in &candidates {
+                        match if fp.corners.is_some() { self.rays.classify(c, &corners) } else { sun_rays::Cover::Some }
+                        {
+                            sun_rays::Cover::None => {}
+                            sun_rays::Cover::All => {
+                                all = true;
+                                break;
+                            }
+                            sun_rays::Cover::Some => partly.push(c),
+                        }
                     }
+                    if all {
+                        break 'answer (mine, 0);
+                    }
+                    if partly.is_empty() {
+                        break 'answer (0, 0);
+                    }
+                    // The footprint's smallest size across the rays per pixel (the smaller singular value of
+                    // the pixel-to-(x, y) map), to turn widths across the rays into pixels.
+                    let (du, dv) = ((corners[1] - corners[0]).truncate(), (corners[3] - corners[0]).truncate());
+                    let (p2, q2, pq) = (du.length_squared(), dv.length_squared(), du.dot(dv));
+                    let smallest = (((p2 + q2) - ((p2 - q2).powi(2) + 4.0 * pq * pq).sqrt()) / 2.0).max(0.0).sqrt();
+                    // The penumbra's width here (twice the disc's shift), against the pixel's.
+                    let widest = match fp.corners {
+                        Some(corners) => partly.iter().map(|&c| 2.0 * self.rays.shift(c, &corners)).fold(0.0, f64::max),
+                        None => 0.0,
+                    };
+                    if widest > 2.0 * (du.length() + dv.length()) {
+                        break 'answer (0, mine);
+                    }
+                    // The face's plane in the sun's coordinates.
+                    let n = self.rays.coords(normal);
+                    let k = n.dot(sample(S / 2));
+                    // Pixels per unit across the rays, at most (with a margin).
+                    let per_unit = if fp.corners.is_some() && smallest > 0.0 { 1.1 / smallest } else { f64::INFINITY };
+                    let (mut shaded, mut band) = (0u64, 0u64);
+                    for &c in &partly {
+                        self.rays.shadow_on(c, n, k, &mut polygon);
+                        if polygon.is_empty() {
+                            continue;
+                        }
+                        let band_px = match fp.corners {
+                            Some(corners) => self.rays.shift(c, &corners) * per_unit,
+                            None => f64::INFINITY,
+                        };
+                        if band_px.is_finite() && screen_polygon(&polygon, &self.rays, cam, &mut edges, &mut uv) {
+                            let (inner, outer) = if band_px > 0.0 {
+                                (inside_mask(&edges, x, y, -band_px), inside_mask(&edges, x, y, band_px))
+                            } else {
+                                let m = inside_mask(&edges, x, y, 0.0);
+                                (m, m)
+                            };
+                            shaded |= inner;
+                            band |= outer & !inner;
+                        } else {
+                            // Part of the shadow lies behind the camera, or the plane is seen edge-on: every
+                            // sample on its own.
+                            band |= mine;
+                        }
+                    }
+                    let ask = band & mine & !shaded;
+                    if ask != 0 {
+                        let ask_of = |k: usize| ask >> k & 1 != 0;
+                        for k in (0..S).filter(|&k| ask_of(k)) {
+                            if !self.rays.sees_sun(&partly, sample(k), sun_rays::disc_point(k)) {
+                                shaded |= 1 << k;
+                            }
+                        }
+                    }
+                    (shaded & mine, 0)
                 }
-            }
-            self.seen[slot] &= !(shaded & mine);
+            };
+            self.seen[slot] &= !unseen;
+            self.soft[slot] |= soft;
+            answers.push(Answer { pixel, body: b as u32, face, mine, unseen, soft });
         }
+        self.memo = SunMemo { scene, bodies: self.bodies.iter().map(|b| b.key.clone()).collect(), objects, answers };
     }
 
     /// The objects of `objects` and `meshes` as (placement, topology, label, colour), topologies of new mesh
@@ -942,6 +1007,68 @@ impl Exact {
             }
         }
         Err(best.map(|(q, _)| q))
+    }
+}
+
+/// A casting object of an image: its identity (topology, None for a mesh of that image alone; placement
+/// bits) and its casters' bounds across the rays and nearest point to the sun (None: it casts none).
+type MemoObject = ((Option<usize>, [u64; 16]), Option<(DVec2, DVec2, f64)>);
+
+/// One lit face's answer from the sun in one pixel: the face (body index in its image's bodies and
+/// index among the body's faces), its samples, those the casters shade and those in a soft penumbra.
+#[derive(Clone, Copy)]
+struct Answer {
+    pixel: u32,
+    body: u32,
+    face: u32,
+    mine: u64,
+    unseen: u64,
+    soft: u64,
+}
+
+/// The previous image's answers from the sun ([`Exact::sun_samples`]). A face's answer depends only on
+/// the face, its samples, the camera, the image size, the sun and the casters near it
+/// ([`SunRays::candidates`], in any order), so an image whose camera and sun are the previous one's
+/// takes the answer of a face it shares with it unless a caster of an object only one of the two has
+/// is near: the same bytes as asking again. A sweep's images differ by one terminal.
+#[derive(Default)]
+struct SunMemo {
+    /// Camera, image size and sun, bit for bit.
+    scene: Vec<u64>,
+    bodies: Vec<BodyKey>,
+    /// Sorted by identity.
+    objects: Vec<MemoObject>,
+    /// In the order the faces were asked (pixel order).
+    answers: Vec<Answer>,
+}
+
+impl SunMemo {
+    /// The bounds of the casting objects that only one of the kept image and `objects` (sorted) has,
+    /// and of every mesh of an image alone.
+    fn changed(&self, objects: &[MemoObject]) -> Vec<(DVec2, DVec2, f64)> {
+        let (mut a, mut b) = (self.objects.iter().peekable(), objects.iter().peekable());
+        let mut out = Vec::new();
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(x), Some(y)) if x.0 == y.0 && x.0.0.is_some() => {
+                    a.next();
+                    b.next();
+                    continue;
+                }
+                (Some(x), Some(y)) => {
+                    if x.0 <= y.0 {
+                        a.next()
+                    } else {
+                        b.next()
+                    }
+                }
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+            };
+            out.extend(next.and_then(|o| o.1));
+        }
+        out
     }
 }
 

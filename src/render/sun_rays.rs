@@ -197,7 +197,9 @@ impl SunRays {
     }
 
     /// The casters that may shade some point of the box `lo`..`hi` (across the rays) no nearer the sun
-    /// than `depth`, into `out` (sorted, each once).
+    /// than `depth` from some direction within the sun's disc, into `out` (sorted, each once): those
+    /// nearer the sun whose bounds, grown by how far the disc can shift their shadow there, meet the
+    /// box. Which casters these are depends on the casters alone, not on the others in the image.
     pub fn candidates(&mut self, lo: DVec2, hi: DVec2, depth: f64, out: &mut Vec<u32>) {
         out.clear();
         self.stamp.resize(self.casters.len(), 0);
@@ -206,7 +208,9 @@ impl SunRays {
             self.stamp.fill(0);
             self.generation = 1;
         }
-        let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo, hi)).flatten() else {
+        // The cells within the widest shift of any caster.
+        let reach = self.reach(depth);
+        let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo - reach, hi + reach)).flatten() else {
             return;
         };
         for y in y0..=y1 {
@@ -214,12 +218,13 @@ impl SunRays {
                 let c = y * self.cols + x;
                 for &i in &self.cells[self.start[c] as usize..self.start[c + 1] as usize] {
                     let caster = &self.casters[i as usize];
+                    let shift = self.tan_r * (caster.nearest - depth);
                     if self.stamp[i as usize] != self.generation
                         && caster.nearest > depth
-                        && caster.lo.x <= hi.x
-                        && caster.hi.x >= lo.x
-                        && caster.lo.y <= hi.y
-                        && caster.hi.y >= lo.y
+                        && caster.lo.x - shift <= hi.x
+                        && caster.hi.x + shift >= lo.x
+                        && caster.lo.y - shift <= hi.y
+                        && caster.hi.y + shift >= lo.y
                     {
                         self.stamp[i as usize] = self.generation;
                         out.push(i);
@@ -257,7 +262,7 @@ impl SunRays {
 
     /// How far across the rays the sun's disc can shift any shadow on points no nearer the sun than
     /// `depth` (half the widest penumbra): how far around a region to look for casters.
-    pub fn reach(&self, depth: f64) -> f64 {
+    fn reach(&self, depth: f64) -> f64 {
         self.tan_r * (self.nearest.max(depth) - depth)
     }
 
@@ -310,6 +315,28 @@ impl SunRays {
         if out.len() < 3 {
             out.clear();
         }
+    }
+
+    /// How many casters there are so far (casters added next get the following indices).
+    pub fn count(&self) -> usize {
+        self.casters.len()
+    }
+
+    /// The bounds across the rays and the nearest point to the sun of the casters `range` (None if
+    /// there are none).
+    pub fn bounds(&self, range: Range<usize>) -> Option<(DVec2, DVec2, f64)> {
+        self.casters[range].iter().fold(None, |b, c| {
+            Some(match b {
+                None => (c.lo, c.hi, c.nearest),
+                Some((lo, hi, n)) => (lo.min(c.lo), hi.max(c.hi), n.max(c.nearest)),
+            })
+        })
+    }
+
+    /// How far the sun's disc can shift a shadow cast from `nearest` on points no nearer the sun than
+    /// `depth`.
+    pub fn shift_from(&self, nearest: f64, depth: f64) -> f64 {
+        self.tan_r * (nearest - depth).max(0.0)
     }
 
     /// Whether point `p` (in the sun's coordinates) sees the sun past the casters `candidates`
