@@ -437,7 +437,8 @@ impl Exact {
             });
             for &id in &faces {
                 let samples = &self.samples[slot as usize].face;
-                self.traced[slot as usize] |= (0..S).filter(|&k| samples[k] == id).fold(0u64, |m, k| m | 1 << k);
+                let mine = (0..S).filter(|&k| samples[k] == id).fold(0u64, |m, k| m | 1 << k);
+                self.traced[slot as usize] |= mine;
                 let z = self.face(id).1.inv_depth;
                 let ends = [(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0)];
                 let corners = ends
@@ -448,7 +449,7 @@ impl Exact {
                 if let Some(c) = corners {
                     self.points.extend(c);
                 }
-                self.footprints.push(Footprint { slot, face: id, x: x as u16, y: y as u16, corners });
+                self.footprints.push(Footprint { slot, face: id, mine, x: x as u16, y: y as u16, corners });
             }
         }
         if self.footprints.is_empty() {
@@ -510,15 +511,13 @@ impl Exact {
         let (mut candidates, mut partly, mut polygon, mut edges, mut uv) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for fp in &self.footprints {
-            let samples = &self.samples[fp.slot as usize];
+            let mine = fp.mine;
             let (x, y) = (f64::from(fp.x), f64::from(fp.y));
             let (z, normal) = {
                 let face = self.face(fp.face).1;
                 (face.inv_depth, face.normal)
             };
             let sample = |k: usize| at(z, x + f64::from(OFFSETS[k % N]), y + f64::from(OFFSETS[k / N]));
-            let mine =
-                samples.face.iter().enumerate().filter(|(_, s)| **s == fp.face).fold(0u64, |m, (k, _)| m | 1 << k);
             let corners = fp.corners.unwrap_or_else(|| {
                 // The plane is seen edge-on at a corner: the box of its samples instead.
                 let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
@@ -1100,12 +1099,13 @@ impl Unproject {
     }
 }
 
-/// A lit face in a pixel a shadow edge may cross: its samples' slot, the face, the pixel, and the
-/// pixel's corners on the face's plane in the sun's coordinates (None where the plane is seen
-/// edge-on).
+/// A lit face in a pixel whose sun is asked: its samples' slot, the face and its samples (as bits), the
+/// pixel, and the pixel's corners on the face's plane in the sun's coordinates (None where the plane
+/// is seen edge-on).
 struct Footprint {
     slot: u32,
     face: u32,
+    mine: u64,
     x: u16,
     y: u16,
     corners: Option<[DVec3; 4]>,
