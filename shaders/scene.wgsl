@@ -119,6 +119,9 @@ fn vs_main(v: VertexIn, i: InstanceIn) -> VertexOut {
     return out;
 }
 
+// The most a tap is moved for the pixel's footprint, in shadow-map texels along each axis.
+const FOOTPRINT_TEXELS = 2.0;
+
 // Where the blocker search looks, in units of the widest penumbra's half width: the centre, and four
 // points turned so that their offsets along any direction differ.
 const SEARCH = array<vec2<f32>, 5>(
@@ -168,8 +171,11 @@ fn sun_visibility(s: vec3<f32>, dx: vec2<f32>, dy: vec2<f32>) -> f32 {
     // Four bilinear comparison taps, each a quarter point of the pixel's footprint moved by a point of
     // the sun's disc (placed so that, across an edge of any direction, the taps fall near the quarter
     // points of the share of the disc a point sees): the pixel's area and the disc both.
-    let a = 0.25 * dx;
-    let b = 0.25 * dy;
+    // The footprint is bounded (2 texels along each axis: a face seen nearly edge-on), so that a
+    // lookup reaches a known distance (`render::frame_memo` draws only near what changed).
+    let limit = vec2<f32>(FOOTPRINT_TEXELS) / vec2<f32>(size);
+    let a = clamp(0.25 * dx, -limit, limit);
+    let b = clamp(0.25 * dy, -limit, limit);
     var v = textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a + b + DISC[0] * disc, reference);
     v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy + a - b + DISC[1] * disc, reference);
     v += textureSampleCompareLevel(shadow_map, shadow_sampler, s.xy - a + b + DISC[2] * disc, reference);

@@ -252,7 +252,7 @@ pub fn sun_direction(rotation_deg: DVec3) -> DVec3 {
 }
 
 /// A pinhole camera with Blender's conventions (vertical sensor fit, no shift) and the pixel grid.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Camera {
     /// World → camera; the camera looks down its -Z axis, image up is its +Y.
     pub view: DMat4,

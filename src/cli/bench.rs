@@ -197,6 +197,21 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                 b.bake.as_secs_f64()
             );
         }
+        for (size, aa, b) in &budgets {
+            let r = &b.render;
+            if r.copied + r.partial > 0 {
+                let share = r.partial_pixels as f64 / (r.partial.max(1) * u64::from(*size) * u64::from(*size)) as f64;
+                println!(
+                    "{size:>5}  {aa:<aw$}  frames: {} drawn whole, {} copied from the scene's base frame, {} drawn in part \
+                     ({:.1} % of the pixels on average), {} base frame(s) drawn",
+                    r.whole,
+                    r.copied,
+                    r.partial,
+                    100.0 * share,
+                    r.bases
+                );
+            }
+        }
         println!(
             "(render: upload, shadow map, geometry, msaa4's and ssaa3's anti-aliasing on the GPU, waiting; AA: the CPU pass of exact or fxaa;"
         );

@@ -174,6 +174,20 @@ impl Posed {
         (objects, meshes)
     }
 
+    /// This image without its defect: the defective terminal back in its nominal place (also when it
+    /// is missing), everything else as it is (randomization included). Terminals stay in the order
+    /// posing lists them, by column then row.
+    pub fn without_defect(&self) -> Posed {
+        let mut out = self.clone();
+        out.pins.retain(|p| !p.defective);
+        if let Some(n) = self.nominal_defect_pin.clone() {
+            let at = out.pins.partition_point(|p| (p.x, p.y) < (n.x, n.y));
+            out.pins.insert(at, PosedPin { defective: false, bend: None, ..n });
+        }
+        out.nominal_defect_pin = None;
+        out
+    }
+
     /// The bent terminals (drawn from their own meshes).
     pub fn bent_pins(&self) -> impl Iterator<Item = &PosedPin> {
         self.pins.iter().filter(|p| p.bend.is_some())

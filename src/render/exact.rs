@@ -29,6 +29,7 @@
 
 use super::Pixels;
 use super::bake::Atlas;
+use super::influence::{Rect, Region};
 use super::polygon;
 use super::shading::Shading;
 use super::srgb::Tables;
@@ -374,7 +375,9 @@ impl Exact {
     /// share of the sun the GPU found at each pixel centre (the shader's alpha, 255 = all of it); the
     /// pixels where it changes get their shadow from the geometry, sample by sample. Empty when the
     /// frame has no shadows. `atlas` holds the light maps the GPU drew with.
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas) {
+    ///
+    /// With `region`, only the pixels within it are resolved (the others are left as they are).
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, region: Option<&Region>) {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
             return;
@@ -382,13 +385,31 @@ impl Exact {
         self.marks.clear();
         self.marks.resize(w * h, 0);
         let kept = self.project(posed, w, h);
-        mark_label_changes(&px.mask, w, h, &mut self.marks);
+        // Where marks are looked for: the region and the pixels next to it (a pair across its
+        // border marks the pixel inside).
+        let all = Rect { x0: 0, y0: 0, x1: w as u32, y1: h as u32 };
+        let window = region.map_or(all, |r| r.bounds.grown(1, (w as u32, h as u32)));
+        mark_label_changes(&px.mask, w, window, &mut self.marks);
         let sun = if posed.light.shadows && sun.len() == w * h { sun } else { &[] };
         if self.shadow_edges && !sun.is_empty() {
-            mark_shadow_edges(sun, w, h, &mut self.marks);
+            mark_shadow_edges(sun, w, window, &mut self.marks);
+        }
+        if let Some(r) = region {
+            // Only the region's pixels (`project` marked feature edges everywhere).
+            for (y, (row, inside)) in self.marks.chunks_exact_mut(w).zip(r.mask.chunks_exact(w)).enumerate() {
+                if (y as u32) < r.bounds.y0 || y as u32 >= r.bounds.y1 {
+                    row.fill(0);
+                } else {
+                    for (m, inside) in row.iter_mut().zip(inside) {
+                        if !inside {
+                            *m = 0;
+                        }
+                    }
+                }
+            }
         }
         self.cover_marked(w, h, kept);
-        self.sun_samples(posed, (w, h), self.shadow_edges && !sun.is_empty(), &px.mask);
+        self.sun_samples(posed, (w, h), self.shadow_edges && !sun.is_empty(), &px.mask, region.is_none());
         self.resolve(posed, px, sun, atlas);
     }
 
@@ -396,8 +417,10 @@ impl Exact {
     /// ([`SHADOW_EDGE`]), and of every marked pixel where such a face shows at no pixel centre near it
     /// (thinner than a pixel: the GPU's frame does not say whether it is in the sun): whether each sees
     /// the sun ([`Exact::seen`]), from the geometry; which samples were asked ([`Exact::traced`]).
-    /// Nothing when `shadows` is false (no shadows, or shadow edges left to the GPU).
-    fn sun_samples(&mut self, posed: &Posed, (w, h): (usize, usize), shadows: bool, mask: &[u8]) {
+    /// Nothing when `shadows` is false (no shadows, or shadow edges left to the GPU). With `remember`,
+    /// this image's answers replace the kept ones ([`SunMemo`]); an image resolved within a region
+    /// keeps those of the whole image before it (the base it differs from).
+    fn sun_samples(&mut self, posed: &Posed, (w, h): (usize, usize), shadows: bool, mask: &[u8], remember: bool) {
         self.seen.clear();
         self.seen.resize(self.samples.len(), u64::MAX);
         self.soft.clear();
@@ -635,7 +658,11 @@ impl Exact {
             self.soft[slot] |= soft;
             answers.push(Answer { pixel, body: b as u32, face, mine, unseen, soft });
         }
-        self.memo = SunMemo { scene, bodies: self.bodies.iter().map(|b| b.key.clone()).collect(), objects, answers };
+        self.memo = if remember {
+            SunMemo { scene, bodies: self.bodies.iter().map(|b| b.key.clone()).collect(), objects, answers }
+        } else {
+            memo
+        };
     }
 
     /// The objects of `objects` and `meshes` as (placement, topology, label, colour), topologies of new mesh
@@ -1475,24 +1502,28 @@ const SHADOW_EDGE: u8 = 2;
 
 /// Marks ([`SHADOW_EDGE`]) every pixel the GPU found partly in the sun (`sun`: the shader's alpha) and
 /// both pixels of every pair of 8-neighbours where it differs.
-fn mark_shadow_edges(sun: &[u8], w: usize, h: usize, marks: &mut [u8]) {
-    for (m, s) in marks.iter_mut().zip(sun) {
-        if *s != 0 && *s != 255 {
-            *m |= SHADOW_EDGE;
+fn mark_shadow_edges(sun: &[u8], w: usize, window: Rect, marks: &mut [u8]) {
+    for y in window.y0 as usize..window.y1 as usize {
+        for p in y * w + window.x0 as usize..y * w + window.x1 as usize {
+            if sun[p] != 0 && sun[p] != 255 {
+                marks[p] |= SHADOW_EDGE;
+            }
         }
     }
-    mark_pairs(sun, w, h, SHADOW_EDGE, marks);
+    mark_pairs(sun, w, window, SHADOW_EDGE, marks);
 }
 
 /// Marks (`1`) both pixels of every pair of 8-neighbours whose labels differ.
-fn mark_label_changes(mask: &[u8], w: usize, h: usize, marks: &mut [u8]) {
-    mark_pairs(mask, w, h, 1, marks);
+fn mark_label_changes(mask: &[u8], w: usize, window: Rect, marks: &mut [u8]) {
+    mark_pairs(mask, w, window, 1, marks);
 }
 
-/// Sets `bit` in the marks of both pixels of every pair of 8-neighbours whose `values` differ.
-fn mark_pairs(values: &[u8], w: usize, h: usize, bit: u8, marks: &mut [u8]) {
-    for y in 0..h {
-        for x in 0..w {
+/// Sets `bit` in the marks of both pixels of every pair of 8-neighbours within `window` (of an image
+/// `w` wide) whose `values` differ.
+fn mark_pairs(values: &[u8], w: usize, window: Rect, bit: u8, marks: &mut [u8]) {
+    let (x0, x1, y0, y1) = (window.x0 as usize, window.x1 as usize, window.y0 as usize, window.y1 as usize);
+    for y in y0..y1 {
+        for x in x0..x1 {
             let p = y * w + x;
             let v = values[p];
             let mut check = |q: usize| {
@@ -1501,15 +1532,15 @@ fn mark_pairs(values: &[u8], w: usize, h: usize, bit: u8, marks: &mut [u8]) {
                     marks[q] |= bit;
                 }
             };
-            if x + 1 < w {
+            if x + 1 < x1 {
                 check(p + 1);
             }
-            if y + 1 < h {
+            if y + 1 < y1 {
                 check(p + w);
-                if x + 1 < w {
+                if x + 1 < x1 {
                     check(p + w + 1);
                 }
-                if x > 0 {
+                if x > x0 {
                     check(p + w - 1);
                 }
             }

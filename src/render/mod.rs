@@ -23,7 +23,9 @@
 
 pub mod bake;
 pub mod exact;
+mod frame_memo;
 pub mod fxaa;
+mod influence;
 mod pipelines;
 mod polygon;
 mod readback;
@@ -38,7 +40,9 @@ use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bake::{Atlas, Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
+use frame_memo::{Consult, Frame, FrameMemo, Key};
 use glam::{DMat3, DMat4, DVec3, DVec4};
+use influence::{Rect, Region};
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use shading::Shading;
@@ -152,7 +156,8 @@ struct Instance {
     label: [u32; 4],
 }
 
-/// At most 254 terminals + the housing per image (a shroud: up to 6 boxes; or one mesh).
+/// At most 254 terminals + the housing per image (a shroud: up to 6 boxes; or one mesh); an image drawn
+/// in part lists those in its rectangle again (twice as many in the buffer).
 const MAX_INSTANCES: usize = 264;
 /// Uniform slots are 256 bytes apart (wgpu's minimum dynamic-offset alignment).
 const FRAME_SLOT: u64 = 256;
@@ -163,6 +168,11 @@ const SHADOW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth16Unorm;
 /// Shadow-map depth bias (in the map's 0..1 depth): back faces are stored, so this only has to absorb
 /// rounding.
 const SHADOW_BIAS: f32 = 2e-4;
+/// How far across the sun's rays, in shadow-map texels, a shadow lookup reaches besides the sun's
+/// disc (`scene.wgsl`'s `sun_visibility`): along each of the map's axes the pixel's footprint (at most
+/// `FOOTPRINT_TEXELS` = 2 for each of its two axes) and a bilinear tap's texel, 5 texels; 7.1 along a
+/// diagonal.
+const SHADOW_REACH_TEXELS: f64 = 8.0;
 
 /// Targets of one image size and readback buffers for a batch of them.
 struct Targets {
@@ -247,6 +257,9 @@ pub struct Renderer {
     targets: Option<Targets>,
     /// What runs on the CPU after readback.
     cpu_pass: CpuPass,
+    /// The kept base frame ([`frame_memo`]); `None` for the modes it does not serve (fxaa's pass
+    /// reaches far along edges; msaa4 and ssaa3 resolve whole images).
+    frame_memo: Option<FrameMemo>,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
     times: StageTimes,
@@ -263,6 +276,14 @@ pub struct StageTimes {
     pub readback: Duration,
     /// CPU anti-aliasing (exact, fxaa).
     pub antialias: Duration,
+    /// Images drawn whole, copied from a kept base frame, and drawn in part over one
+    /// ([`frame_memo`]); base frames drawn (not among the images); pixels drawn in part (the GPU's
+    /// scissor rectangles).
+    pub whole: u64,
+    pub copied: u64,
+    pub partial: u64,
+    pub bases: u64,
+    pub partial_pixels: u64,
 }
 
 impl Renderer {
@@ -299,7 +320,7 @@ impl Renderer {
         let index_buffer = upload(device, "mesh indices", wgpu::BufferUsages::INDEX, bytemuck::cast_slice(&indices));
         let frames = buffer("frames", wgpu::BufferUsages::UNIFORM, FRAME_SLOT * batch as u64);
         let instances =
-            buffer("instances", wgpu::BufferUsages::VERTEX, (batch * MAX_INSTANCES * size_of::<Instance>()) as u64);
+            buffer("instances", wgpu::BufferUsages::VERTEX, (batch * 2 * MAX_INSTANCES * size_of::<Instance>()) as u64);
         let shadow_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("shadow"),
             layout: &pipelines.shadow_layout,
@@ -345,6 +366,8 @@ impl Renderer {
                 Antialias::ExactGeometry => CpuPass::Exact(Box::new(exact::Exact::geometry_only()), Vec::new()),
                 Antialias::None | Antialias::Msaa4 | Antialias::Ssaa3 => CpuPass::Nothing,
             },
+            frame_memo: matches!(antialias, Antialias::None | Antialias::Exact | Antialias::ExactGeometry)
+                .then(FrameMemo::default),
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
             times: StageTimes::default(),
@@ -465,59 +488,241 @@ impl Renderer {
         };
         let n = posed.iter().take(self.batch).take_while(|p| same(p)).count();
         let (start, baked_before) = (Instant::now(), self.times.bake);
+        self.ensure_bake(&first.nominal);
+        self.ensure_shadow_map(&first.nominal, width, height);
+        let (make, frames) = self.plan_frames(&posed[..n]);
+        let n = frames.len();
+        let mut base = Pixels::default();
         let mut drawn_at = start;
-        let drawn = self.draw(&t, &posed[..n]).and_then(|()| {
+        let drawn = self.draw_frames(&t, make.as_ref().map(|(_, b)| b), &posed[..n], &frames).and_then(|()| {
             drawn_at = Instant::now();
-            let origins: Vec<(u32, u32)> = (0..n as u32).map(|tile| (0, tile * height)).collect();
-            let size = (width, height);
-            // The exact pass reads the sun's visibility the shader left in alpha (shadow edges).
-            let mut alphas = match &mut self.cpu_pass {
-                CpuPass::Exact(_, sun) => {
-                    sun.resize_with(n, Vec::new);
-                    Some(sun.iter_mut())
-                }
-                _ => None,
-            };
-            let tiles = origins.iter().zip(out[..n].iter_mut()).map(|(&origin, p)| readback::Tile {
-                origin,
-                out: &mut p.rgb,
-                alpha: alphas.as_mut().and_then(|a| a.next()),
-            });
-            t.color_readback.read_tiles(3, size, tiles)?;
-            let tiles = origins.iter().zip(out[..n].iter_mut()).map(|(&origin, p)| readback::Tile {
-                origin,
-                out: &mut p.mask,
-                alpha: None,
-            });
-            t.label_readback.read_tiles(1, size, tiles)
+            // The pixels of each image drawn: the base's first, then the images not copied.
+            let images = out[..n].iter_mut().zip(&frames).filter(|(_, f)| **f != Frame::Copy).map(|(o, _)| o);
+            let outs: Vec<&mut Pixels> = make.as_ref().map(|_| &mut base).into_iter().chain(images).collect();
+            self.read_back(&t, outs)
         });
         self.targets = Some(t);
         drawn?;
         let read = Instant::now();
         self.times.render += (drawn_at - start).saturating_sub(self.times.bake - baked_before);
         self.times.readback += read - drawn_at;
-        for (k, (px, p)) in out[..n].iter_mut().zip(posed).enumerate() {
-            px.width = width;
-            px.height = height;
-            match &mut self.cpu_pass {
-                CpuPass::Nothing => {}
-                CpuPass::Fxaa => fxaa::apply(&mut px.rgb, width, height),
-                CpuPass::Exact(pass, sun) => {
-                    let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: draw calls ensure_bake
-                    pass.apply(p, px, &sun[k], atlas)
-                }
-            }
-        }
+        self.finish(make.map(|(key, pose)| (key, pose, base)), &posed[..n], frames, &mut out[..n]);
         self.times.antialias += read.elapsed();
         if n < posed.len() { self.render_batch(&posed[n..], &mut out[n..]) } else { Ok(()) }
     }
 
+    /// Draws what `frames` says of `posed` (after the base frame `base`, if one is made now): every
+    /// image not copied, within its scissor rectangle if it has one.
+    fn draw_frames(
+        &mut self,
+        t: &Targets,
+        base: Option<&Posed>,
+        posed: &[Posed],
+        frames: &[Frame],
+    ) -> Result<(), RenderError> {
+        let mut jobs: Vec<&Posed> = base.into_iter().collect();
+        let mut scissors: Vec<Option<Rect>> = jobs.iter().map(|_| None).collect();
+        for (p, frame) in posed.iter().zip(frames) {
+            let scissor = match frame {
+                Frame::Copy => continue,
+                Frame::Full => None,
+                Frame::Region { scissor, .. } => Some(*scissor),
+            };
+            jobs.push(p);
+            scissors.push(scissor);
+        }
+        if jobs.is_empty() { Ok(()) } else { self.draw(t, &jobs, &scissors) }
+    }
+
+    /// Reads the images drawn into `outs` (in the order drawn), and for the exact pass the sun's share
+    /// the shader left in alpha (shadow edges).
+    fn read_back(&mut self, t: &Targets, mut outs: Vec<&mut Pixels>) -> Result<(), RenderError> {
+        if outs.is_empty() {
+            return Ok(());
+        }
+        let size = (t.width, t.height);
+        let mut alphas = match &mut self.cpu_pass {
+            CpuPass::Exact(_, sun) => {
+                sun.resize_with(outs.len(), Vec::new);
+                Some(sun.iter_mut())
+            }
+            _ => None,
+        };
+        let origin = |tile: usize| (0, tile as u32 * t.height);
+        let tiles = outs.iter_mut().enumerate().map(|(tile, p)| readback::Tile {
+            origin: origin(tile),
+            out: &mut p.rgb,
+            alpha: alphas.as_mut().and_then(|a| a.next()),
+        });
+        t.color_readback.read_tiles(3, size, tiles)?;
+        let tiles = outs.iter_mut().enumerate().map(|(tile, p)| readback::Tile {
+            origin: origin(tile),
+            out: &mut p.mask,
+            alpha: None,
+        });
+        t.label_readback.read_tiles(1, size, tiles)
+    }
+
+    /// After readback: keeps the base frame made now (its key, pose and pixels as drawn), then
+    /// finishes each image as its frame says — the CPU pass over what was drawn (within the region of
+    /// an image drawn in part, the base's pixels elsewhere), or the base copied.
+    fn finish(&mut self, made: Option<(Key, Posed, Pixels)>, posed: &[Posed], frames: Vec<Frame>, out: &mut [Pixels]) {
+        let mut job = 0;
+        if let Some((key, pose, mut px)) = made {
+            self.times.bases += 1;
+            (px.width, px.height) = (pose.camera.width, pose.camera.height);
+            let mut kept = self.frame_memo.as_mut().and_then(|m| m.take_base()).unwrap_or_default();
+            kept.rgb.clone_from(&px.rgb);
+            kept.mask.clone_from(&px.mask);
+            if let CpuPass::Exact(_, sun) = &self.cpu_pass {
+                kept.sun.clone_from(&sun[0]);
+            }
+            self.cpu_pass(&pose, &mut px, 0, None);
+            kept.done = px.rgb;
+            if let Some(memo) = &mut self.frame_memo {
+                memo.keep(key, kept);
+            }
+            job = 1;
+        }
+        for ((px, p), frame) in out.iter_mut().zip(posed).zip(frames) {
+            (px.width, px.height) = (p.camera.width, p.camera.height);
+            let base = || self.frame_memo.as_ref().and_then(|m| m.base()).expect("planned with a base"); // ok: plan_frame
+            match frame {
+                Frame::Full => {
+                    self.times.whole += 1;
+                    self.cpu_pass(p, px, job, None);
+                    job += 1;
+                }
+                Frame::Copy => {
+                    self.times.copied += 1;
+                    px.rgb.clone_from(&base().done);
+                    px.mask.clone_from(&base().mask);
+                }
+                Frame::Region { scissor, exact } => {
+                    self.times.partial += 1;
+                    self.times.partial_pixels += scissor.area();
+                    let (base, w) = (base(), px.width);
+                    frame_memo::copy_outside(&base.mask, &mut px.mask, w, 1, scissor);
+                    frame_memo::copy_outside(&base.rgb, &mut px.rgb, w, 3, scissor);
+                    frame_memo::copy_outside_region(&base.done, &mut px.rgb, 3, &exact);
+                    if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
+                        frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
+                    }
+                    self.cpu_pass(p, px, job, Some(&exact));
+                    job += 1;
+                }
+            }
+        }
+    }
+
+    /// The CPU's pass over drawn image `job` of a batch (`px` as read back), within `region` only.
+    fn cpu_pass(&mut self, p: &Posed, px: &mut Pixels, job: usize, region: Option<&Region>) {
+        match &mut self.cpu_pass {
+            CpuPass::Nothing => {}
+            CpuPass::Fxaa => fxaa::apply(&mut px.rgb, px.width, px.height),
+            CpuPass::Exact(pass, sun) => {
+                let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
+                pass.apply(p, px, &sun[job], atlas, region)
+            }
+        }
+    }
+
+    /// How each of `posed` (one batch) is made ([`frame_memo`]), and the base to draw first — its key
+    /// and its pose — when one is made now; then the batch may hold one image fewer (the frames say
+    /// how many).
+    fn plan_frames(&mut self, posed: &[Posed]) -> (Option<(Key, Posed)>, Vec<Frame>) {
+        let mut make: Option<(Key, Posed)> = None;
+        let mut frames: Vec<Frame> = posed.iter().map(|p| self.plan_frame(p, &mut make)).collect();
+        let drawn = frames.iter().filter(|f| **f != Frame::Copy).count();
+        if make.is_some() && drawn + 1 > self.batch {
+            // Every image is drawn (none is copied): the last waits for the next batch.
+            frames.pop();
+        }
+        (make, frames)
+    }
+
+    /// How image `p` is made; `make` gets the base to draw first when this image's is made now.
+    fn plan_frame(&mut self, p: &Posed, make: &mut Option<(Key, Posed)>) -> Frame {
+        if self.frame_memo.is_none() {
+            return Frame::Full;
+        }
+        let base = p.without_defect();
+        let fit = self.shadow_fit(p);
+        let placement = fit.placement();
+        let casts = housing_can_shadow(p);
+        if placement != self.shadow_fit(&base).placement() || casts != housing_can_shadow(&base) {
+            return Frame::Full;
+        }
+        let Some(key) = Key::of(&base, placement, casts) else { return Frame::Full };
+        let memo = self.frame_memo.as_mut().expect("checked above"); // ok: returned when None
+        match memo.consult(Some(&key)) {
+            Consult::Full => return Frame::Full,
+            Consult::Kept => {}
+            Consult::Make => match make {
+                Some((k, _)) if *k == key => {}
+                Some(_) => return Frame::Full,
+                None => *make = Some((key, base)),
+            },
+        }
+        let defective = p.pins.iter().find(|q| q.defective);
+        let changed: Vec<[DVec3; 8]> =
+            defective.into_iter().chain(&p.nominal_defect_pin).map(|q| q.corners()).collect();
+        if changed.is_empty() {
+            return Frame::Copy;
+        }
+        let (objects, meshes) = p.nominal_drawables();
+        // Boxes and the housing's slab are their own bounding boxes: only their faces can show.
+        let is_box = |o: &Object| matches!(o.shape, Shape::Box | Shape::Slab);
+        let mut receivers: Vec<([DVec3; 8], bool)> = objects.iter().map(|o| (object_corners(o), is_box(o))).collect();
+        for m in &meshes {
+            let i = self.file_mesh(&m.mesh, m.closed);
+            let [lo, hi] = self.file_meshes[i].4;
+            receivers.push((box_corners(lo, hi).map(|c| m.transform.transform_point3(c)), false));
+        }
+        receivers.extend(defective.map(|q| (q.corners(), false)));
+        let sun = p.light.shadows.then(|| {
+            let size = self.shadow.as_ref().expect("render_batch makes the shadow map first").0; // ok: see render_batch
+            let texel = (fit.extent[0] / f64::from(size[0])).max(fit.extent[1] / f64::from(size[1]));
+            let tan_r = (p.light.sun_angle_deg.to_radians() / 2.0).tan();
+            influence::SunReach {
+                to_sun: -p.sun_direction,
+                margin: 2.0 * tan_r * fit.depth + SHADOW_REACH_TEXELS * texel,
+            }
+        });
+        match influence::region(&p.camera, &changed, &receivers, sun) {
+            None => Frame::Full,
+            Some(r) if r.is_empty() => Frame::Copy,
+            Some(r) => Frame::Region { scissor: r.bounds, exact: r.grown(frame_memo::EXACT_MARGIN) },
+        }
+    }
+
+    /// Image `p`'s shadow map placement ([`ShadowFit::around`]).
+    fn shadow_fit(&mut self, p: &Posed) -> ShadowFit {
+        let nominal: Vec<DVec3> = p.nominal.objects.iter().flat_map(object_corners).collect();
+        ShadowFit::around(&nominal, &self.image_corners(p), -p.sun_direction)
+    }
+
+    /// The corners of the bounding boxes of everything image `p` draws (world space).
+    fn image_corners(&mut self, p: &Posed) -> Vec<DVec3> {
+        let (objects, meshes) = p.drawables();
+        let mut corners: Vec<DVec3> = objects.iter().flat_map(object_corners).collect();
+        for m in &meshes {
+            let i = self.file_mesh(&m.mesh, m.closed);
+            let [lo, hi] = self.file_meshes[i].4;
+            corners.extend(box_corners(lo, hi).map(|c| m.transform.transform_point3(c)));
+        }
+        for pin in p.bent_pins() {
+            corners.extend(pin.corners());
+        }
+        corners
+    }
+
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
     /// buffers mapped.
-    fn draw(&mut self, t: &Targets, posed: &[Posed]) -> Result<(), RenderError> {
-        self.ensure_bake(&posed[0].nominal);
-        self.ensure_shadow_map(&posed[0].nominal, t.width, t.height);
-        let (ranges, file_draws, image_draws, shadow_draws) = self.upload(posed);
+    /// Each image is drawn within its scissor rectangle, if it has one. The caller made the bake and
+    /// the shadow map first.
+    fn draw(&mut self, t: &Targets, posed: &[&Posed], scissors: &[Option<Rect>]) -> Result<(), RenderError> {
+        let (seen, file_draws, image_draws, shadow_draws) = self.upload(posed, scissors);
         let (_, shadow_texture, shadow_map) = self.shadow.as_ref().expect("ensure_shadow_map made it"); // ok: set just above
         let frame_bind = self.frame_bind.get_or_insert_with(|| {
             let (_, _, light_maps) = self.bake.as_ref().expect("ensure_bake made it"); // ok: set just above
@@ -590,7 +795,7 @@ impl Renderer {
             }
         };
         let draw_objects = |pass: &mut wgpu::RenderPass, tile: usize| {
-            draw_units(pass, &mut ranges[tile].iter().cloned().enumerate());
+            draw_units(pass, &mut seen[tile].iter().cloned().enumerate());
             draw_meshes(pass, tile, false);
         };
         let geometry_pass = |encoder: &mut wgpu::CommandEncoder,
@@ -608,6 +813,9 @@ impl Renderer {
                 ..Default::default()
             });
             pass.set_pipeline(pipeline);
+            if let Some(r) = scissors[tile] {
+                pass.set_scissor_rect(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);
+            }
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_bind_group(0, &*frame_bind, &[tile as u32 * FRAME_SLOT as u32]);
             draw_objects(&mut pass, tile);
@@ -710,14 +918,17 @@ impl Renderer {
         readback::map_all(&self.gpu.device, &[&t.color_readback, &t.label_readback])
     }
 
-    /// Writes each image's frame uniform slot and its instances grouped by shape; returns each image's
-    /// instance range per shape, per image the file meshes to draw (index into `file_meshes`,
-    /// instances), per image the per-image meshes (index range in `image_meshes`, instance), and per
-    /// image how its shadow map is drawn.
+    /// Writes each image's frame uniform slot and its instances grouped by shape (all of them for the
+    /// shadow pass; for the geometry pass, within an image's scissor rectangle only the objects that
+    /// reach into it: the others draw no pixel there); returns each image's geometry instance range
+    /// per shape, per image the file meshes
+    /// to draw (index into `file_meshes`, instances), per image the per-image meshes (index range in
+    /// `image_meshes`, instance), and per image how its shadow map is drawn.
     #[allow(clippy::type_complexity)]
     fn upload(
         &mut self,
-        posed: &[Posed],
+        posed: &[&Posed],
+        scissors: &[Option<Rect>],
     ) -> (
         Vec<[Range<u32>; Shape::ALL.len()]>,
         Vec<Vec<(usize, Range<u32>)>>,
@@ -728,6 +939,7 @@ impl Renderer {
         self.image_meshes.clear();
         self.shadow_cache.begin_batch();
         let mut ranges = Vec::with_capacity(posed.len());
+        let mut seen = Vec::with_capacity(posed.len());
         let mut file_draws = Vec::with_capacity(posed.len());
         let mut image_draws = Vec::with_capacity(posed.len());
         let mut shadow_draws = Vec::with_capacity(posed.len());
@@ -745,15 +957,21 @@ impl Renderer {
                 self.instance_scratch.extend(objects.iter().filter(|o| o.shape == shape).map(|o| instance(o, atlas)));
                 start..self.instance_scratch.len() as u32
             }));
-            let mut corners: Vec<DVec3> = objects.iter().flat_map(object_corners).collect();
+            seen.push(match scissors[tile] {
+                None => ranges[tile].clone(),
+                Some(r) => Shape::ALL.map(|shape| {
+                    let start = self.instance_scratch.len() as u32;
+                    let inside = |o: &&Object| o.shape == shape && reaches(&object_corners(o), cam, r);
+                    self.instance_scratch.extend(objects.iter().filter(inside).map(|o| instance(o, atlas)));
+                    start..self.instance_scratch.len() as u32
+                }),
+            });
             // One draw per mesh with all its instances (every terminal of a mesh kind shares one mesh),
             // in the order of first use.
             let mut draws: Vec<(usize, Range<u32>)> = Vec::new();
             let mut order: Vec<usize> = Vec::new();
             let which: Vec<usize> = meshes.iter().map(|m| self.file_mesh(&m.mesh, m.closed)).collect();
-            for (m, &i) in meshes.iter().zip(&which) {
-                let [lo, hi] = self.file_meshes[i].4;
-                corners.extend(box_corners(lo, hi).map(|c| m.transform.transform_point3(c)));
+            for &i in &which {
                 if !order.contains(&i) {
                     order.push(i);
                 }
@@ -770,14 +988,12 @@ impl Renderer {
                 let instance = self.instance_scratch.len() as u32;
                 self.instance_scratch.push(rigid_instance(&pin.transform, p.pin_color, pin.label));
                 draws.push((self.image_meshes.push(&pin.local_mesh()), instance));
-                corners.extend(pin.corners());
             }
             image_draws.push(draws);
-            let to_sun = -p.sun_direction;
-            let shadow = ShadowFit::of(&corners, to_sun);
+            let shadow = self.shadow_fit(p);
             let shadow_from_world = shadow.shadow_from_world.as_mat4().to_cols_array_2d();
             shadow_draws.push(if light.shadows {
-                self.plan_shadow(p, &ranges[tile], bytemuck::cast(shadow_from_world))
+                self.plan_shadow(p, &ranges[tile], shadow.placement())
             } else {
                 ShadowDraw::default()
             });
@@ -808,7 +1024,7 @@ impl Renderer {
         queue.write_buffer(&self.frames, 0, &self.frame_scratch[..posed.len() * FRAME_SLOT as usize]);
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&self.instance_scratch));
         self.image_meshes.upload(&self.gpu.device, queue);
-        (ranges, file_draws, image_draws, shadow_draws)
+        (seen, file_draws, image_draws, shadow_draws)
     }
 
     /// How image `p`'s shadow map is drawn: its unit-mesh casters (`ranges`, without a housing that
@@ -1027,7 +1243,31 @@ struct ShadowFit {
 }
 
 impl ShadowFit {
+    /// `shadow_from_world`'s bits as the GPU gets them.
+    fn placement(&self) -> [u32; 16] {
+        bytemuck::cast(self.shadow_from_world.as_mat4().to_cols_array_2d())
+    }
+
     fn of(corners: &[DVec3], to_sun: DVec3) -> ShadowFit {
+        let (lo, hi) = Self::bounds(corners, to_sun).unwrap_or((DVec3::splat(-1.0), DVec3::splat(1.0)));
+        Self::from_bounds(lo, hi, to_sun)
+    }
+
+    /// An image's map: fitted to its scene's nominal objects (`nominal`, their corners) grown by a
+    /// sixteenth of their extent, and where the image's own objects (`image`) reach past that, out by
+    /// whole thirty-seconds. So images whose defect moves the scene's bounds by less than a sixteenth
+    /// share one placement (kept shadow maps and frames serve them).
+    fn around(nominal: &[DVec3], image: &[DVec3], to_sun: DVec3) -> ShadowFit {
+        let Some((nlo, nhi)) = Self::bounds(nominal, to_sun) else { return Self::of(image, to_sun) };
+        let (lo, hi) = Self::bounds(image, to_sun).map_or((nlo, nhi), |(lo, hi)| (lo.min(nlo), hi.max(nhi)));
+        let step = (nhi - nlo).max(DVec3::splat(1e-6)) / 32.0;
+        let pad = |out: DVec3| (out / step - 2.0).max(DVec3::ZERO).ceil() * step + 2.0 * step;
+        let (lo, hi) = (nlo - pad(nlo - lo), nhi + pad(hi - nhi));
+        Self::from_bounds(lo, hi, to_sun)
+    }
+
+    /// The bounds of `corners` in the map's axes (across the rays, then along them away from the sun).
+    fn bounds(corners: &[DVec3], to_sun: DVec3) -> Option<(DVec3, DVec3)> {
         let u = to_sun.any_orthonormal_vector();
         let v = to_sun.cross(u);
         let along = -to_sun;
@@ -1036,9 +1276,13 @@ impl ShadowFit {
             let l = DVec3::new(c.dot(u), c.dot(v), c.dot(along));
             (lo, hi) = (lo.min(l), hi.max(l));
         }
-        if corners.is_empty() {
-            (lo, hi) = (DVec3::splat(-1.0), DVec3::splat(1.0));
-        }
+        (!corners.is_empty()).then_some((lo, hi))
+    }
+
+    fn from_bounds(lo: DVec3, hi: DVec3, to_sun: DVec3) -> ShadowFit {
+        let u = to_sun.any_orthonormal_vector();
+        let v = to_sun.cross(u);
+        let along = -to_sun;
         // A margin of 2 % across (the comparison taps reach past the outline) and 1 % in depth.
         let size = (hi - lo).max(DVec3::splat(1e-6));
         let (lo, hi) = (lo - size * DVec3::new(0.02, 0.02, 0.01), hi + size * DVec3::new(0.02, 0.02, 0.01));
@@ -1069,6 +1313,18 @@ fn housing_can_shadow(p: &Posed) -> bool {
         l.z >= 1.0 || (l.x.abs() <= 1.0 && l.y.abs() <= 1.0)
     };
     !(sun_up && p.pins.iter().all(|pin| pin.corners().into_iter().all(inside_below_top)))
+}
+
+/// Whether the box with `corners` can draw a pixel of `rect` seen by `cam` (its projection's bounds,
+/// a pixel more on every side, meet the rectangle; always when a corner is not in front of the camera).
+fn reaches(corners: &[DVec3; 8], cam: &crate::conventions::Camera, rect: Rect) -> bool {
+    let (mut lo, mut hi) = (glam::DVec2::INFINITY, glam::DVec2::NEG_INFINITY);
+    for &c in corners {
+        let Some(uv) = influence::project(cam, c) else { return true };
+        (lo, hi) = (lo.min(uv), hi.max(uv));
+    }
+    let (x0, x1, y0, y1) = (f64::from(rect.x0), f64::from(rect.x1), f64::from(rect.y0), f64::from(rect.y1));
+    lo.x - 1.0 < x1 && hi.x + 1.0 > x0 && lo.y - 1.0 < y1 && hi.y + 1.0 > y0
 }
 
 /// The 8 corners of an object's bounding box (the unit box through its transform), world space.

@@ -1,0 +1,285 @@
+//! Frames that images of a scene share. Images of a sweep without randomization differ from their
+//! scene without the defect (the *base*) by one terminal — moved, tilted, bent or missing — and an
+//! OK image is the base itself. The renderer keeps the base's frame and draws of an image only the
+//! pixels the defective terminal can change ([`super::influence`]): the GPU's geometry pass with a
+//! scissor, the exact pass's edges within that rectangle; every other pixel is the base's. The bytes
+//! are those of drawing the whole image (tested image by image against renderers that keep nothing).
+//!
+//! A base is kept for a [`Key`]: everything the frame depends on besides the defective terminal — the
+//! camera, the sun and light, the colours, the scene's baked light, every other object and the
+//! shadow map's placement. It is made (one extra image drawn) the second time a key is seen, so runs
+//! whose images never share one (a randomized camera, sun or terminals) draw as before.
+
+use super::influence::{Rect, Region};
+use crate::conventions::Camera;
+use crate::geometry::{MeshObject, Nominal, Object, Posed};
+use crate::spec::Light;
+use glam::DVec3;
+use std::sync::Arc;
+
+/// What a base frame is a frame of.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub camera: Camera,
+    pub sun_direction: DVec3,
+    pub light: Light,
+    pub background: [f64; 3],
+    pub pin_color: [f64; 3],
+    pub nominal: Arc<Nominal>,
+    pub objects: Vec<Object>,
+    pub meshes: Vec<MeshObject>,
+    /// The shadow map's placement (`shadow_from_world`'s bits as uploaded) and whether the housing is
+    /// among its casters.
+    pub placement: [u32; 16],
+    pub housing_casts: bool,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        let same_mesh = |a: &MeshObject, b: &MeshObject| {
+            Arc::ptr_eq(&a.mesh, &b.mesh)
+                && a.transform == b.transform
+                && a.color == b.color
+                && a.label == b.label
+                && a.closed == b.closed
+        };
+        self.placement == o.placement
+            && self.housing_casts == o.housing_casts
+            && self.camera == o.camera
+            && self.sun_direction == o.sun_direction
+            && self.light == o.light
+            && self.background == o.background
+            && self.pin_color == o.pin_color
+            && self.objects == o.objects
+            && self.meshes.len() == o.meshes.len()
+            && self.meshes.iter().zip(&o.meshes).all(|(a, b)| same_mesh(a, b))
+            && (Arc::ptr_eq(&self.nominal, &o.nominal) || self.nominal == o.nominal)
+    }
+}
+
+impl Key {
+    /// The key of `base` (an image without a defect), `None` when it has bent terminals (meshes of
+    /// their own, not kept).
+    pub fn of(base: &Posed, placement: [u32; 16], housing_casts: bool) -> Option<Key> {
+        if base.bent_pins().next().is_some() {
+            return None;
+        }
+        let (objects, meshes) = base.drawables();
+        Some(Key {
+            camera: base.camera,
+            sun_direction: base.sun_direction,
+            light: base.light.clone(),
+            background: base.background,
+            pin_color: base.pin_color,
+            nominal: base.nominal.clone(),
+            objects,
+            meshes,
+            placement,
+            housing_casts,
+        })
+    }
+}
+
+/// A kept frame: what the GPU drew (colour, label, the sun's share in alpha) and the final colour
+/// after the CPU pass.
+#[derive(Default)]
+pub struct Base {
+    pub rgb: Vec<u8>,
+    pub mask: Vec<u8>,
+    pub sun: Vec<u8>,
+    pub done: Vec<u8>,
+}
+
+/// How one image is made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// Drawn whole.
+    Full,
+    /// The kept base's frame, nothing drawn (an OK image, or a defect that changes no pixel).
+    Copy,
+    /// Drawn within `scissor` (the GPU: the bounds of the pixels that can change) and edges resolved
+    /// within `exact` (those pixels and the ones whose pass reads them); the base's frame elsewhere
+    /// (as drawn outside `scissor`, as finished outside `exact`).
+    Region { scissor: Rect, exact: Region },
+}
+
+/// How much larger than an image's changing pixels the exact pass's region is: a pixel's marks come
+/// from its neighbours' labels and sun (1 pixel), its resolved colour from the labels, the sun and the
+/// faces shown up to 2 pixels around it. (Outside the GPU's scissor, the changing pixels' bounds,
+/// every value the pass reads is the base's, which is this image's there.)
+pub const EXACT_MARGIN: u32 = 3;
+
+/// The kept base of one renderer, and the key last seen without one.
+#[derive(Default)]
+pub struct FrameMemo {
+    seen: Option<Key>,
+    base: Option<(Key, Base)>,
+}
+
+/// What [`FrameMemo::consult`] says of an image.
+pub enum Consult {
+    /// The kept base serves it.
+    Kept,
+    /// A base for this key is worth making now.
+    Make,
+    /// Draw it whole.
+    Full,
+}
+
+impl FrameMemo {
+    /// Whether the kept base serves images of `key`, or one should be made (the key was seen before).
+    pub fn consult(&mut self, key: Option<&Key>) -> Consult {
+        let Some(key) = key else { return Consult::Full };
+        if self.base.as_ref().is_some_and(|(k, _)| k == key) {
+            return Consult::Kept;
+        }
+        if self.seen.as_ref() == Some(key) {
+            return Consult::Make;
+        }
+        self.seen = Some(key.clone());
+        Consult::Full
+    }
+
+    /// Keeps `base` as the frame of `key` (replacing any other).
+    pub fn keep(&mut self, key: Key, base: Base) {
+        self.seen = None;
+        self.base = Some((key, base));
+    }
+
+    pub fn base(&self) -> Option<&Base> {
+        self.base.as_ref().map(|(_, b)| b)
+    }
+
+    /// Forgets the kept base (its bytes are being reused for a new one).
+    pub fn take_base(&mut self) -> Option<Base> {
+        self.base.take().map(|(_, b)| b)
+    }
+}
+
+/// Copies the pixels outside `rect` (in an image `w` wide) of `from` into `into`, `channels` bytes a
+/// pixel.
+pub fn copy_outside(from: &[u8], into: &mut [u8], w: u32, channels: usize, rect: Rect) {
+    let row = w as usize * channels;
+    let (x0, x1) = (rect.x0 as usize * channels, rect.x1 as usize * channels);
+    for (y, (a, b)) in from.chunks_exact(row).zip(into.chunks_exact_mut(row)).enumerate() {
+        if rect.is_empty() || (y as u32) < rect.y0 || y as u32 >= rect.y1 {
+            b.copy_from_slice(a);
+        } else {
+            b[..x0].copy_from_slice(&a[..x0]);
+            b[x1..].copy_from_slice(&a[x1..]);
+        }
+    }
+}
+
+/// Copies the pixels outside `region` of `from` into `into`, `channels` bytes a pixel.
+pub fn copy_outside_region(from: &[u8], into: &mut [u8], channels: usize, region: &Region) {
+    copy_outside(from, into, region.width, channels, region.bounds);
+    let (w, b) = (region.width as usize, region.bounds);
+    for y in b.y0 as usize..b.y1 as usize {
+        for x in b.x0 as usize..b.x1 as usize {
+            let p = y * w + x;
+            if !region.mask[p] {
+                into[p * channels..(p + 1) * channels].copy_from_slice(&from[p * channels..(p + 1) * channels]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::geometry::{Terminals, pose};
+    use crate::params::Planner;
+    use crate::render::{Pixels, Renderer};
+    use crate::spec::Scene;
+    use std::path::Path;
+
+    /// Each image of `scene` (TOML) drawn by a renderer that keeps nothing and by renderers that keep
+    /// a base frame (one image at a time and four): the same bytes. Returns how many images the
+    /// keeping renderers copied or drew in part.
+    fn same_bytes(name: &str, scene: &str) -> u64 {
+        check(name, Scene::parse(scene, Path::new(name), &[]).unwrap())
+    }
+
+    fn check(name: &str, scene: Scene) -> u64 {
+        let (planner, terminals) = (Planner::new(&scene), Terminals::new(&scene.pin));
+        let posed: Vec<_> = (0..planner.image_count()).map(|i| pose(&scene, &terminals, &planner.image(i))).collect();
+        let mut plain = Renderer::new(scene.image.antialias, 1).expect("a Vulkan adapter");
+        plain.frame_memo = None;
+        let expected: Vec<Pixels> = posed
+            .iter()
+            .map(|p| {
+                let mut out = Pixels::default();
+                plain.render(p, &mut out).unwrap();
+                out
+            })
+            .collect();
+        let mut served = 0;
+        for batch in [1, 4] {
+            let mut kept = Renderer::new(scene.image.antialias, batch).unwrap();
+            let mut out = vec![Pixels::default(); posed.len()];
+            kept.render_batch(&posed, &mut out).unwrap();
+            for (i, (a, b)) in out.iter().zip(&expected).enumerate() {
+                let differ = a.rgb.iter().zip(&b.rgb).filter(|(x, y)| x != y).count();
+                assert!(a.mask == b.mask, "{name}, batch {batch}, image {i}: the mask differs");
+                assert!(
+                    differ == 0 && a.rgb.len() == b.rgb.len(),
+                    "{name}, batch {batch}, image {i}: {differ} bytes differ"
+                );
+            }
+            let t = kept.stage_times();
+            served += t.copied + t.partial;
+        }
+        served
+    }
+
+    /// A sweep of every kind of defect (offset, tilt, both, missing, bent), with `image` added to its
+    /// `[image]` table and `extra` TOML after it.
+    fn sweep(image: &str, extra: &str) -> String {
+        format!(
+            "[image]\nwidth = 96\nheight = 96\n{image}[sweep]\ncount = 14\nseed = 5\nok_fraction = 0.2\n\
+             [sweep.weights]\nbent = 1.0\n{extra}"
+        )
+    }
+
+    #[test]
+    fn kept_frames_give_the_bytes_of_drawing_every_pixel() {
+        let cases = [
+            ("default.toml", sweep("", "")),
+            ("low_sun.toml", sweep("", "[light]\nsun_rotation_deg = [65.0, 0.0, 140.0]\n")),
+            ("wide_sun.toml", sweep("", "[light]\nsun_rotation_deg = [40.0, 10.0, 60.0]\nsun_angle_deg = 6.0\n")),
+            (
+                "oblique.toml",
+                sweep("", "[camera]\nlocation = [7.0, -9.0, 7.0]\nup = [0.0, 0.0, 1.0]\nfov_y_deg = 40.0\n"),
+            ),
+            ("none.toml", sweep("antialias = \"none\"\n", "")),
+            (
+                "geometry.toml",
+                sweep("antialias = \"exact_geometry\"\n", "[light]\nsun_rotation_deg = [50.0, -20.0, 0.0]\n"),
+            ),
+            ("no_shadows.toml", sweep("", "[light]\nshadows = false\n")),
+        ];
+        for (name, scene) in &cases {
+            let served = same_bytes(name, scene);
+            assert!(served >= 8, "{name}: only {served} images served by a kept frame");
+        }
+    }
+
+    /// The scenes of `scenes/` with other objects: a housing from a mesh file (seen from an oblique
+    /// camera), a shroud's walls, triangular and mesh terminals; and a randomized one (nothing kept).
+    #[test]
+    fn kept_frames_of_the_example_scenes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes");
+        let small = ["image.width=80", "image.height=80", "sweep.count=12"].map(String::from);
+        for (file, served) in [
+            ("housing_from_stl.toml", true),
+            ("shroud_header.toml", true),
+            ("triangle_terminals.toml", true),
+            ("mesh_terminals.toml", true),
+            ("randomized.toml", false),
+        ] {
+            let scene = Scene::load(&dir.join(file), &small).unwrap();
+            let count = check(file, scene);
+            assert_eq!(count > 0, served, "{file}: {count} images served by a kept frame");
+        }
+    }
+}
