@@ -25,7 +25,11 @@
 //! every face whose pixel bounds reach within two pixels of a marked pixel is drawn into those pixels'
 //! samples, so a mesh of many small faces costs in proportion to the faces near edges. The sun's
 //! answers of a face in a pixel are kept for the next image, which takes them where nothing that
-//! decides them changed ([`SunMemo`]): in a sweep, everywhere but near the defective terminal.
+//! decides them changed ([`SunMemo`]): in a sweep, everywhere but near the defective terminal. An
+//! image drawn over a kept base frame ([`super::frame_memo`]) is resolved only where its defect can
+//! change a pixel and where the base's answers no longer hold ([`Role::Part`]): a face's footprint on
+//! its plane reaches far where the face is seen edge-on, so a terminal can decide a pixel's sun far
+//! from its own.
 
 use super::Pixels;
 use super::bake::Atlas;
@@ -264,6 +268,18 @@ const NONE_IN_FRONT: Front = Front { inv_depth: 0.0, body: NO, normal: [0.0; 3] 
 
 const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 };
 
+/// What an image is to the pass ([`super::frame_memo`]).
+#[derive(Clone, Copy)]
+pub enum Role<'a> {
+    /// Resolved whole; its answers from the sun are kept for the next image.
+    Whole,
+    /// Resolved whole, and kept as the base that images resolved in part differ from.
+    Base,
+    /// Resolved within the region only, and wherever the base's answers from the sun no longer hold
+    /// (which the base's answers serve elsewhere); the other pixels are left as they are.
+    Part(&'a Region),
+}
+
 /// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
 pub struct Exact {
     /// Shadow edges resolved from the geometry too (`antialias = "exact"`), or left as the GPU drew
@@ -293,8 +309,9 @@ pub struct Exact {
     soft: Vec<u64>,
     /// Per marked pixel: bit k set when sample k's sun was asked ([`Exact::sun_samples`]).
     traced: Vec<u64>,
-    /// The previous image's answers from the sun ([`SunMemo`]).
+    /// The previous image's answers from the sun ([`SunMemo`]), and the base's ([`Role`]).
     memo: SunMemo,
+    base_memo: SunMemo,
     /// The corners of every footprint (in the sun's coordinates), and per lit face in a pixel whose
     /// sun is asked about, its footprint.
     points: Vec<DVec3>,
@@ -313,6 +330,9 @@ pub struct Exact {
     marks: Vec<u8>,
     /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for its faces).
     near: Vec<u8>,
+    /// The marked pixels, and the pixels near them, in pixel order.
+    marked: Vec<u32>,
+    nearby: Vec<u32>,
     /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked).
     slot: Vec<u32>,
     samples: Vec<Samples>,
@@ -349,6 +369,7 @@ impl Exact {
             soft: Vec::new(),
             traced: Vec::new(),
             memo: SunMemo::default(),
+            base_memo: SunMemo::default(),
             points: Vec::new(),
             footprints: Vec::new(),
             nominal: 0,
@@ -358,6 +379,8 @@ impl Exact {
             first: Vec::new(),
             marks: Vec::new(),
             near: Vec::new(),
+            marked: Vec::new(),
+            nearby: Vec::new(),
             slot: Vec::new(),
             samples: Vec::new(),
             front: Vec::new(),
@@ -376,12 +399,17 @@ impl Exact {
     /// pixels where it changes get their shadow from the geometry, sample by sample. Empty when the
     /// frame has no shadows. `atlas` holds the light maps the GPU drew with.
     ///
-    /// With `region`, only the pixels within it are resolved (the others are left as they are).
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, region: Option<&Region>) {
+    /// `role` says what the image is to [`super::frame_memo`]: resolved whole, or in part (the other
+    /// pixels are left as they are).
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, role: Role) {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
             return;
         }
+        let region = match role {
+            Role::Part(r) => Some(r),
+            Role::Whole | Role::Base => None,
+        };
         self.marks.clear();
         self.marks.resize(w * h, 0);
         let kept = self.project(posed, w, h);
@@ -391,11 +419,17 @@ impl Exact {
         let window = region.map_or(all, |r| r.bounds.grown(1, (w as u32, h as u32)));
         mark_label_changes(&px.mask, w, window, &mut self.marks);
         let sun = if posed.light.shadows && sun.len() == w * h { sun } else { &[] };
-        if self.shadow_edges && !sun.is_empty() {
+        let shadows = self.shadow_edges && !sun.is_empty();
+        if shadows {
             mark_shadow_edges(sun, w, window, &mut self.marks);
         }
+        let objects = if shadows { self.cast(posed) } else { Vec::new() };
+        let scene = SunMemo::scene_of(posed, (w, h));
         if let Some(r) = region {
-            // Only the region's pixels (`project` marked feature edges everywhere).
+            // Only the region's pixels (`project` marked feature edges everywhere), and those whose
+            // sun the base's answers no longer give (a face's footprint on its plane can reach far).
+            let again = if shadows { self.base_memo.invalidated(&scene, &objects, &self.rays) } else { Vec::new() };
+            let feature = again.iter().map(|&p| self.marks[p as usize]).collect::<Vec<u8>>();
             for (y, (row, inside)) in self.marks.chunks_exact_mut(w).zip(r.mask.chunks_exact(w)).enumerate() {
                 if (y as u32) < r.bounds.y0 || y as u32 >= r.bounds.y1 {
                     row.fill(0);
@@ -407,20 +441,61 @@ impl Exact {
                     }
                 }
             }
+            for (&p, feature) in again.iter().zip(feature) {
+                self.marks[p as usize] = feature | marks_at(&px.mask, sun, (w, h), p as usize);
+            }
         }
         self.cover_marked(w, h, kept);
-        self.sun_samples(posed, (w, h), self.shadow_edges && !sun.is_empty(), &px.mask, region.is_none());
+        self.sun_samples(posed, (w, h), shadows, &px.mask, objects, scene, role);
         self.resolve(posed, px, sun, atlas);
+    }
+
+    /// Starts the sun's rays for `posed` and adds every caster; returns each casting object's identity
+    /// (its topology, None for a mesh of this image alone; its placement) and its casters' bounds
+    /// ([`SunMemo`]), sorted.
+    fn cast(&mut self, posed: &Posed) -> Vec<MemoObject> {
+        self.rays.begin(-posed.sun_direction.normalize(), posed.light.sun_angle_deg);
+        let mut corners: Vec<DVec3> = Vec::new();
+        let mut objects: Vec<MemoObject> = Vec::with_capacity(self.casters.len());
+        for (model, mesh) in &self.casters {
+            let topo = match *mesh {
+                Ok(t) if t < Shape::ALL.len() => &self.shapes[t],
+                Ok(t) => &self.files[t - Shape::ALL.len()].1,
+                Err(k) => &self.own[k],
+            };
+            let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
+            let first = self.rays.count();
+            for face in &topo.faces {
+                corners.clear();
+                corners.extend(face.iter().map(|&k| world[k as usize]));
+                self.rays.add_face(&corners, topo.double_sided);
+            }
+            let id = (mesh.ok(), model.to_cols_array().map(f64::to_bits));
+            objects.push((id, self.rays.bounds(first..self.rays.count())));
+        }
+        objects.sort_by_key(|o| o.0);
+        objects
     }
 
     /// For the samples on a face turned to the sun of every pixel a shadow edge may cross
     /// ([`SHADOW_EDGE`]), and of every marked pixel where such a face shows at no pixel centre near it
     /// (thinner than a pixel: the GPU's frame does not say whether it is in the sun): whether each sees
     /// the sun ([`Exact::seen`]), from the geometry; which samples were asked ([`Exact::traced`]).
-    /// Nothing when `shadows` is false (no shadows, or shadow edges left to the GPU). With `remember`,
-    /// this image's answers replace the kept ones ([`SunMemo`]); an image resolved within a region
-    /// keeps those of the whole image before it (the base it differs from).
-    fn sun_samples(&mut self, posed: &Posed, (w, h): (usize, usize), shadows: bool, mask: &[u8], remember: bool) {
+    /// Nothing when `shadows` is false (no shadows, or shadow edges left to the GPU). The casters
+    /// ([`Exact::cast`]) are `objects`. The answers kept from an earlier image ([`SunMemo`]) serve
+    /// where they hold: an image's in part, its base's; else the previous image's, which this
+    /// image's then replace (a base's are kept as the base's too).
+    #[allow(clippy::too_many_arguments)]
+    fn sun_samples(
+        &mut self,
+        posed: &Posed,
+        (w, h): (usize, usize),
+        shadows: bool,
+        mask: &[u8],
+        objects: Vec<MemoObject>,
+        scene: Vec<u64>,
+        role: Role,
+    ) {
         self.seen.clear();
         self.seen.resize(self.samples.len(), u64::MAX);
         self.soft.clear();
@@ -433,7 +508,6 @@ impl Exact {
             return;
         }
         let to_sun = -posed.sun_direction.normalize();
-        self.rays.begin(to_sun, posed.light.sun_angle_deg);
         // Samples in the sun's coordinates.
         let cam = &posed.camera;
         let screen = Unproject::new(cam, (w, h), |p| self.rays.coords(p));
@@ -441,7 +515,8 @@ impl Exact {
         // Per lit face in a pixel: its slot, face and the pixel's corners on its plane (None where the
         // plane is seen edge-on there).
         let mut faces: Vec<u32> = Vec::with_capacity(8);
-        for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
+        for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
+            let slot = slot as u32;
             let edge = self.marks[p] & SHADOW_EDGE != 0;
             let (x, y) = ((p % w) as f64, (p / w) as f64);
             faces.clear();
@@ -469,52 +544,48 @@ impl Exact {
                     .all(|&(u, v)| z[0] * u + z[1] * v + z[2] > 0.0)
                     .then(|| ends.map(|(u, v)| at(z, u, v)))
                     .filter(|c| c.iter().all(|p| p.is_finite()));
-                if let Some(c) = corners {
-                    self.points.extend(c);
-                }
-                self.footprints.push(Footprint { slot, face: id, mine, x: x as u16, y: y as u16, corners });
+                let bounds = corners.unwrap_or_else(|| {
+                    // The plane is seen edge-on at a corner: the box of its samples instead.
+                    let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
+                    let samples = (0..S).filter(|k| mine >> k & 1 != 0);
+                    for p in samples.map(|k| at(z, x + f64::from(OFFSETS[k % N]), y + f64::from(OFFSETS[k / N]))) {
+                        (lo, hi) = (lo.min(p), hi.max(p));
+                    }
+                    [lo, DVec3::new(hi.x, lo.y, lo.z), DVec3::new(hi.x, hi.y, lo.z), DVec3::new(lo.x, hi.y, lo.z)]
+                });
+                self.points.extend(bounds);
+                self.footprints.push(Footprint { slot, face: id, mine, x: x as u16, y: y as u16, corners, bounds });
             }
         }
-        if self.footprints.is_empty() {
-            return;
-        }
-        let mut corners: Vec<DVec3> = Vec::new();
-        // Each casting object's identity (its topology, None for a mesh of this image alone; its
-        // placement) and its casters' bounds, for the next image's reuse of these answers.
-        let mut objects: Vec<MemoObject> = Vec::with_capacity(self.casters.len());
-        for (model, mesh) in &self.casters {
-            let topo = match *mesh {
-                Ok(t) if t < Shape::ALL.len() => &self.shapes[t],
-                Ok(t) => &self.files[t - Shape::ALL.len()].1,
-                Err(k) => &self.own[k],
-            };
-            let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
-            let first = self.rays.count();
-            for face in &topo.faces {
-                corners.clear();
-                corners.extend(face.iter().map(|&k| world[k as usize]));
-                self.rays.add_face(&corners, topo.double_sided);
+        let memo = match role {
+            Role::Part(_) => std::mem::take(&mut self.base_memo),
+            Role::Whole | Role::Base => std::mem::take(&mut self.memo),
+        };
+        let answers =
+            if self.footprints.is_empty() { Vec::new() } else { self.answer((&memo, &objects, &scene), cam, w, at) };
+        let bodies = self.bodies.iter().map(|b| b.key.clone()).collect();
+        match role {
+            Role::Part(_) => self.base_memo = memo,
+            Role::Whole => self.memo = SunMemo { scene, bodies, objects, answers },
+            Role::Base => {
+                self.memo = SunMemo { scene, bodies, objects, answers };
+                self.base_memo = self.memo.clone();
             }
-            let id = (mesh.ok(), model.to_cols_array().map(f64::to_bits));
-            objects.push((id, self.rays.bounds(first..self.rays.count())));
         }
-        objects.sort_by_key(|o| o.0);
+    }
+
+    /// The sun's answer for every footprint ([`Exact::sun_samples`]), from `memo` where it holds
+    /// (its scene is `scene` and no caster of an object only one of the two images has is near).
+    fn answer(
+        &mut self,
+        (memo, objects, scene): (&SunMemo, &[MemoObject], &[u64]),
+        cam: &crate::conventions::Camera,
+        w: usize,
+        at: impl Fn([f64; 3], f64, f64) -> DVec3,
+    ) -> Vec<Answer> {
         self.rays.prepare(&self.points);
-        // The previous image's answers hold for a face of the same placed object over the same samples
-        // when the camera, the image size and the sun are the same and no caster of an object only
-        // one of the two images has is near it (a face's answer depends on the casters near it alone).
-        let scene: Vec<u64> = cam
-            .view
-            .to_cols_array()
-            .into_iter()
-            .chain([cam.focal_px, cam.near, posed.light.sun_angle_deg])
-            .chain(to_sun.to_array())
-            .map(f64::to_bits)
-            .chain([w as u64, h as u64])
-            .collect();
-        let memo = std::mem::take(&mut self.memo);
         let reuse = memo.scene == scene;
-        let changed: Vec<(DVec2, DVec2, f64)> = if reuse { memo.changed(&objects) } else { Vec::new() };
+        let changed: Vec<(DVec2, DVec2, f64)> = if reuse { memo.changed(objects) } else { Vec::new() };
         let previous: Vec<Option<u32>> = self
             .bodies
             .iter()
@@ -541,14 +612,7 @@ impl Exact {
                 (face.inv_depth, face.normal)
             };
             let sample = |k: usize| at(z, x + f64::from(OFFSETS[k % N]), y + f64::from(OFFSETS[k / N]));
-            let corners = fp.corners.unwrap_or_else(|| {
-                // The plane is seen edge-on at a corner: the box of its samples instead.
-                let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
-                for p in (0..S).filter(|k| mine >> k & 1 != 0).map(sample) {
-                    (lo, hi) = (lo.min(p), hi.max(p));
-                }
-                [lo, DVec3::new(hi.x, lo.y, lo.z), DVec3::new(hi.x, hi.y, lo.z), DVec3::new(lo.x, hi.y, lo.z)]
-            });
+            let corners = fp.bounds;
             let (mut lo, mut hi, mut depth) = (DVec2::INFINITY, DVec2::NEG_INFINITY, f64::INFINITY);
             for p in &corners {
                 (lo, hi, depth) = (lo.min(p.truncate()), hi.max(p.truncate()), depth.min(p.z));
@@ -561,14 +625,7 @@ impl Exact {
                 cursor += 1;
             }
             let kept = previous[b].and_then(|body| {
-                let near = |&(clo, chi, cn): &(DVec2, DVec2, f64)| {
-                    let shift = self.rays.shift_from(cn, depth);
-                    cn > depth
-                        && clo.x - shift <= hi.x
-                        && chi.x + shift >= lo.x
-                        && clo.y - shift <= hi.y
-                        && chi.y + shift >= lo.y
-                };
+                let near = |c: &(DVec2, DVec2, f64)| near(&self.rays, *c, (lo, hi, depth));
                 memo.answers[cursor..]
                     .iter()
                     .take_while(|a| a.pixel == pixel)
@@ -656,13 +713,9 @@ impl Exact {
             };
             self.seen[slot] &= !unseen;
             self.soft[slot] |= soft;
-            answers.push(Answer { pixel, body: b as u32, face, mine, unseen, soft });
+            answers.push(Answer { pixel, body: b as u32, face, mine, unseen, soft, lo, hi, depth });
         }
-        self.memo = if remember {
-            SunMemo { scene, bodies: self.bodies.iter().map(|b| b.key.clone()).collect(), objects, answers }
-        } else {
-            memo
-        };
+        answers
     }
 
     /// The objects of `objects` and `meshes` as (placement, topology, label, colour), topologies of new mesh
@@ -792,14 +845,16 @@ impl Exact {
         self.slot.clear();
         self.slot.resize(w * h, NO);
         self.samples.clear();
-        for (p, _) in self.marks.iter().enumerate().filter(|(_, m)| **m != 0) {
-            self.slot[p] = self.samples.len() as u32;
+        self.marked.clear();
+        self.marked.extend(self.marks.iter().enumerate().filter(|(_, m)| **m != 0).map(|(p, _)| p as u32));
+        for &p in &self.marked {
+            self.slot[p as usize] = self.samples.len() as u32;
             self.samples.push(EMPTY);
         }
-        dilate(&self.marks, w, h, &mut self.near);
+        dilate(&self.marked, w, h, &mut self.near, &mut self.nearby);
         self.front.resize(w * h, NONE_IN_FRONT);
-        for (front, _) in self.front.iter_mut().zip(&self.near).filter(|(_, n)| **n != 0) {
-            *front = NONE_IN_FRONT;
+        for &p in &self.nearby {
+            self.front[p as usize] = NONE_IN_FRONT;
         }
         let first_drawn = if kept {
             self.nominal_share(w, h);
@@ -858,7 +913,7 @@ impl Exact {
             }
         };
         // A marked pixel's samples start empty and a near pixel's front face none (`cover_marked`).
-        for p in (0..w * h).filter(|&p| self.near[p] != 0) {
+        for p in self.nearby.iter().map(|&p| p as usize) {
             let mine = (self.slot[p] != NO).then(|| &mut self.samples[self.slot[p] as usize]);
             if dirty[p] {
                 draw(p, true, mine, Some(&mut self.front[p]));
@@ -905,10 +960,10 @@ impl Exact {
         let mut groups: Vec<Side> = Vec::with_capacity(8);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
-        for (p, &slot) in self.slot.iter().enumerate().filter(|(_, s)| **s != NO) {
+        for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
-            let samples = &self.samples[slot as usize];
-            let (seen, soft, traced) = (self.seen[slot as usize], self.soft[slot as usize], self.traced[slot as usize]);
+            let samples = &self.samples[slot];
+            let (seen, soft, traced) = (self.seen[slot], self.soft[slot], self.traced[slot]);
             // Each face's samples, as bits.
             found.clear();
             let mut k = 0;
@@ -1050,6 +1105,18 @@ struct Answer {
     mine: u64,
     unseen: u64,
     soft: u64,
+    /// The footprint's bounds across the rays and its depth (farthest from the sun).
+    lo: DVec2,
+    hi: DVec2,
+    depth: f64,
+}
+
+/// Whether the casters of an object with bounds `(lo, hi)` across the rays and nearest point `nearest`
+/// to the sun can shade a footprint with bounds `footprint` (lo, hi, depth) from some direction within
+/// the sun's disc.
+fn near(rays: &SunRays, (clo, chi, cn): (DVec2, DVec2, f64), (lo, hi, depth): (DVec2, DVec2, f64)) -> bool {
+    let shift = rays.shift_from(cn, depth);
+    cn > depth && clo.x - shift <= hi.x && chi.x + shift >= lo.x && clo.y - shift <= hi.y && chi.y + shift >= lo.y
 }
 
 /// The previous image's answers from the sun ([`Exact::sun_samples`]). A face's answer depends only on
@@ -1057,7 +1124,7 @@ struct Answer {
 /// ([`SunRays::candidates`], in any order), so an image whose camera and sun are the previous one's
 /// takes the answer of a face it shares with it unless a caster of an object only one of the two has
 /// is near: the same bytes as asking again. A sweep's images differ by one terminal.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct SunMemo {
     /// Camera, image size and sun, bit for bit.
     scene: Vec<u64>,
@@ -1069,6 +1136,35 @@ struct SunMemo {
 }
 
 impl SunMemo {
+    /// What the answers depend on besides the casters: camera, image size and sun, bit for bit.
+    fn scene_of(posed: &Posed, (w, h): (usize, usize)) -> Vec<u64> {
+        let cam = &posed.camera;
+        let to_sun = -posed.sun_direction.normalize();
+        cam.view
+            .to_cols_array()
+            .into_iter()
+            .chain([cam.focal_px, cam.near, posed.light.sun_angle_deg])
+            .chain(to_sun.to_array())
+            .map(f64::to_bits)
+            .chain([w as u64, h as u64])
+            .collect()
+    }
+
+    /// The pixels of the kept answers that do not hold for an image of `scene` with casting objects
+    /// `objects` (all of them when the scene differs), in order, each once.
+    fn invalidated(&self, scene: &[u64], objects: &[MemoObject], rays: &SunRays) -> Vec<u32> {
+        let all = self.scene != scene;
+        let changed = if all { Vec::new() } else { self.changed(objects) };
+        let mut out: Vec<u32> = self
+            .answers
+            .iter()
+            .filter(|a| all || changed.iter().any(|c| near(rays, *c, (a.lo, a.hi, a.depth))))
+            .map(|a| a.pixel)
+            .collect();
+        out.dedup();
+        out
+    }
+
     /// The bounds of the casting objects that only one of the kept image and `objects` (sorted) has,
     /// and of every mesh of an image alone.
     fn changed(&self, objects: &[MemoObject]) -> Vec<(DVec2, DVec2, f64)> {
@@ -1135,7 +1231,11 @@ struct Footprint {
     mine: u64,
     x: u16,
     y: u16,
+    /// The pixel's corners on the face's plane (sun's coordinates), `None` where the plane is seen
+    /// edge-on there.
     corners: Option<[DVec3; 4]>,
+    /// Those corners, or else the box of the face's samples: a region holding every sample asked about.
+    bounds: [DVec3; 4],
 }
 
 impl Kept {
@@ -1338,28 +1438,25 @@ fn row_span(edges: &[[f64; 3]], y: u16, x0: u16, x1: u16) -> Option<(u16, u16)> 
     (xa <= xb).then_some((xa, xb))
 }
 
-/// `near[p] = 1` for every pixel within two pixels (either axis) of a marked one.
-fn dilate(marks: &[u8], w: usize, h: usize, near: &mut Vec<u8>) {
-    let mut rows = vec![0u8; w * h];
-    for y in 0..h {
-        let row = &marks[y * w..(y + 1) * w];
-        for x in 0..w {
-            if row[x] != 0 {
-                rows[y * w + x.saturating_sub(2)..y * w + (x + 3).min(w)].fill(1);
-            }
-        }
-    }
+/// `near[p] = 1` for every pixel within two pixels (either axis) of a marked one (`marked`), and
+/// those pixels listed in order (`nearby`).
+fn dilate(marked: &[u32], w: usize, h: usize, near: &mut Vec<u8>, nearby: &mut Vec<u32>) {
     near.clear();
     near.resize(w * h, 0);
-    for y in 0..h {
-        for x in 0..w {
-            if rows[y * w + x] != 0 {
-                for yy in y.saturating_sub(2)..(y + 3).min(h) {
-                    near[yy * w + x] = 1;
+    nearby.clear();
+    for &p in marked {
+        let (x, y) = (p as usize % w, p as usize / w);
+        for yy in y.saturating_sub(2)..(y + 3).min(h) {
+            for xx in x.saturating_sub(2)..(x + 3).min(w) {
+                let q = yy * w + xx;
+                if near[q] == 0 {
+                    near[q] = 1;
+                    nearby.push(q as u32);
                 }
             }
         }
     }
+    nearby.sort_unstable();
 }
 
 fn shape_index(shape: Shape) -> usize {
@@ -1511,6 +1608,27 @@ fn mark_shadow_edges(sun: &[u8], w: usize, window: Rect, marks: &mut [u8]) {
         }
     }
     mark_pairs(sun, w, window, SHADOW_EDGE, marks);
+}
+
+/// The marks of pixel `p` alone from its labels and its sun (empty: no shadow edges): as
+/// [`mark_label_changes`] and [`mark_shadow_edges`] over the whole image give it.
+fn marks_at(mask: &[u8], sun: &[u8], (w, h): (usize, usize), p: usize) -> u8 {
+    let (x, y) = (p % w, p / w);
+    let mut out = 0;
+    if sun.get(p).is_some_and(|s| *s != 0 && *s != 255) {
+        out |= SHADOW_EDGE;
+    }
+    for q in (y.saturating_sub(1)..(y + 2).min(h))
+        .flat_map(|qy| (x.saturating_sub(1)..(x + 2).min(w)).map(move |qx| qy * w + qx))
+    {
+        if mask[q] != mask[p] {
+            out |= 1;
+        }
+        if !sun.is_empty() && sun[q] != sun[p] {
+            out |= SHADOW_EDGE;
+        }
+    }
+    out
 }
 
 /// Marks (`1`) both pixels of every pair of 8-neighbours whose labels differ.
@@ -1823,8 +1941,11 @@ mod tests {
         let (w, h) = (7, 6);
         let mut marks = vec![0u8; w * h];
         marks[2 * w + 3] = 1;
-        let mut near = Vec::new();
-        dilate(&marks, w, h, &mut near);
+        let marked: Vec<u32> = (0..w * h).filter(|p| marks[*p] != 0).map(|p| p as u32).collect();
+        let (mut near, mut nearby) = (Vec::new(), Vec::new());
+        dilate(&marked, w, h, &mut near, &mut nearby);
+        let listed: Vec<u32> = (0..w * h).filter(|p| near[*p] == 1).map(|p| p as u32).collect();
+        assert_eq!(nearby, listed);
         let got: Vec<(usize, usize)> = (0..w * h).filter(|p| near[*p] == 1).map(|p| (p % w, p / w)).collect();
         let want: Vec<(usize, usize)> = (0..5).flat_map(|y| (1..6).map(move |x| (x, y))).collect();
         assert_eq!(got, want);

@@ -40,9 +40,10 @@ use crate::meshfile::TriangleMesh;
 use crate::spec::Antialias;
 use bake::{Atlas, Bake, BakeInputs};
 use bytemuck::{Pod, Zeroable};
+use exact::Role;
 use frame_memo::{Consult, Frame, FrameMemo, Key};
 use glam::{DMat3, DMat4, DVec3, DVec4};
-use influence::{Rect, Region};
+use influence::Rect;
 use pipelines::{ModePipelines, Pipelines};
 use readback::Readback;
 use shading::Shading;
@@ -577,7 +578,7 @@ impl Renderer {
             if let CpuPass::Exact(_, sun) = &self.cpu_pass {
                 kept.sun.clone_from(&sun[0]);
             }
-            self.cpu_pass(&pose, &mut px, 0, None);
+            self.cpu_pass(&pose, &mut px, 0, Role::Base);
             kept.done = px.rgb;
             if let Some(memo) = &mut self.frame_memo {
                 memo.keep(key, kept);
@@ -590,7 +591,7 @@ impl Renderer {
             match frame {
                 Frame::Full => {
                     self.times.whole += 1;
-                    self.cpu_pass(p, px, job, None);
+                    self.cpu_pass(p, px, job, Role::Whole);
                     job += 1;
                 }
                 Frame::Copy => {
@@ -608,21 +609,21 @@ impl Renderer {
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
                     }
-                    self.cpu_pass(p, px, job, Some(&exact));
+                    self.cpu_pass(p, px, job, Role::Part(&exact));
                     job += 1;
                 }
             }
         }
     }
 
-    /// The CPU's pass over drawn image `job` of a batch (`px` as read back), within `region` only.
-    fn cpu_pass(&mut self, p: &Posed, px: &mut Pixels, job: usize, region: Option<&Region>) {
+    /// The CPU's pass over drawn image `job` of a batch (`px` as read back), as `role` says.
+    fn cpu_pass(&mut self, p: &Posed, px: &mut Pixels, job: usize, role: Role) {
         match &mut self.cpu_pass {
             CpuPass::Nothing => {}
             CpuPass::Fxaa => fxaa::apply(&mut px.rgb, px.width, px.height),
             CpuPass::Exact(pass, sun) => {
                 let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
-                pass.apply(p, px, &sun[job], atlas, region)
+                pass.apply(p, px, &sun[job], atlas, role)
             }
         }
     }

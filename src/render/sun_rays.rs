@@ -61,8 +61,6 @@ pub struct SunRays {
     rows: usize,
     start: Vec<u32>,
     cells: Vec<u32>,
-    /// The nearest any caster comes to the sun.
-    nearest: f64,
     /// Per caster, the last [`SunRays::candidates`] call that listed it.
     stamp: Vec<u32>,
     generation: u32,
@@ -83,7 +81,6 @@ impl SunRays {
         self.corners.clear();
         self.edges.clear();
         self.stamp.clear();
-        self.nearest = f64::NEG_INFINITY;
     }
 
     /// A point (or a direction) in the sun's coordinates.
@@ -126,7 +123,6 @@ impl SunRays {
         let lo = p.iter().fold(DVec2::INFINITY, |m, q| m.min(q.truncate()));
         let hi = p.iter().fold(DVec2::NEG_INFINITY, |m, q| m.max(q.truncate()));
         let nearest = p.iter().fold(f64::NEG_INFINITY, |m, q| m.max(q.z));
-        self.nearest = self.nearest.max(nearest);
         self.casters.push(Caster {
             corners: start..self.corners.len() as u32,
             edges: first_edge..self.edges.len() as u32,
@@ -158,8 +154,18 @@ impl SunRays {
         self.rows = ((size.y / self.cell).ceil() as usize).clamp(1, 256);
         self.origin = lo;
         let cols = self.cols;
-        let reach: Vec<Option<[usize; 4]>> =
-            self.casters.iter().map(|c| (c.nearest > farthest).then(|| self.cells_of(c.lo, c.hi)).flatten()).collect();
+        // Each caster into every cell its shadow can reach from any direction within the sun's disc
+        // (its bounds grown by the widest shift, for the points farthest from the sun): so the casters
+        // a region's cells list do not depend on where the grid ends (on the other points asked
+        // about).
+        let reach: Vec<Option<[usize; 4]>> = self
+            .casters
+            .iter()
+            .map(|c| {
+                let shift = self.tan_r * (c.nearest - farthest);
+                (c.nearest > farthest).then(|| self.cells_of(c.lo - shift, c.hi + shift)).flatten()
+            })
+            .collect();
         let mut count = vec![0u32; cols * self.rows + 1];
         for [x0, x1, y0, y1] in reach.iter().flatten() {
             for y in *y0..=*y1 {
@@ -208,9 +214,8 @@ impl SunRays {
             self.stamp.fill(0);
             self.generation = 1;
         }
-        // The cells within the widest shift of any caster.
-        let reach = self.reach(depth);
-        let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo - reach, hi + reach)).flatten() else {
+        // The box's cells (each caster is binned into every cell it can shade a point of).
+        let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo, hi)).flatten() else {
             return;
         };
         for y in y0..=y1 {
@@ -258,12 +263,6 @@ impl SunRays {
             return Cover::All;
         }
         Cover::Some
-    }
-
-    /// How far across the rays the sun's disc can shift any shadow on points no nearer the sun than
-    /// `depth` (half the widest penumbra): how far around a region to look for casters.
-    fn reach(&self, depth: f64) -> f64 {
-        self.tan_r * (self.nearest.max(depth) - depth)
     }
 
     /// How far across the rays a direction within the sun's disc meets caster `i` from where the
