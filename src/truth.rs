@@ -10,6 +10,7 @@ use crate::conventions::{self, PinKind};
 use crate::geometry::{Posed, PosedPin};
 use crate::params::ImageParams;
 use crate::render::Pixels;
+use crate::render::polygon::convex_hull;
 use crate::split::Split;
 use glam::{DVec2, DVec3};
 use serde::{Deserialize, Serialize};
@@ -188,30 +189,6 @@ fn ghost_outline(posed: &Posed, pin: &PosedPin) -> Vec<[f64; 2]> {
     convex_hull(pts).into_iter().map(px).collect()
 }
 
-/// Andrew's monotone chain: the convex hull, counter-clockwise in pixel coordinates (v down).
-pub fn convex_hull(mut pts: Vec<DVec2>) -> Vec<DVec2> {
-    pts.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
-    pts.dedup();
-    if pts.len() < 3 {
-        return pts;
-    }
-    let cross = |o: DVec2, a: DVec2, b: DVec2| (a - o).perp_dot(b - o);
-    let mut hull: Vec<DVec2> = Vec::with_capacity(pts.len() * 2);
-    for pass in 0..2 {
-        let start = hull.len();
-        let iter: Box<dyn Iterator<Item = &DVec2>> =
-            if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
-        for &p in iter {
-            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
-                hull.pop();
-            }
-            hull.push(p);
-        }
-        hull.pop();
-    }
-    hull
-}
-
 /// Paths of an image's files inside the dataset.
 pub fn image_path(id: &str) -> String {
     format!("images/{id}.png")
@@ -337,12 +314,5 @@ mod tests {
             });
             assert_eq!(s.bbox(label), bbox, "label {label}");
         }
-    }
-
-    #[test]
-    fn convex_hull_drops_inner_and_collinear_points() {
-        let p = |x: f64, y: f64| DVec2::new(x, y);
-        let hull = convex_hull(vec![p(0.0, 0.0), p(2.0, 0.0), p(1.0, 0.0), p(1.0, 1.0), p(2.0, 2.0), p(0.0, 2.0)]);
-        assert_eq!(hull, vec![p(0.0, 0.0), p(2.0, 0.0), p(2.0, 2.0), p(0.0, 2.0)]);
     }
 }

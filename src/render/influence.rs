@@ -12,6 +12,7 @@
 //! planes. A region is a rectangle of pixels holding all of that; it is conservative (boxes are
 //! larger than the objects, rectangles than the regions).
 
+use super::polygon::convex_hull;
 use crate::conventions::Camera;
 use glam::{DVec2, DVec3};
 
@@ -162,7 +163,7 @@ impl Region {
             return;
         }
         let points = &mut std::mem::take(points);
-        hull(points);
+        *points = convex_hull(std::mem::take(points));
         let (w, h) = (f64::from(self.width), f64::from(self.height));
         let (lo, hi) =
             points.iter().fold((DVec2::INFINITY, DVec2::NEG_INFINITY), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
@@ -186,30 +187,6 @@ impl Region {
             };
         }
     }
-}
-
-/// Replaces `points` by their convex hull, counter-clockwise (Andrew's monotone chain).
-fn hull(points: &mut Vec<DVec2>) {
-    points.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
-    points.dedup();
-    if points.len() < 3 {
-        return;
-    }
-    let cross = |o: DVec2, a: DVec2, b: DVec2| (a - o).perp_dot(b - o);
-    let mut out: Vec<DVec2> = Vec::with_capacity(points.len() + 1);
-    for pass in 0..2 {
-        let start = out.len();
-        let order: Box<dyn Iterator<Item = &DVec2>> =
-            if pass == 0 { Box::new(points.iter()) } else { Box::new(points.iter().rev()) };
-        for &p in order {
-            while out.len() >= start + 2 && cross(out[out.len() - 2], out[out.len() - 1], p) <= 0.0 {
-                out.pop();
-            }
-            out.push(p);
-        }
-        out.pop();
-    }
-    *points = out;
 }
 
 /// The least and greatest x of the convex polygon `polygon` between the lines y = `ya` and y = `yb`.
@@ -264,8 +241,7 @@ impl Prism {
         let to_sun = sun.to_sun.normalize();
         let (u, v) = to_sun.any_orthonormal_pair();
         let m = sun.margin;
-        let mut outline: Vec<DVec2> = corners.iter().map(|c| DVec2::new(c.dot(u), c.dot(v))).collect();
-        hull(&mut outline);
+        let outline = convex_hull(corners.iter().map(|c| DVec2::new(c.dot(u), c.dot(v))).collect());
         let mut planes = Vec::with_capacity(outline.len() + 3);
         if outline.len() >= 3 {
             // Counter-clockwise: each edge's outward normal is its direction turned clockwise.

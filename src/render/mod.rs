@@ -27,7 +27,7 @@ mod frame_memo;
 pub mod fxaa;
 mod influence;
 mod pipelines;
-mod polygon;
+pub mod polygon;
 mod readback;
 mod shading;
 mod shadow_cache;
