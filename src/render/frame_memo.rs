@@ -21,18 +21,18 @@ use std::sync::Arc;
 /// What a base frame is a frame of.
 #[derive(Clone, Debug)]
 pub struct Key {
-    pub camera: Camera,
-    pub sun_direction: DVec3,
-    pub light: Light,
-    pub background: [f64; 3],
-    pub pin_color: [f64; 3],
-    pub nominal: Arc<Nominal>,
-    pub objects: Vec<Object>,
-    pub meshes: Vec<MeshObject>,
+    camera: Camera,
+    sun_direction: DVec3,
+    light: Light,
+    background: [f64; 3],
+    pin_color: [f64; 3],
+    nominal: Arc<Nominal>,
+    objects: Vec<Object>,
+    meshes: Vec<MeshObject>,
     /// The shadow map's placement (`shadow_from_world`'s bits as uploaded) and whether the housing is
     /// among its casters.
-    pub placement: [u32; 16],
-    pub housing_casts: bool,
+    placement: [u32; 16],
+    housing_casts: bool,
 }
 
 impl PartialEq for Key {
@@ -129,8 +129,7 @@ pub enum Consult {
 
 impl FrameMemo {
     /// Whether the kept base serves images of `key`, or one should be made (the key was seen before).
-    pub fn consult(&mut self, key: Option<&Key>) -> Consult {
-        let Some(key) = key else { return Consult::Full };
+    pub fn consult(&mut self, key: &Key) -> Consult {
         if self.base.as_ref().is_some_and(|(k, _)| k == key) {
             return Consult::Kept;
         }

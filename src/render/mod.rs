@@ -656,7 +656,7 @@ impl Renderer {
         }
         let Some(key) = Key::of(&base, placement, casts) else { return Frame::Full };
         let memo = self.frame_memo.as_mut().expect("checked above"); // ok: returned when None
-        match memo.consult(Some(&key)) {
+        match memo.consult(&key) {
             Consult::Full => return Frame::Full,
             Consult::Kept => {}
             Consult::Make => match make {
