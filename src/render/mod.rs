@@ -676,9 +676,7 @@ impl Renderer {
         let is_box = |o: &Object| matches!(o.shape, Shape::Box | Shape::Slab);
         let mut receivers: Vec<([DVec3; 8], bool)> = objects.iter().map(|o| (object_corners(o), is_box(o))).collect();
         for m in &meshes {
-            let i = self.file_mesh(&m.mesh, m.closed);
-            let [lo, hi] = self.file_meshes[i].4;
-            receivers.push((box_corners(lo, hi).map(|c| m.transform.transform_point3(c)), false));
+            receivers.push((self.mesh_corners(m), false));
         }
         receivers.extend(defective.map(|q| (q.corners(), false)));
         let sun = p.light.shadows.then(|| {
@@ -708,14 +706,19 @@ impl Renderer {
         let (objects, meshes) = p.drawables();
         let mut corners: Vec<DVec3> = objects.iter().flat_map(object_corners).collect();
         for m in &meshes {
-            let i = self.file_mesh(&m.mesh, m.closed);
-            let [lo, hi] = self.file_meshes[i].4;
-            corners.extend(box_corners(lo, hi).map(|c| m.transform.transform_point3(c)));
+            corners.extend(self.mesh_corners(m));
         }
         for pin in p.bent_pins() {
             corners.extend(pin.corners());
         }
         corners
+    }
+
+    /// The corners of a mesh object's bounding box (world space), uploading its mesh the first time.
+    fn mesh_corners(&mut self, m: &MeshObject) -> [DVec3; 8] {
+        let i = self.file_mesh(&m.mesh, m.closed);
+        let [lo, hi] = self.file_meshes[i].4;
+        box_corners(lo, hi).map(|c| m.transform.transform_point3(c))
     }
 
     /// Uploads, draws and reads back one batch (all of one size and background); leaves the readback
