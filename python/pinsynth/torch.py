@@ -37,33 +37,39 @@ def default_item(image, mask, record, truth=None):
 
 class _PerProcessRenderer:
     """One renderer per process, opened lazily: a DataLoader worker (forked or spawned) opens its
-    own instead of inheriting the parent's GPU device."""
+    own instead of inheriting the parent's GPU device. `jobs` None: render threads as `Renderer`'s
+    `jobs` 0 (one per core) in the main process (a DataLoader without workers), 1 in each worker (the
+    workers already use the cores)."""
 
-    def __init__(self, scene, batch=1):
+    def __init__(self, scene, batch=1, jobs=None):
         if not isinstance(scene, Scene):
             raise TypeError(f"scene: expected pinsynth.Scene, got {type(scene).__name__}")
+        if jobs is not None and (not isinstance(jobs, int) or jobs < 0):
+            raise ValueError(f"jobs: expected None or an int >= 0 (0: one per core), got {jobs!r}")
         self.scene = scene
         self.batch = batch
+        self.jobs = jobs
         self._renderer = None
         self._pid = None
 
     def get(self):
         if self._renderer is None or self._pid != os.getpid():
             info = get_worker_info()
-            if info is not None and info.num_workers > 1:
-                # As `pinsynth render -j N` does: with several workers (one device each), Mesa's
-                # lavapipe rasterises on the submitting thread instead of starting a thread per core
-                # in every worker. Read when the device opens; this process's environment only.
+            jobs = self.jobs if self.jobs is not None else (0 if info is None else 1)
+            if (info is not None and info.num_workers > 1) or jobs != 1:
+                # As `pinsynth render -j N` does: with several devices (workers or render threads),
+                # Mesa's lavapipe rasterises on the submitting thread instead of starting a thread per
+                # core for every device. Read when a device opens; this process's environment only.
                 os.environ.setdefault("LP_NUM_THREADS", "0")
-            self._renderer = Renderer(self.scene, batch=self.batch)
+            self._renderer = Renderer(self.scene, batch=self.batch, jobs=jobs)
             self._pid = os.getpid()
         return self._renderer
 
     def __getstate__(self):
-        return {"scene": self.scene, "batch": self.batch}
+        return {"scene": self.scene, "batch": self.batch, "jobs": self.jobs}
 
     def __setstate__(self, state):
-        self.__init__(state["scene"], state["batch"])
+        self.__init__(state["scene"], state["batch"], state["jobs"])
 
 
 def _item(transform, sample):
@@ -74,8 +80,8 @@ class _SceneIndices:
     """What both datasets hold: the scene, its per-process renderer, the transform, the indices and
     the optional ground truth asked for."""
 
-    def __init__(self, scene, transform=None, indices=None, truth=None, batch=1):
-        self._renderer = _PerProcessRenderer(scene, batch)
+    def __init__(self, scene, transform=None, indices=None, truth=None, batch=1, jobs=None):
+        self._renderer = _PerProcessRenderer(scene, batch, jobs)
         self.scene = scene
         self.transform = transform
         self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
@@ -94,7 +100,14 @@ class SyntheticDataset(_SceneIndices, IterableDataset):
     with index mod N == K, each worker rendering with its own renderer (`batch` images per GPU
     submission; the pixels do not depend on it); items are `transform(image, mask, record)` (NumPy
     uint8 HxWx3, uint8 HxW, manifest record dict; with `truth`, also the truth dict of
-    `Renderer.sample`), by default `default_item`: `(image tensor 3xHxW, class index)`."""
+    `Renderer.sample`), by default `default_item`: `(image tensor 3xHxW, class index)`.
+
+    Without DataLoader workers the main process renders ahead on one thread per core while the loop
+    uses the samples made (`jobs`: `Renderer`'s; default None: every core there, one thread in each
+    worker). The items and their order do not depend on `jobs` or `batch`."""
+
+    def __init__(self, scene, transform=None, indices=None, truth=None, batch=4, jobs=None):
+        super().__init__(scene, transform, indices, truth, batch, jobs)
 
     def _mine(self):
         info = get_worker_info()
@@ -113,7 +126,8 @@ class SyntheticMapDataset(_SceneIndices, Dataset):
     Works with any sampler and worker count."""
 
     def __init__(self, scene, transform=None, indices=None, truth=None):
-        super().__init__(scene, transform, indices, truth)
+        # One image per call: no render threads.
+        super().__init__(scene, transform, indices, truth, batch=1, jobs=1)
 
     def __getitem__(self, k):
         if not -len(self.indices) <= k < len(self.indices):

@@ -22,7 +22,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
 
 /// Library errors as Python exceptions: bad input is a `ValueError` (an unreadable scene file an
 /// `OSError`, a non-empty output directory a `FileExistsError`), anything else a `RuntimeError`.
@@ -360,11 +361,125 @@ fn amodal_stack(masks: &[AmodalMask], w: usize, h: usize) -> Array3<u8> {
 }
 
 /// Renders single images of a scene by index, each exactly as the dataset render writes it. Owns one
-/// GPU device; give each thread or DataLoader worker its own.
+/// GPU device (and with `jobs` > 1 one more per render thread of `samples`); give each thread or
+/// DataLoader worker its own.
 #[pyclass(frozen, name = "Renderer", module = "pinsynth")]
 struct PyRenderer {
     scene: Arc<Scene>,
-    maker: Mutex<FrameMaker>,
+    /// Always Some, except in a forked copy being dropped (see `Drop`).
+    maker: Mutex<Option<FrameMaker>>,
+    /// The process that opened the devices.
+    pid: u32,
+    /// Render threads `samples` uses (1: none, it renders on the calling thread with `maker`).
+    jobs: usize,
+    /// The render threads, opened on the first `samples` with `jobs` > 1; an iterator takes them while
+    /// it runs and puts them back when it ends (a second iterator at the same time renders alone).
+    pool: Mutex<PoolSlot>,
+}
+
+/// Where a renderer's render threads are.
+enum PoolSlot {
+    NotOpened,
+    Idle(Pool),
+    /// An iterator has them (or is opening them).
+    InUse,
+}
+
+fn closed() -> String {
+    "this renderer was closed".to_string()
+}
+
+/// Whether this process is not `pid` (a process forked from it: a DataLoader worker).
+fn forked_from(pid: u32) -> bool {
+    std::process::id() != pid
+}
+
+impl Drop for PyRenderer {
+    /// A forked process has a copy of the renderer but none of the driver's threads behind its devices
+    /// (lavapipe's queue and rasteriser threads): tearing the copy down would wait for them forever,
+    /// so it is left as it is. A DataLoader worker that inherits a renderer opens its own.
+    fn drop(&mut self) {
+        if forked_from(self.pid) {
+            if let Ok(m) = self.maker.get_mut() {
+                std::mem::forget(m.take());
+            }
+            if let Ok(p) = self.pool.get_mut() {
+                std::mem::forget(std::mem::replace(p, PoolSlot::NotOpened));
+            }
+        }
+    }
+}
+
+/// What a render thread gets: indices (all valid) and the optional truth asked for.
+type Chunk = (Vec<u64>, Option<TruthSpec>);
+
+/// Render threads for [`Samples`], each with its own [`FrameMaker`] (its own device). Chunks of
+/// indices go to the threads in turn and their samples are taken back in the same turn, so they
+/// arrive in the order asked whichever thread drew them; an image's pixels do not depend on the
+/// renderer that draws it.
+struct Pool {
+    workers: Vec<PoolWorker>,
+    /// The process that started the threads: a process forked from it has a copy of this pool (an
+    /// iterator's, or its renderer's) but none of the threads.
+    pid: u32,
+}
+
+impl Drop for Pool {
+    /// As [`PyRenderer`]'s: in a forked process the copy is left as it is (joining a thread of
+    /// another process would wait forever).
+    fn drop(&mut self) {
+        if forked_from(self.pid) {
+            std::mem::forget(std::mem::take(&mut self.workers));
+        }
+    }
+}
+
+struct PoolWorker {
+    send: Option<mpsc::Sender<Chunk>>,
+    /// In a mutex only so that [`Samples`] is `Sync` as a Python class must be (one iterator uses it).
+    recv: Mutex<mpsc::Receiver<Result<Vec<Prepared>, String>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Opens `jobs` renderers (here, so that a missing driver fails at once) and a thread for each.
+    fn open(scene: &Scene, jobs: usize, batch: usize) -> Result<Pool, Error> {
+        let planner = Arc::new(Planner::new(scene));
+        let renderers = (0..jobs)
+            .map(|_| pinsynth::render::Renderer::new(scene.image.antialias, batch).map_err(Error::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let workers = renderers
+            .into_iter()
+            .map(|renderer| {
+                let mut maker = FrameMaker::with_renderer(Arc::clone(&planner), renderer);
+                let (send, jobs) = mpsc::channel::<Chunk>();
+                let (done, recv) = mpsc::channel();
+                let thread = std::thread::spawn(move || {
+                    for (indices, truth) in jobs {
+                        let prepared = maker
+                            .frames_with(&indices, truth.unwrap_or_default())
+                            .map_err(|e| pinsynth::describe(&e))
+                            .and_then(|frames| frames.into_iter().map(|f| Prepared::of(f, truth)).collect());
+                        if done.send(prepared).is_err() {
+                            break;
+                        }
+                    }
+                });
+                PoolWorker { send: Some(send), recv: Mutex::new(recv), thread: Some(thread) }
+            })
+            .collect();
+        Ok(Pool { workers, pid: std::process::id() })
+    }
+}
+
+impl Drop for PoolWorker {
+    /// Closes the thread's queue and waits for it to finish the chunk it is drawing.
+    fn drop(&mut self) {
+        self.send.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl PyRenderer {
@@ -375,11 +490,18 @@ impl PyRenderer {
         })
     }
 
+    fn with_maker<R>(&self, f: impl FnOnce(&FrameMaker) -> R) -> PyResult<R> {
+        let m = self.maker.lock().map_err(|_| PyRuntimeError::new_err("a render panicked on this renderer"))?;
+        m.as_ref().map(f).ok_or_else(|| PyRuntimeError::new_err(closed()))
+    }
+
     /// Renders `indices` (all valid) in one go, the GIL released.
     fn prepare(&self, py: Python<'_>, indices: &[u64], truth: Option<TruthSpec>) -> PyResult<Vec<Prepared>> {
         py.detach(|| {
             let mut maker = self.maker.lock().map_err(|_| "a render panicked on this renderer".to_string())?;
-            let frames = maker.frames_with(indices, truth.unwrap_or_default()).map_err(|e| pinsynth::describe(&e))?;
+            let maker_ref = maker.as_mut().ok_or_else(closed)?;
+            let frames =
+                maker_ref.frames_with(indices, truth.unwrap_or_default()).map_err(|e| pinsynth::describe(&e))?;
             drop(maker);
             frames.into_iter().map(|f| Prepared::of(f, truth)).collect::<Result<Vec<_>, String>>()
         })
@@ -390,17 +512,22 @@ impl PyRenderer {
 #[pymethods]
 impl PyRenderer {
     /// `batch`: how many images `samples` draws per GPU submission (the pixels do not depend on it).
+    /// `jobs`: how many threads `samples` renders on, each with its own GPU device, while the caller
+    /// uses the samples already made (0: one per core; 1: on the calling thread). The samples and
+    /// their order do not depend on it.
     #[new]
-    #[pyo3(signature = (scene, batch = 1))]
-    fn new(py: Python<'_>, scene: &Bound<'_, PyScene>, batch: usize) -> PyResult<Self> {
+    #[pyo3(signature = (scene, batch = 1, jobs = 1))]
+    fn new(py: Python<'_>, scene: &Bound<'_, PyScene>, batch: usize, jobs: usize) -> PyResult<Self> {
         if batch == 0 {
             return Err(PyValueError::new_err("batch: must be at least 1"));
         }
+        let jobs = if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
         let scene = Arc::clone(&scene.get().scene);
         py.detach(|| {
             let renderer = pinsynth::render::Renderer::new(scene.image.antialias, batch)?;
             let maker = FrameMaker::with_renderer(Arc::new(Planner::new(&scene)), renderer);
-            Ok::<_, Error>(PyRenderer { scene, maker: Mutex::new(maker) })
+            let (maker, pool) = (Mutex::new(Some(maker)), Mutex::new(PoolSlot::NotOpened));
+            Ok::<_, Error>(PyRenderer { scene, maker, pid: std::process::id(), jobs, pool })
         })
         .map_err(to_py)
     }
@@ -425,7 +552,8 @@ impl PyRenderer {
     }
 
     /// Iterates `sample(i, truth)` over `indices` (default: every image in order), rendering up to
-    /// `batch` of them per GPU submission.
+    /// `batch` of them per GPU submission; with `jobs` > 1 on that many threads, ahead of the caller
+    /// (at most two batches per thread), the samples still in the order asked.
     #[pyo3(signature = (indices = None, truth = None))]
     fn samples(
         slf: &Bound<'_, Self>,
@@ -447,6 +575,10 @@ impl PyRenderer {
             truth,
             ready: VecDeque::new(),
             pending: None,
+            pool: None,
+            in_flight: VecDeque::new(),
+            turn: 0,
+            exhausted: false,
         })
     }
 
@@ -457,21 +589,25 @@ impl PyRenderer {
     /// The most images drawn per GPU submission (what `batch` asked for, or fewer if they do not fit).
     #[getter]
     fn batch(&self) -> PyResult<usize> {
-        let m = self.maker.lock().map_err(|_| PyRuntimeError::new_err("a render panicked on this renderer"))?;
-        Ok(m.renderer().batch())
+        self.with_maker(|m| m.renderer().batch())
+    }
+
+    /// How many threads `samples` renders on.
+    #[getter]
+    fn jobs(&self) -> usize {
+        self.jobs
     }
 
     /// The GPU adapter this renderer draws on.
     #[getter]
     fn adapter(&self) -> PyResult<String> {
-        let m = self.maker.lock().map_err(|_| PyRuntimeError::new_err("a render panicked on this renderer"))?;
-        Ok(m.renderer().gpu().describe())
+        self.with_maker(|m| m.renderer().gpu().describe())
     }
 }
 
 /// The iterator `Renderer.samples` returns: takes up to the renderer's batch of indices at a time,
-/// renders them together, hands them out one by one. An error (a bad index) is raised in its place in
-/// the sequence, after the samples before it.
+/// renders them together (with render threads, several batches ahead), hands them out one by one. An
+/// error (a bad index) is raised in its place in the sequence, after the samples before it.
 #[pyclass(module = "pinsynth")]
 struct Samples {
     renderer: Py<PyRenderer>,
@@ -479,6 +615,111 @@ struct Samples {
     truth: Option<TruthSpec>,
     ready: VecDeque<Prepared>,
     pending: Option<PyErr>,
+    /// The renderer's threads while this iterator runs (taken from [`PyRenderer::pool`]).
+    pool: Option<Pool>,
+    /// The threads that have a chunk of this iterator's, oldest first; the next chunk goes to `turn`.
+    in_flight: VecDeque<usize>,
+    turn: usize,
+    /// The indices ran out.
+    exhausted: bool,
+}
+
+impl Samples {
+    /// The next up to `batch` indices, checked. A bad one ends the batch and is kept to be raised after
+    /// the samples before it (nothing more is taken until then); the indices after it follow.
+    fn take(&mut self, py: Python<'_>, renderer: &PyRenderer, batch: usize) -> Vec<u64> {
+        let mut take = Vec::with_capacity(batch);
+        if self.exhausted || self.pending.is_some() {
+            return take;
+        }
+        let mut it = self.indices.bind(py).clone();
+        while take.len() < batch {
+            let Some(i) = it.next() else {
+                self.exhausted = true;
+                break;
+            };
+            match i.and_then(|i| i.extract::<i64>()).and_then(|i| renderer.index(i)) {
+                Ok(i) => take.push(i),
+                Err(e) => {
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        take
+    }
+
+    /// With render threads: keeps two chunks per thread in flight and waits (the GIL released) for
+    /// the oldest. False when there are no threads (`jobs` 1, or another iterator has them).
+    fn fill_from_pool(&mut self, py: Python<'_>) -> PyResult<bool> {
+        let renderer = self.renderer.clone_ref(py);
+        let renderer = renderer.get();
+        if self.pool.is_none() {
+            if renderer.jobs <= 1 || !self.in_flight.is_empty() {
+                return Ok(false);
+            }
+            let lock = || renderer.pool.lock().map_err(|_| PyRuntimeError::new_err("a render thread panicked"));
+            let state = std::mem::replace(&mut *lock()?, PoolSlot::InUse);
+            self.pool = match state {
+                PoolSlot::Idle(pool) => Some(pool),
+                PoolSlot::NotOpened => {
+                    // Opened with the lock released (and the GIL: opening takes a while).
+                    let scene = Arc::clone(&renderer.scene);
+                    let batch = renderer.batch()?;
+                    match py.detach(|| Pool::open(&scene, renderer.jobs, batch)) {
+                        Ok(pool) => Some(pool),
+                        Err(e) => {
+                            *lock()? = PoolSlot::NotOpened;
+                            return Err(to_py(e));
+                        }
+                    }
+                }
+                // Another iterator has the threads: this one renders on the calling thread.
+                PoolSlot::InUse => return Ok(false),
+            };
+        }
+        let batch = renderer.batch()?;
+        let Some(threads) = self.pool.as_ref().map(|p| p.workers.len()) else { return Ok(false) };
+        while self.in_flight.len() < 2 * threads {
+            let take = self.take(py, renderer, batch);
+            if take.is_empty() {
+                break;
+            }
+            let Some(pool) = self.pool.as_ref() else { return Ok(false) };
+            let worker = &pool.workers[self.turn];
+            let sent = worker.send.as_ref().is_some_and(|s| s.send((take, self.truth)).is_ok());
+            if !sent {
+                return Err(PyRuntimeError::new_err("a render thread stopped"));
+            }
+            self.in_flight.push_back(self.turn);
+            self.turn = (self.turn + 1) % threads;
+        }
+        let Some(oldest) = self.in_flight.pop_front() else { return Ok(true) };
+        let Some(pool) = self.pool.as_ref() else { return Ok(false) };
+        let recv = &pool.workers[oldest].recv;
+        let got = py.detach(|| {
+            let stopped = || "a render thread stopped".to_string();
+            recv.lock().map_err(|_| stopped())?.recv().map_err(|_| stopped())?
+        });
+        self.ready = got.map_err(PyRuntimeError::new_err)?.into();
+        Ok(true)
+    }
+
+    /// Gives the threads back to the renderer once nothing of this iterator's is in flight.
+    fn give_back(&mut self, py: Python<'_>) {
+        let Some(pool) = self.pool.take() else { return };
+        for &w in &self.in_flight {
+            py.detach(|| {
+                if let Ok(r) = pool.workers[w].recv.lock() {
+                    let _ = r.recv();
+                }
+            });
+        }
+        self.in_flight.clear();
+        if let Ok(mut slot) = self.renderer.get().pool.lock() {
+            *slot = PoolSlot::Idle(pool);
+        }
+    }
 }
 
 #[pymethods]
@@ -489,29 +730,29 @@ impl Samples {
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if self.ready.is_empty() {
-            if let Some(e) = self.pending.take() {
-                return Err(e);
-            }
-            let renderer = self.renderer.get();
-            let batch = renderer.batch()?;
-            let mut take = Vec::with_capacity(batch);
-            let mut it = self.indices.bind(py).clone();
-            while take.len() < batch {
-                let Some(i) = it.next() else { break };
-                match i.and_then(|i| i.extract::<i64>()).and_then(|i| renderer.index(i)) {
-                    Ok(i) => take.push(i),
-                    Err(e) => {
-                        self.pending = Some(e);
-                        break;
-                    }
+            if !self.fill_from_pool(py)? {
+                let renderer = self.renderer.clone_ref(py);
+                let renderer = renderer.get();
+                let take = self.take(py, renderer, renderer.batch()?);
+                if !take.is_empty() {
+                    self.ready = renderer.prepare(py, &take, self.truth)?.into();
                 }
             }
-            if take.is_empty() {
-                return self.pending.take().map_or(Ok(None), Err);
+            if self.ready.is_empty() {
+                if let Some(e) = self.pending.take() {
+                    return Err(e);
+                }
+                self.give_back(py);
+                return Ok(None);
             }
-            self.ready = renderer.prepare(py, &take, self.truth)?.into();
         }
         self.ready.pop_front().map(|p| p.into_py(py)).transpose()
+    }
+}
+
+impl Drop for Samples {
+    fn drop(&mut self) {
+        Python::attach(|py| self.give_back(py));
     }
 }
 

@@ -81,3 +81,36 @@ def test_overrides_as_strings_equal_overrides_as_dict():
     assert a.to_toml() == b.to_toml()
     assert (a.width, a.height, len(a)) == (64, 224, 300)
     assert 'kind = "round"' in a.to_toml()
+
+
+def test_render_threads_give_the_same_samples_in_the_order_asked(cli_datasets):
+    path, overrides, cli = cli_datasets["default"]
+    scene = pinsynth.Scene.from_file(REPO / path, overrides=overrides)
+    threaded = pinsynth.Renderer(scene, batch=2, jobs=3)
+    assert threaded.jobs == 3 and pinsynth.Renderer(scene, jobs=0).jobs >= 1
+    order = list(range(len(scene)))
+    random.Random(3).shuffle(order)
+    got = list(threaded.samples(order))
+    assert [r["index"] for _, _, r in got] == order
+    for image, mask, record in got:
+        i = record["index"]
+        assert np.array_equal(image, cli.image(i)), f"image {i} differs from the CLI's"
+        assert np.array_equal(mask, cli.mask(i)), f"mask {i} differs from the CLI's"
+        assert record == cli.records[i]
+    # Stopped early (chunks still in flight), then again: the threads are reused and nothing of the
+    # first iterator reaches the second.
+    it = threaded.samples(order)
+    first = [next(it)[2]["index"] for _ in range(3)]
+    del it
+    again = [r["index"] for _, _, r in threaded.samples(order[:7])]
+    assert first == order[:3] and again == order[:7]
+    # Two iterators at once (the second renders on the calling thread): both in order, both right.
+    a, b = threaded.samples(order[:6]), threaded.samples(order[:6])
+    for (ia, _, ra), (ib, _, rb) in zip(a, b):
+        assert ra == rb and np.array_equal(ia, ib) and np.array_equal(ia, cli.image(ra["index"]))
+    # A bad index is raised in its place, after the samples before it; the ones after it follow.
+    it = threaded.samples([1, 2, 3, 99, 4, 5, 6, 7, 8])
+    assert [next(it)[2]["index"] for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(IndexError, match=r"index 99 out of range"):
+        next(it)
+    assert [r["index"] for _, _, r in it] == [4, 5, 6, 7, 8]

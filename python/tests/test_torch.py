@@ -43,6 +43,9 @@ def test_iterable_dataset_splits_indices_across_workers(default_scene, expected,
     loader = DataLoader(SyntheticDataset(scene, transform=who_and_what), batch_size=None, num_workers=workers)
     items = list(loader)
     assert sorted(i for i, *_ in items) == list(range(len(scene)))
+    if workers == 0:
+        # The main process renders on a thread per core, the items still in order.
+        assert [i for i, *_ in items] == list(range(len(scene)))
     for index, worker, image, mask, record in items:
         if workers == 0:
             assert worker is None
@@ -114,3 +117,16 @@ def test_scene_pickles_as_its_resolved_toml_and_renderers_do_not(default_scene):
         pickle.dumps(pinsynth.Renderer(scene))
     with pytest.raises(TypeError, match="expected pinsynth.Scene"):
         SyntheticDataset("scenes/default.toml")
+
+
+def test_forked_workers_after_the_main_process_streamed(default_scene, expected):
+    # The main process streams first (its renderer starts render threads); DataLoader workers forked
+    # afterwards inherit that renderer without its threads, drop it and open their own.
+    scene, _ = default_scene
+    ds = SyntheticDataset(scene, transform=who_and_what, indices=range(8))
+    assert [i for i, *_ in DataLoader(ds, batch_size=None, num_workers=0)] == list(range(8))
+    loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="fork", timeout=120)
+    items = list(loader)
+    assert sorted(i for i, *_ in items) == list(range(8))
+    for index, worker, image, mask, record in items:
+        assert worker == [index % 2, 2] and [image, mask, record] == list(expected[index])
