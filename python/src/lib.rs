@@ -705,9 +705,13 @@ impl Samples {
         Ok(true)
     }
 
-    /// Gives the threads back to the renderer once nothing of this iterator's is in flight.
+    /// Gives the threads back to the renderer once nothing of this iterator's is in flight (in a
+    /// forked process, where the threads do not exist, lets the copy go: see [`Pool`]'s `Drop`).
     fn give_back(&mut self, py: Python<'_>) {
         let Some(pool) = self.pool.take() else { return };
+        if forked_from(pool.pid) {
+            return;
+        }
         for &w in &self.in_flight {
             py.detach(|| {
                 if let Ok(r) = pool.workers[w].recv.lock() {
