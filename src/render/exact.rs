@@ -42,6 +42,7 @@ use crate::geometry::{Posed, Shape, mesh};
 use crate::meshfile::TriangleMesh;
 use glam::{DMat4, DVec2, DVec3};
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Samples per pixel side.
@@ -303,6 +304,9 @@ pub struct Exact {
     own: Vec<Topology>,
     /// Sun visibility per sample of shadow-edge pixels ([`sun_rays`]).
     rays: SunRays,
+    /// The casters of objects the kept answers' image had and this one does not, made again (in the
+    /// same sun's coordinates as `rays`) to ask whether they shaded a footprint ([`Exact::changed`]).
+    ghosts: SunRays,
     /// Per marked pixel (as `samples`): bit k set when sample k sees the sun (or was not asked), and
     /// when it lies in a soft penumbra (its light is the GPU's).
     seen: Vec<u64>,
@@ -365,6 +369,7 @@ impl Exact {
             casters: Vec::new(),
             own: Vec::new(),
             rays: SunRays::default(),
+            ghosts: SunRays::default(),
             seen: Vec::new(),
             soft: Vec::new(),
             traced: Vec::new(),
@@ -455,26 +460,39 @@ impl Exact {
     /// ([`SunMemo`]), sorted.
     fn cast(&mut self, posed: &Posed) -> Vec<MemoObject> {
         self.rays.begin(-posed.sun_direction.normalize(), posed.light.sun_angle_deg);
-        let mut corners: Vec<DVec3> = Vec::new();
         let mut objects: Vec<MemoObject> = Vec::with_capacity(self.casters.len());
         for (model, mesh) in &self.casters {
             let topo = match *mesh {
-                Ok(t) if t < Shape::ALL.len() => &self.shapes[t],
-                Ok(t) => &self.files[t - Shape::ALL.len()].1,
+                Ok(t) => topology(&self.shapes, &self.files, t),
                 Err(k) => &self.own[k],
             };
-            let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
-            let first = self.rays.count();
-            for face in &topo.faces {
-                corners.clear();
-                corners.extend(face.iter().map(|&k| world[k as usize]));
-                self.rays.add_face(&corners, topo.double_sided);
-            }
+            let casters = add_caster(&mut self.rays, topo, model);
             let id = (mesh.ok(), model.to_cols_array().map(f64::to_bits));
-            objects.push((id, self.rays.bounds(first..self.rays.count())));
+            let bounds = self.rays.bounds(casters.start as usize..casters.end as usize);
+            objects.push(MemoObject { id, bounds, casters });
         }
-        objects.sort_by_key(|o| o.0);
+        objects.sort_by_key(|o| o.id);
         objects
+    }
+
+    /// The casting objects only one of `memo`'s image and this one (`objects`) has, each with where
+    /// its casters can be asked: this image's, or the kept image's made again in [`Exact::ghosts`].
+    fn changed(&mut self, memo: &SunMemo, objects: &[MemoObject]) -> Vec<Changed> {
+        self.ghosts.begin_as(&self.rays);
+        let mut out = Vec::new();
+        for (here, o) in memo.changed(objects) {
+            let Some(bounds) = o.bounds else { continue };
+            let casters = match o.id.0 {
+                _ if here => Casters::Here(o.casters.clone()),
+                Some(t) => {
+                    let model = DMat4::from_cols_array(&o.id.1.map(f64::from_bits));
+                    Casters::Ghost(add_caster(&mut self.ghosts, topology(&self.shapes, &self.files, t), &model))
+                }
+                None => Casters::Unknown,
+            };
+            out.push(Changed { bounds, casters });
+        }
+        out
     }
 
     /// For the samples on a face turned to the sun of every pixel a shadow edge may cross
@@ -585,7 +603,7 @@ impl Exact {
     ) -> Vec<Answer> {
         self.rays.prepare(&self.points);
         let reuse = memo.scene == scene;
-        let changed: Vec<(DVec2, DVec2, f64)> = if reuse { memo.changed(objects) } else { Vec::new() };
+        let changed: Vec<Changed> = if reuse { self.changed(memo, objects) } else { Vec::new() };
         let previous: Vec<Option<u32>> = self
             .bodies
             .iter()
@@ -624,13 +642,29 @@ impl Exact {
             while memo.answers.get(cursor).is_some_and(|a| a.pixel < pixel) {
                 cursor += 1;
             }
+            // A kept answer holds when every caster of an object only one of the two images has
+            // leaves the footprint alone: too far away, or (asked as the answer would ask it) shading
+            // none of it. The answer then comes from the casters both images share.
+            let misses = |rays: &SunRays, casters: &Range<u32>| {
+                fp.corners.is_some()
+                    && casters
+                        .clone()
+                        .all(|i| !rays.reaches(i, lo, hi, depth) || rays.classify(i, &corners) == sun_rays::Cover::None)
+            };
+            let leaves_alone = |c: &Changed| {
+                !near(&self.rays, c.bounds, (lo, hi, depth))
+                    || match &c.casters {
+                        Casters::Here(casters) => misses(&self.rays, casters),
+                        Casters::Ghost(casters) => misses(&self.ghosts, casters),
+                        Casters::Unknown => false,
+                    }
+            };
             let kept = previous[b].and_then(|body| {
-                let near = |c: &(DVec2, DVec2, f64)| near(&self.rays, *c, (lo, hi, depth));
                 memo.answers[cursor..]
                     .iter()
                     .take_while(|a| a.pixel == pixel)
                     .find(|a| a.body == body && a.face == face && a.mine == mine)
-                    .filter(|_| !changed.iter().any(near))
+                    .filter(|_| changed.iter().all(leaves_alone))
                     .map(|a| (a.unseen, a.soft))
             });
             let (unseen, soft) = match kept {
@@ -777,8 +811,7 @@ impl Exact {
                 Some(i) => previous.swap_remove(i),
                 None => {
                     let topo = match topology {
-                        Some(t) if *t < Shape::ALL.len() => &shapes[*t],
-                        Some(t) => &files[*t - Shape::ALL.len()].1,
+                        Some(t) => self::topology(shapes, files, *t),
                         None => own_left.next().expect("one mesh per bent terminal"), // ok: made from the same list above
                     };
                     Body::project(key, topo, model, cam, (w, h))
@@ -1093,7 +1126,30 @@ impl Exact {
 
 /// A casting object of an image: its identity (topology, None for a mesh of that image alone; placement
 /// bits) and its casters' bounds across the rays and nearest point to the sun (None: it casts none).
-type MemoObject = ((Option<usize>, [u64; 16]), Option<(DVec2, DVec2, f64)>);
+/// A casting object as [`SunMemo`] keeps it.
+#[derive(Clone)]
+struct MemoObject {
+    /// Its topology (as [`BodyKey::topology`]; None for a mesh of its image alone) and placement.
+    id: (Option<usize>, [u64; 16]),
+    /// Its casters' bounds across the rays and nearest point to the sun (None: it casts nothing).
+    bounds: Option<(DVec2, DVec2, f64)>,
+    /// Its casters' indices in its image's [`SunRays`].
+    casters: Range<u32>,
+}
+
+/// A casting object only one of two images has, and where its casters are to be asked about a
+/// footprint ([`Exact::answer`]): this image's [`SunRays`], the kept image's (made again in
+/// [`Exact::ghosts`]), or nowhere (a mesh of the kept image alone: only its bounds are known).
+struct Changed {
+    bounds: (DVec2, DVec2, f64),
+    casters: Casters,
+}
+
+enum Casters {
+    Here(Range<u32>),
+    Ghost(Range<u32>),
+    Unknown,
+}
 
 /// One lit face's answer from the sun in one pixel: the face (body index in its image's bodies and
 /// index among the body's faces), its samples, those the casters shade and those in a soft penumbra.
@@ -1109,6 +1165,24 @@ struct Answer {
     lo: DVec2,
     hi: DVec2,
     depth: f64,
+}
+
+/// The topology of index `t` ([`BodyKey::topology`]): a unit shape's, or a mesh file's.
+fn topology<'a>(shapes: &'a [Topology], files: &'a [(Arc<TriangleMesh>, Topology)], t: usize) -> &'a Topology {
+    if t < shapes.len() { &shapes[t] } else { &files[t - shapes.len()].1 }
+}
+
+/// Adds the faces of `topo` placed by `model` to `rays` as casters; returns their indices.
+fn add_caster(rays: &mut SunRays, topo: &Topology, model: &DMat4) -> Range<u32> {
+    let world: Vec<DVec3> = topo.positions.iter().map(|p| model.transform_point3(*p)).collect();
+    let first = rays.count() as u32;
+    let mut corners: Vec<DVec3> = Vec::with_capacity(4);
+    for face in &topo.faces {
+        corners.clear();
+        corners.extend(face.iter().map(|&k| world[k as usize]));
+        rays.add_face(&corners, topo.double_sided);
+    }
+    first..rays.count() as u32
 }
 
 /// Whether the casters of an object with bounds `(lo, hi)` across the rays and nearest point `nearest`
@@ -1154,7 +1228,8 @@ impl SunMemo {
     /// `objects` (all of them when the scene differs), in order, each once.
     fn invalidated(&self, scene: &[u64], objects: &[MemoObject], rays: &SunRays) -> Vec<u32> {
         let all = self.scene != scene;
-        let changed = if all { Vec::new() } else { self.changed(objects) };
+        let changed: Vec<(DVec2, DVec2, f64)> =
+            if all { Vec::new() } else { self.changed(objects).iter().filter_map(|(_, o)| o.bounds).collect() };
         let mut out: Vec<u32> = self
             .answers
             .iter()
@@ -1165,30 +1240,30 @@ impl SunMemo {
         out
     }
 
-    /// The bounds of the casting objects that only one of the kept image and `objects` (sorted) has,
-    /// and of every mesh of an image alone.
-    fn changed(&self, objects: &[MemoObject]) -> Vec<(DVec2, DVec2, f64)> {
+    /// The casting objects that only one of the kept image and `objects` (sorted) has, and every mesh
+    /// of an image alone; each with true when it is one of `objects`.
+    fn changed<'a>(&'a self, objects: &'a [MemoObject]) -> Vec<(bool, &'a MemoObject)> {
         let (mut a, mut b) = (self.objects.iter().peekable(), objects.iter().peekable());
         let mut out = Vec::new();
         loop {
             let next = match (a.peek(), b.peek()) {
                 (None, None) => break,
-                (Some(x), Some(y)) if x.0 == y.0 && x.0.0.is_some() => {
+                (Some(x), Some(y)) if x.id == y.id && x.id.0.is_some() => {
                     a.next();
                     b.next();
                     continue;
                 }
                 (Some(x), Some(y)) => {
-                    if x.0 <= y.0 {
-                        a.next()
+                    if x.id <= y.id {
+                        a.next().map(|o| (false, o))
                     } else {
-                        b.next()
+                        b.next().map(|o| (true, o))
                     }
                 }
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next().map(|o| (false, o)),
+                (None, Some(_)) => b.next().map(|o| (true, o)),
             };
-            out.extend(next.and_then(|o| o.1));
+            out.extend(next);
         }
         out
     }

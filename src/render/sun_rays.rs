@@ -83,6 +83,16 @@ impl SunRays {
         self.stamp.clear();
     }
 
+    /// Starts with the sun of `other` (the same coordinates, bit for bit) and no casters.
+    pub fn begin_as(&mut self, other: &SunRays) {
+        (self.to_sun, self.x, self.y, self.tan_r) = (other.to_sun, other.x, other.y, other.tan_r);
+        self.casters.clear();
+        self.corners.clear();
+        self.edges.clear();
+        self.stamp.clear();
+        (self.cols, self.rows) = (0, 0);
+    }
+
     /// A point (or a direction) in the sun's coordinates.
     pub fn coords(&self, p: DVec3) -> DVec3 {
         DVec3::new(p.dot(self.x), p.dot(self.y), p.dot(self.to_sun))
@@ -222,15 +232,7 @@ impl SunRays {
             for x in x0..=x1 {
                 let c = y * self.cols + x;
                 for &i in &self.cells[self.start[c] as usize..self.start[c + 1] as usize] {
-                    let caster = &self.casters[i as usize];
-                    let shift = self.tan_r * (caster.nearest - depth);
-                    if self.stamp[i as usize] != self.generation
-                        && caster.nearest > depth
-                        && caster.lo.x - shift <= hi.x
-                        && caster.hi.x + shift >= lo.x
-                        && caster.lo.y - shift <= hi.y
-                        && caster.hi.y + shift >= lo.y
-                    {
+                    if self.stamp[i as usize] != self.generation && self.reaches(i, lo, hi, depth) {
                         self.stamp[i as usize] = self.generation;
                         out.push(i);
                     }
@@ -239,6 +241,19 @@ impl SunRays {
         }
         // In caster order, whatever cells they were found in.
         out.sort_unstable();
+    }
+
+    /// Whether caster `i` may shade some point of the box `lo`..`hi` (across the rays) no nearer the
+    /// sun than `depth` from some direction within the sun's disc: nearer the sun, its bounds grown by
+    /// how far the disc can shift its shadow there meeting the box ([`SunRays::candidates`]' test).
+    pub fn reaches(&self, i: u32, lo: DVec2, hi: DVec2, depth: f64) -> bool {
+        let caster = &self.casters[i as usize];
+        let shift = self.tan_r * (caster.nearest - depth);
+        caster.nearest > depth
+            && caster.lo.x - shift <= hi.x
+            && caster.hi.x + shift >= lo.x
+            && caster.lo.y - shift <= hi.y
+            && caster.hi.y + shift >= lo.y
     }
 
     /// How caster `i` shades the convex region spanned by `corners` (in the sun's coordinates; four
