@@ -328,8 +328,10 @@ pub struct Exact {
     kept: Kept,
     /// Per pixel: an absent nominal object's face may reach it.
     dirty: Vec<bool>,
-    /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`.
+    /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`; face `id`'s body
+    /// is `body_of[id]`.
     first: Vec<u32>,
+    body_of: Vec<u32>,
     /// Per pixel: 1 where an edge may cross it.
     marks: Vec<u8>,
     /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for its faces).
@@ -382,6 +384,7 @@ impl Exact {
             kept: Kept::default(),
             dirty: Vec::new(),
             first: Vec::new(),
+            body_of: Vec::new(),
             marks: Vec::new(),
             near: Vec::new(),
             marked: Vec::new(),
@@ -850,6 +853,7 @@ impl Exact {
         }
         self.own = own;
         self.first.clear();
+        self.body_of.clear();
         let mut first = 0u32;
         for (b, body) in self.bodies.iter().enumerate() {
             if b >= self.nominal || !self.absent[b] {
@@ -859,6 +863,7 @@ impl Exact {
             }
             self.first.push(first);
             first += body.faces.len() as u32;
+            self.body_of.resize(first as usize, b as u32);
         }
         self.first.push(first);
         same
@@ -866,7 +871,7 @@ impl Exact {
 
     /// The body a face id belongs to, and the face.
     fn face(&self, id: u32) -> (usize, &Face) {
-        let b = self.first.partition_point(|&f| f <= id) - 1;
+        let b = self.body_of[id as usize] as usize;
         (b, &self.bodies[b].faces[(id - self.first[b]) as usize])
     }
 
@@ -879,7 +884,12 @@ impl Exact {
         self.slot.resize(w * h, NO);
         self.samples.clear();
         self.marked.clear();
-        self.marked.extend(self.marks.iter().enumerate().filter(|(_, m)| **m != 0).map(|(p, _)| p as u32));
+        // Eight marks at a time: most are 0.
+        for (c, chunk) in self.marks.chunks(8).enumerate() {
+            if chunk.iter().fold(0, |any, m| any | m) != 0 {
+                self.marked.extend((0..chunk.len()).filter(|&k| chunk[k] != 0).map(|k| (8 * c + k) as u32));
+            }
+        }
         for &p in &self.marked {
             self.slot[p as usize] = self.samples.len() as u32;
             self.samples.push(EMPTY);
@@ -912,6 +922,7 @@ impl Exact {
     fn nominal_share(&mut self, w: usize, h: usize) {
         let nominal = self.nominal;
         let (bodies, first, absent) = (&self.bodies[..nominal], &self.first[..=nominal], &self.absent);
+        let body_of = &self.body_of;
         let k = &mut self.kept;
         if k.slot.len() != w * h || k.tiles.is_empty() {
             *k = Kept::new(bodies, first, w, h);
@@ -934,7 +945,7 @@ impl Exact {
         let draw = |p: usize, skip_absent: bool, mut s: Option<&mut Samples>, mut f: Option<&mut Front>| {
             let (x, y) = ((p % w) as u16, (p / w) as u16);
             for &id in &tiles[y as usize / TILE * *tiles_x + x as usize / TILE] {
-                let b = first.partition_point(|&f| f <= id) - 1;
+                let b = body_of[id as usize] as usize;
                 if skip_absent && absent[b] {
                     continue;
                 }
