@@ -1135,9 +1135,7 @@ impl Exact {
     }
 }
 
-/// A casting object of an image: its identity (topology, None for a mesh of that image alone; placement
-/// bits) and its casters' bounds across the rays and nearest point to the sun (None: it casts none).
-/// A casting object as [`SunMemo`] keeps it.
+/// A casting object of an image, as [`SunMemo`] keeps it.
 #[derive(Clone)]
 struct MemoObject {
     /// Its topology (as [`BodyKey::topology`]; None for a mesh of its image alone) and placement.
@@ -1156,6 +1154,8 @@ struct Changed {
     casters: Casters,
 }
 
+/// Where a changed object's casters are ([`Changed`]): their indices in this image's rays or in
+/// [`Exact::ghosts`], or unknown.
 enum Casters {
     Here(Range<u32>),
     Ghost(Range<u32>),
