@@ -442,13 +442,11 @@ struct PoolWorker {
 }
 
 impl Pool {
-    /// Opens `jobs` renderers (here, so that a missing driver fails at once) and a thread for each.
+    /// Opens `jobs` renderers as the CLI's workers are opened (no more than the scene has batches;
+    /// here, so that a missing driver fails at once) and a thread for each.
     fn open(scene: &Scene, jobs: usize, batch: usize) -> Result<Pool, Error> {
         let planner = Arc::new(Planner::new(scene));
-        let renderers = (0..jobs)
-            .map(|_| pinsynth::render::Renderer::new(scene.image.antialias, batch).map_err(Error::from))
-            .collect::<Result<Vec<_>, _>>()?;
-        let workers = renderers
+        let workers = pinsynth::run::open_renderers(scene, jobs, batch)?
             .into_iter()
             .map(|renderer| {
                 let mut maker = FrameMaker::with_renderer(Arc::clone(&planner), renderer);
@@ -513,8 +511,9 @@ impl PyRenderer {
 impl PyRenderer {
     /// `batch`: how many images `samples` draws per GPU submission (the pixels do not depend on it).
     /// `jobs`: how many threads `samples` renders on, each with its own GPU device, while the caller
-    /// uses the samples already made (0: one per core; 1: on the calling thread). The samples and
-    /// their order do not depend on it.
+    /// uses the samples already made (0: one per core; 1: on the calling thread; at most one per
+    /// `batch` images of the scene, as the CLI's workers). The samples and their order do not depend
+    /// on it.
     #[new]
     #[pyo3(signature = (scene, batch = 1, jobs = 1))]
     fn new(py: Python<'_>, scene: &Bound<'_, PyScene>, batch: usize, jobs: usize) -> PyResult<Self> {
