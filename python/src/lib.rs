@@ -397,15 +397,13 @@ fn forked_from(pid: u32) -> bool {
 impl Drop for PyRenderer {
     /// A forked process has a copy of the renderer but none of the driver's threads behind its devices
     /// (lavapipe's queue and rasteriser threads): tearing the copy down would wait for them forever,
-    /// so it is left as it is. A DataLoader worker that inherits a renderer opens its own.
+    /// so it is left as it is (its render threads, [`Pool`], see to themselves). A DataLoader worker
+    /// that inherits a renderer opens its own.
     fn drop(&mut self) {
-        if forked_from(self.pid) {
-            if let Ok(m) = self.maker.get_mut() {
-                std::mem::forget(m.take());
-            }
-            if let Ok(p) = self.pool.get_mut() {
-                std::mem::forget(std::mem::replace(p, PoolSlot::NotOpened));
-            }
+        if forked_from(self.pid)
+            && let Ok(m) = self.maker.get_mut()
+        {
+            std::mem::forget(m.take());
         }
     }
 }
@@ -653,10 +651,11 @@ impl Samples {
     fn fill_from_pool(&mut self, py: Python<'_>) -> PyResult<bool> {
         let renderer = self.renderer.clone_ref(py);
         let renderer = renderer.get();
+        if self.pool.is_none() && (renderer.jobs <= 1 || !self.in_flight.is_empty()) {
+            return Ok(false);
+        }
+        let batch = renderer.batch()?;
         if self.pool.is_none() {
-            if renderer.jobs <= 1 || !self.in_flight.is_empty() {
-                return Ok(false);
-            }
             let lock = || renderer.pool.lock().map_err(|_| PyRuntimeError::new_err("a render thread panicked"));
             let state = std::mem::replace(&mut *lock()?, PoolSlot::InUse);
             self.pool = match state {
@@ -664,7 +663,6 @@ impl Samples {
                 PoolSlot::NotOpened => {
                     // Opened with the lock released (and the GIL: opening takes a while).
                     let scene = Arc::clone(&renderer.scene);
-                    let batch = renderer.batch()?;
                     match py.detach(|| Pool::open(&scene, renderer.jobs, batch)) {
                         Ok(pool) => Some(pool),
                         Err(e) => {
@@ -677,7 +675,6 @@ impl Samples {
                 PoolSlot::InUse => return Ok(false),
             };
         }
-        let batch = renderer.batch()?;
         let Some(threads) = self.pool.as_ref().map(|p| p.workers.len()) else { return Ok(false) };
         while self.in_flight.len() < 2 * threads {
             let take = self.take(py, renderer, batch);
