@@ -210,6 +210,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     100.0 * share,
                     r.bases
                 );
+                let e = r.partial_edges;
+                if e.resolved + e.kept > 0 {
+                    println!(
+                        "{size:>5}  {aa:<aw$}  edge pixels per image drawn in part: {:.0} resolved, {:.0} kept the base's colour",
+                        e.resolved as f64 / r.partial.max(1) as f64,
+                        e.kept as f64 / r.partial.max(1) as f64
+                    );
+                }
             }
         }
         println!(

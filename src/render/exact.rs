@@ -33,6 +33,7 @@
 
 use super::Pixels;
 use super::bake::Atlas;
+use super::frame_memo::Base;
 use super::influence::{Rect, Region};
 use super::polygon;
 use super::shading::Shading;
@@ -53,6 +54,10 @@ const S: usize = N * N;
 /// resolving: their flat shading steps there (a 32-segment cylinder's sides too, 11.25° apart).
 const CREASE_COS: f64 = 0.9999;
 const NO: u32 = u32::MAX;
+/// How far from a pixel the GPU's frame is read when the pixel is resolved: its marks come from its
+/// neighbours' labels and sun (1 pixel), its faces' share of the sun from the pixel nearest it that
+/// shows them ([`AROUND`], 2 pixels). Its colour is not read.
+const READ_REACH: usize = 2;
 /// Sample offsets inside a pixel, (k + 0.5) / N.
 const OFFSETS: [f32; N] = {
     let mut o = [0.0f32; N];
@@ -278,7 +283,27 @@ pub enum Role<'a> {
     Base,
     /// Resolved within the region only, and wherever the base's answers from the sun no longer hold
     /// (which the base's answers serve elsewhere); the other pixels are left as they are.
-    Part(&'a Region),
+    Part(&'a Part<'a>),
+}
+
+/// An image drawn over a kept base ([`super::frame_memo::Frame::Region`]): where it can differ from
+/// the base, and the base. An edge pixel there keeps the base's colour, unresolved, when nothing its
+/// colour is made of changed: no changed object's own pixels reach it (`touched`), the GPU drew the
+/// same colour, label and share of the sun as for the base within [`EXACT_MARGIN`] pixels around it
+/// (its marks, and the faces and sun it reads near it), and every answer from the sun the base
+/// resolved it with still holds ([`Exact::leaves_alone`]) — its coverage is the base's, so its faces
+/// and their samples are too.
+pub struct Part<'a> {
+    pub region: &'a Region,
+    pub touched: &'a Region,
+    pub base: &'a Base,
+}
+
+/// An image's edge pixels ([`Exact::apply`]): resolved, and kept from the base ([`Part`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Edges {
+    pub resolved: u64,
+    pub kept: u64,
 }
 
 /// The exact-coverage pass, with the meshes' topology made once and scratch space reused per image.
@@ -328,6 +353,9 @@ pub struct Exact {
     kept: Kept,
     /// Per pixel: an absent nominal object's face may reach it.
     dirty: Vec<bool>,
+    /// Per pixel of an image drawn over a base: within [`EXACT_MARGIN`] of a pixel the GPU drew
+    /// otherwise than for the base ([`Exact::settle`]).
+    unsettled: Vec<bool>,
     /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`; face `id`'s body
     /// is `body_of[id]`.
     first: Vec<u32>,
@@ -383,6 +411,7 @@ impl Exact {
             absent: Vec::new(),
             kept: Kept::default(),
             dirty: Vec::new(),
+            unsettled: Vec::new(),
             first: Vec::new(),
             body_of: Vec::new(),
             marks: Vec::new(),
@@ -409,13 +438,13 @@ impl Exact {
     ///
     /// `role` says what the image is to [`super::frame_memo`]: resolved whole, or in part (the other
     /// pixels are left as they are).
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, role: Role) {
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, role: Role) -> Edges {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
-            return;
+            return Edges::default();
         }
         let region = match role {
-            Role::Part(r) => Some(r),
+            Role::Part(part) => Some(part.region),
             Role::Whole | Role::Base => None,
         };
         self.marks.clear();
@@ -453,9 +482,105 @@ impl Exact {
                 self.marks[p as usize] = feature | marks_at(&px.mask, sun, (w, h), p as usize);
             }
         }
+        self.collect_marked();
+        let marked = self.marked.len();
+        let changed = match role {
+            Role::Part(part) => self.settle(part, px, sun, (&objects, &scene)),
+            Role::Whole | Role::Base => None,
+        };
+        let edges = Edges { resolved: self.marked.len() as u64, kept: (marked - self.marked.len()) as u64 };
         self.cover_marked(w, h, kept);
-        self.sun_samples(posed, (w, h), shadows, &px.mask, objects, scene, role);
+        self.sun_samples(posed, (w, h), shadows, &px.mask, (objects, scene, changed), role);
         self.resolve(posed, px, sun, atlas);
+        edges
+    }
+
+    /// Of an image drawn over a base ([`Part`]): leaves out of [`Exact::marked`] the pixels that keep
+    /// the base's colour, which they get. Returns the objects only one of the image and the base
+    /// has ([`Exact::changed`]) when there are shadows and the base's answers serve this image.
+    fn settle(
+        &mut self,
+        part: &Part,
+        px: &mut Pixels,
+        sun: &[u8],
+        (objects, scene): (&[MemoObject], &[u64]),
+    ) -> Option<Vec<Changed>> {
+        let (w, h) = (px.width as usize, px.height as usize);
+        let base = part.base;
+        let memo = std::mem::take(&mut self.base_memo);
+        let changed = match sun.is_empty() || !self.shadow_edges {
+            true => None,
+            false if memo.scene == scene => Some(self.changed(&memo, objects)),
+            // Nothing of the base's sun is known to hold: every pixel resolved.
+            false => {
+                self.base_memo = memo;
+                return None;
+            }
+        };
+        // Pixels within reach of one the GPU drew another label or share of the sun for than for the
+        // base (its colour there follows from those and the geometry).
+        let mut unsettled = std::mem::take(&mut self.unsettled);
+        unsettled.clear();
+        unsettled.resize(w * h, false);
+        let b = part.region.bounds;
+        let m = READ_REACH;
+        for y in b.y0 as usize..b.y1 as usize {
+            for x in b.x0 as usize..b.x1 as usize {
+                let p = y * w + x;
+                let same = px.mask[p] == base.mask[p] && (sun.is_empty() || sun[p] == base.sun[p]);
+                if !same {
+                    for yy in y.saturating_sub(m)..(y + m + 1).min(h) {
+                        unsettled[yy * w + x.saturating_sub(m)..yy * w + (x + m + 1).min(w)].fill(true);
+                    }
+                }
+            }
+        }
+        let mut cursor = 0;
+        let answers = &memo.answers;
+        let mut marked = std::mem::take(&mut self.marked);
+        marked.retain(|&p| {
+            let keep = !unsettled[p as usize] && !part.touched.mask[p as usize] && {
+                while answers.get(cursor).is_some_and(|a| a.pixel < p) {
+                    cursor += 1;
+                }
+                let here = answers[cursor..].iter().take_while(|a| a.pixel == p);
+                match &changed {
+                    None => true,
+                    Some(changed) => here.into_iter().all(|a| {
+                        changed.iter().all(|c| self.leaves_alone(c, a.corners.as_ref(), (a.lo, a.hi, a.depth)))
+                    }),
+                }
+            };
+            if keep {
+                let q = 3 * p as usize;
+                px.rgb[q..q + 3].copy_from_slice(&base.done[q..q + 3]);
+            }
+            !keep
+        });
+        self.marked = marked;
+        self.unsettled = unsettled;
+        self.base_memo = memo;
+        changed
+    }
+
+    /// Whether the changed object `c` ([`Changed`]) leaves alone the footprint with `corners` (None:
+    /// its plane is seen edge-on) and bounds (across the rays, and its depth): too far away, or (asked
+    /// as [`Exact::answer`] would ask it) shading none of it. Then an answer from the sun kept for the
+    /// footprint holds.
+    fn leaves_alone(&self, c: &Changed, corners: Option<&[DVec3; 4]>, (lo, hi, depth): (DVec2, DVec2, f64)) -> bool {
+        let misses = |rays: &SunRays, casters: &Range<u32>| {
+            corners.is_some_and(|corners| {
+                casters
+                    .clone()
+                    .all(|i| !rays.reaches(i, lo, hi, depth) || rays.classify(i, corners) == sun_rays::Cover::None)
+            })
+        };
+        !near(&self.rays, c.bounds, (lo, hi, depth))
+            || match &c.casters {
+                Casters::Here(casters) => misses(&self.rays, casters),
+                Casters::Ghost(casters) => misses(&self.ghosts, casters),
+                Casters::Unknown => false,
+            }
     }
 
     /// Starts the sun's rays for `posed` and adds every caster; returns each casting object's identity
@@ -513,8 +638,7 @@ impl Exact {
         (w, h): (usize, usize),
         shadows: bool,
         mask: &[u8],
-        objects: Vec<MemoObject>,
-        scene: Vec<u64>,
+        (objects, scene, changed): (Vec<MemoObject>, Vec<u64>, Option<Vec<Changed>>),
         role: Role,
     ) {
         self.seen.clear();
@@ -582,8 +706,11 @@ impl Exact {
             Role::Part(_) => std::mem::take(&mut self.base_memo),
             Role::Whole | Role::Base => std::mem::take(&mut self.memo),
         };
-        let answers =
-            if self.footprints.is_empty() { Vec::new() } else { self.answer((&memo, &objects, &scene), cam, w, at) };
+        let answers = if self.footprints.is_empty() {
+            Vec::new()
+        } else {
+            self.answer((&memo, &objects, &scene), changed, cam, w, at)
+        };
         let bodies = self.bodies.iter().map(|b| b.key.clone()).collect();
         match role {
             Role::Part(_) => self.base_memo = memo,
@@ -600,13 +727,18 @@ impl Exact {
     fn answer(
         &mut self,
         (memo, objects, scene): (&SunMemo, &[MemoObject], &[u64]),
+        changed: Option<Vec<Changed>>,
         cam: &crate::conventions::Camera,
         w: usize,
         at: impl Fn([f64; 3], f64, f64) -> DVec3,
     ) -> Vec<Answer> {
         self.rays.prepare(&self.points);
         let reuse = memo.scene == scene;
-        let changed: Vec<Changed> = if reuse { self.changed(memo, objects) } else { Vec::new() };
+        let changed: Vec<Changed> = match changed {
+            Some(changed) => changed,
+            None if reuse => self.changed(memo, objects),
+            None => Vec::new(),
+        };
         let previous: Vec<Option<u32>> = self
             .bodies
             .iter()
@@ -646,28 +778,13 @@ impl Exact {
                 cursor += 1;
             }
             // A kept answer holds when every caster of an object only one of the two images has
-            // leaves the footprint alone: too far away, or (asked as the answer would ask it) shading
-            // none of it. The answer then comes from the casters both images share.
-            let misses = |rays: &SunRays, casters: &Range<u32>| {
-                fp.corners.is_some()
-                    && casters
-                        .clone()
-                        .all(|i| !rays.reaches(i, lo, hi, depth) || rays.classify(i, &corners) == sun_rays::Cover::None)
-            };
-            let leaves_alone = |c: &Changed| {
-                !near(&self.rays, c.bounds, (lo, hi, depth))
-                    || match &c.casters {
-                        Casters::Here(casters) => misses(&self.rays, casters),
-                        Casters::Ghost(casters) => misses(&self.ghosts, casters),
-                        Casters::Unknown => false,
-                    }
-            };
+            // leaves the footprint alone. The answer then comes from the casters both images share.
             let kept = previous[b].and_then(|body| {
                 memo.answers[cursor..]
                     .iter()
                     .take_while(|a| a.pixel == pixel)
                     .find(|a| a.body == body && a.face == face && a.mine == mine)
-                    .filter(|_| changed.iter().all(leaves_alone))
+                    .filter(|_| changed.iter().all(|c| self.leaves_alone(c, fp.corners.as_ref(), (lo, hi, depth))))
                     .map(|a| (a.unseen, a.soft))
             });
             let (unseen, soft) = match kept {
@@ -750,7 +867,18 @@ impl Exact {
             };
             self.seen[slot] &= !unseen;
             self.soft[slot] |= soft;
-            answers.push(Answer { pixel, body: b as u32, face, mine, unseen, soft, lo, hi, depth });
+            answers.push(Answer {
+                pixel,
+                body: b as u32,
+                face,
+                mine,
+                unseen,
+                soft,
+                lo,
+                hi,
+                depth,
+                corners: fp.corners,
+            });
         }
         answers
     }
@@ -875,6 +1003,17 @@ impl Exact {
         (b, &self.bodies[b].faces[(id - self.first[b]) as usize])
     }
 
+    /// Lists the marked pixels ([`Exact::marked`]), in order.
+    fn collect_marked(&mut self) {
+        self.marked.clear();
+        // Eight marks at a time: most are 0.
+        for (c, chunk) in self.marks.chunks(8).enumerate() {
+            if chunk.iter().fold(0, |any, m| any | m) != 0 {
+                self.marked.extend((0..chunk.len()).filter(|&k| chunk[k] != 0).map(|k| (8 * c + k) as u32));
+            }
+        }
+    }
+
     /// Draws every face into the samples of the marked pixels it may cover, and finds the face in front
     /// at the centre of every pixel near a marked one (where [`Exact::shown_at`] looks). With `kept`,
     /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
@@ -883,13 +1022,6 @@ impl Exact {
         self.slot.clear();
         self.slot.resize(w * h, NO);
         self.samples.clear();
-        self.marked.clear();
-        // Eight marks at a time: most are 0.
-        for (c, chunk) in self.marks.chunks(8).enumerate() {
-            if chunk.iter().fold(0, |any, m| any | m) != 0 {
-                self.marked.extend((0..chunk.len()).filter(|&k| chunk[k] != 0).map(|k| (8 * c + k) as u32));
-            }
-        }
         for &p in &self.marked {
             self.slot[p as usize] = self.samples.len() as u32;
             self.samples.push(EMPTY);
@@ -1172,10 +1304,12 @@ struct Answer {
     mine: u64,
     unseen: u64,
     soft: u64,
-    /// The footprint's bounds across the rays and its depth (farthest from the sun).
+    /// The footprint's bounds across the rays and its depth (farthest from the sun), and its corners
+    /// ([`Footprint::corners`]).
     lo: DVec2,
     hi: DVec2,
     depth: f64,
+    corners: Option<[DVec3; 4]>,
 }
 
 /// The topology of index `t` ([`BodyKey::topology`]): a unit shape's, or a mesh file's.

@@ -285,6 +285,9 @@ pub struct StageTimes {
     pub partial: u64,
     pub bases: u64,
     pub partial_pixels: u64,
+    /// Of the images drawn in part with `exact`: their edge pixels resolved, and those that kept the
+    /// base's colour ([`exact::Part`]).
+    pub partial_edges: exact::Edges,
 }
 
 impl Renderer {
@@ -578,7 +581,7 @@ impl Renderer {
             if let CpuPass::Exact(_, sun) = &self.cpu_pass {
                 kept.sun.clone_from(&sun[0]);
             }
-            self.cpu_pass(&pose, &mut px, 0, Role::Base);
+            cpu_pass(&mut self.cpu_pass, &self.bake, &pose, &mut px, 0, Role::Base);
             kept.done = px.rgb;
             if let Some(memo) = &mut self.frame_memo {
                 memo.keep(key, kept);
@@ -587,11 +590,12 @@ impl Renderer {
         }
         for ((px, p), frame) in out.iter_mut().zip(posed).zip(frames) {
             (px.width, px.height) = (p.camera.width, p.camera.height);
-            let base = || self.frame_memo.as_ref().and_then(|m| m.base()).expect("planned with a base"); // ok: plan_frame
+            let memo = &self.frame_memo;
+            let base = || memo.as_ref().and_then(|m| m.base()).expect("planned with a base"); // ok: plan_frame
             match frame {
                 Frame::Full => {
                     self.times.whole += 1;
-                    self.cpu_pass(p, px, job, Role::Whole);
+                    cpu_pass(&mut self.cpu_pass, &self.bake, p, px, job, Role::Whole);
                     job += 1;
                 }
                 Frame::Copy => {
@@ -599,7 +603,7 @@ impl Renderer {
                     px.rgb.clone_from(&base().done);
                     px.mask.clone_from(&base().mask);
                 }
-                Frame::Region { scissor, exact } => {
+                Frame::Region { scissor, exact, touched } => {
                     self.times.partial += 1;
                     self.times.partial_pixels += scissor.area();
                     let (base, w) = (base(), px.width);
@@ -609,21 +613,12 @@ impl Renderer {
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
                     }
-                    self.cpu_pass(p, px, job, Role::Part(&exact));
+                    let part = exact::Part { region: &exact, touched: &touched, base };
+                    let edges = cpu_pass(&mut self.cpu_pass, &self.bake, p, px, job, Role::Part(&part));
+                    self.times.partial_edges.resolved += edges.resolved;
+                    self.times.partial_edges.kept += edges.kept;
                     job += 1;
                 }
-            }
-        }
-    }
-
-    /// The CPU's pass over drawn image `job` of a batch (`px` as read back), as `role` says.
-    fn cpu_pass(&mut self, p: &Posed, px: &mut Pixels, job: usize, role: Role) {
-        match &mut self.cpu_pass {
-            CpuPass::Nothing => {}
-            CpuPass::Fxaa => fxaa::apply(&mut px.rgb, px.width, px.height),
-            CpuPass::Exact(pass, sun) => {
-                let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
-                pass.apply(p, px, &sun[job], atlas, role)
             }
         }
     }
@@ -688,10 +683,15 @@ impl Renderer {
                 margin: 2.0 * tan_r * fit.depth + SHADOW_REACH_TEXELS * texel,
             }
         });
-        match influence::region(&p.camera, &changed, &receivers, sun) {
-            None => Frame::Full,
-            Some(r) if r.is_empty() => Frame::Copy,
-            Some(r) => Frame::Region { scissor: r.bounds, exact: r.grown(frame_memo::EXACT_MARGIN) },
+        let own = influence::region(&p.camera, &changed, &[], None);
+        match (influence::region(&p.camera, &changed, &receivers, sun), own) {
+            (None, _) | (_, None) => Frame::Full,
+            (Some(r), _) if r.is_empty() => Frame::Copy,
+            (Some(r), Some(own)) => Frame::Region {
+                scissor: r.bounds,
+                exact: r.grown(frame_memo::EXACT_MARGIN),
+                touched: own.grown(frame_memo::EXACT_MARGIN),
+            },
         }
     }
 
@@ -1162,6 +1162,29 @@ struct ShadowDraw {
 }
 
 /// A caster's identity for the shadow pass: its unit mesh and model matrix, bit for bit.
+/// The CPU's pass over drawn image `job` of a batch (`px` as read back), as `role` says; the edge
+/// pixels `exact` resolved.
+fn cpu_pass(
+    pass: &mut CpuPass,
+    bake: &Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
+    p: &Posed,
+    px: &mut Pixels,
+    job: usize,
+    role: Role,
+) -> exact::Edges {
+    match pass {
+        CpuPass::Nothing => exact::Edges::default(),
+        CpuPass::Fxaa => {
+            fxaa::apply(&mut px.rgb, px.width, px.height);
+            exact::Edges::default()
+        }
+        CpuPass::Exact(pass, sun) => {
+            let (_, atlas, _) = bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
+            pass.apply(p, px, &sun[job], atlas, role)
+        }
+    }
+}
+
 fn caster_key(shape: Shape, model: [[f32; 4]; 4]) -> CasterKey {
     let mesh = Shape::ALL.iter().position(|s| *s == shape).expect("every shape is in ALL") as u32; // ok: ALL lists every shape
     (mesh, bytemuck::cast(model))
