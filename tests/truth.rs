@@ -377,3 +377,64 @@ fn amodal_masks_agree_with_blender_terminals_rendered_alone() {
     );
     assert!(hidden > 20, "the view should hide parts of many terminals: {hidden}");
 }
+
+/// The housing is a closed box: every pixel whose centre lies inside its silhouette (more than half a
+/// pixel from its outline) shows it or something in front of it, never the background. Its top
+/// was once cut into 8 × 8 quads that met its sides in the middle of their edges, which left single
+/// background pixels along the top's edge (the 2 × 10 pattern scene's pixel (185, 104) among them).
+#[test]
+fn the_housing_leaves_no_pixel_unlabelled_inside_its_outline() {
+    use pinsynth::geometry::Shape;
+    use pinsynth::render::polygon::convex_hull;
+    let cameras = [
+        "[camera]\nlocation = [3.0, -2.0, 13.0]\nlook_at = [0.0, 0.0, 0.0]\n",
+        OBLIQUE,
+        "[camera]\nlocation = [-7, 5, 9]\nlook_at = [0, 0, 0]\nup = [0, 0, 1]\nfov_y_deg = 35\n",
+        "[camera]\nlocation = [0.4, -0.3, 11]\nlook_at = [0, 0, 0]\n",
+    ];
+    let mut checked = 0usize;
+    for camera in cameras {
+        let s = scene(&format!(
+            "[image]\nwidth = 320\nheight = 240\n[layout]\nkind = \"pattern\"\npitch = 0.8\n\
+             pattern = [\"RR\", \"SS\", \"SS\", \"SS\", \"S.\", \"SS\", \"SS\", \"SS\", \"SS\", \"RR\"]\n\
+             [housing]\nsize = [2.2, 8.4, 0.5]\n{camera}[sweep]\ncount = 2\nseed = 3\n"
+        ));
+        let planner = Planner::new(&s);
+        let mut maker = common::frame_maker(&s);
+        for i in 0..2 {
+            let posed = pose(&s, &pinsynth::geometry::Terminals::new(&s.pin), &planner.image(i));
+            let frame = maker.frame(i).unwrap();
+            let (objects, _) = posed.drawables();
+            let housing = objects.iter().find(|o| o.shape == Shape::Slab).expect("a box housing");
+            let corners: Vec<DVec2> = (0..8)
+                .map(|k| {
+                    let unit = DVec3::new([-1.0, 1.0][k & 1], [-1.0, 1.0][k >> 1 & 1], [-1.0, 1.0][k >> 2 & 1]);
+                    posed.camera.project(housing.model().transform_point3(unit)).0
+                })
+                .collect();
+            let hull = convex_hull(corners);
+            let w = s.image.width as usize;
+            // Inside every edge by more than half a pixel (the hull runs either way round).
+            let turn = (hull[1] - hull[0]).perp_dot(hull[2] - hull[1]).signum();
+            let inside = |p: DVec2| {
+                (0..hull.len()).all(|k| {
+                    let (a, b) = (hull[k], hull[(k + 1) % hull.len()]);
+                    turn * (b - a).perp_dot(p - a) / (b - a).length() > 0.5
+                })
+            };
+            for (q, &label) in frame.pixels.mask.iter().enumerate() {
+                let centre = DVec2::new((q % w) as f64 + 0.5, (q / w) as f64 + 0.5);
+                if inside(centre) {
+                    checked += 1;
+                    assert!(
+                        label != 0,
+                        "{camera}image {i}: pixel ({}, {}) inside the housing is background",
+                        q % w,
+                        q / w
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 50_000, "only {checked} pixels inside the housing's outline");
+}

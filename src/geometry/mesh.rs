@@ -72,37 +72,6 @@ pub fn unit_box() -> Mesh {
     m
 }
 
-/// The unit box with its top and bottom faces cut into `n × n` quads (once for light computed per
-/// vertex; the grid stays because the housing's mask edges are rasterised from these triangles). Used
-/// for the housing.
-pub fn unit_slab(n: u32) -> Mesh {
-    let mut m = Mesh::default();
-    let step = 2.0 / n as f32;
-    for sign in [1.0f32, -1.0] {
-        for i in 0..n {
-            for j in 0..n {
-                let (x0, x1) = (-1.0 + i as f32 * step, -1.0 + (i + 1) as f32 * step);
-                let (y0, y1) = (-1.0 + j as f32 * step, -1.0 + (j + 1) as f32 * step);
-                // Counter-clockwise seen from the side the normal points to.
-                let quad = if sign > 0.0 {
-                    [[x0, y0, 1.0], [x1, y0, 1.0], [x1, y1, 1.0], [x0, y1, 1.0]]
-                } else {
-                    [[x0, y0, -1.0], [x0, y1, -1.0], [x1, y1, -1.0], [x1, y0, -1.0]]
-                };
-                m.polygon(&quad, [0.0, 0.0, sign]);
-            }
-        }
-    }
-    let sides = unit_box();
-    for face in sides.indices.chunks_exact(6) {
-        let v = |k: usize| sides.vertices[face[k] as usize];
-        if v(0).normal[2] == 0.0 {
-            m.polygon(&[v(0).position, v(1).position, v(2).position, v(5).position], v(0).normal);
-        }
-    }
-    m
-}
-
 /// The unit cylinder: 32 flat side quads plus the top and bottom 32-gons.
 pub fn unit_cylinder() -> Mesh {
     let n = ROUND_SEGMENTS as usize;
@@ -163,9 +132,6 @@ mod tests {
         let b = unit_box();
         assert_eq!((b.vertices.len(), b.indices.len()), (24, 36));
         check_winding(&b);
-        let s = unit_slab(8);
-        assert_eq!(s.indices.len() / 3, 2 * 64 * 2 + 4 * 2);
-        check_winding(&s);
         let c = unit_cylinder();
         assert_eq!((c.vertices.len(), c.indices.len() / 3), (32 * 4 + 64, 32 * 2 + 2 * 30));
         check_winding(&c);

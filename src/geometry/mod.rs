@@ -24,7 +24,9 @@ pub enum Shape {
     Box,
     /// The unit cylinder: radius 1, z in [-1, 1], 32 flat segments.
     Cylinder,
-    /// The unit box with finely divided top and bottom faces (the housing).
+    /// The housing's box: the unit box (its own shape for its light maps and its place in the draw
+    /// order). Its faces were once cut into 8 × 8 quads, which left pixels unlabelled along its top's
+    /// edges (where the sides' corners met the top's in the middle of an edge).
     Slab,
     /// The unit triangular prism: corners on the unit circle from (0, 1), z in [-1, 1].
     Prism3,
@@ -38,7 +40,7 @@ impl Shape {
         match self {
             Shape::Box => mesh::unit_box(),
             Shape::Cylinder => mesh::unit_cylinder(),
-            Shape::Slab => mesh::unit_slab(8),
+            Shape::Slab => mesh::unit_box(),
             Shape::Prism3 => mesh::unit_prism(&conventions::triangle_ring()),
         }
     }

@@ -386,8 +386,7 @@ impl Default for Exact {
 
 impl Exact {
     pub fn new() -> Exact {
-        // The geometry only: the housing's slab is the box its top is cut from (finer only for shading).
-        let shapes = Shape::ALL.map(|s| Topology::of_mesh(&if s == Shape::Slab { mesh::unit_box() } else { s.mesh() }));
+        let shapes = Shape::ALL.map(|s| Topology::of_mesh(&s.mesh()));
         Exact {
             shadow_edges: true,
             shapes,
