@@ -103,7 +103,14 @@ pub const DEFAULT_BATCH: usize = 4;
 pub fn open_renderers(scene: &Scene, workers: usize, batch: usize) -> Result<Vec<Renderer>, Error> {
     let batch = if batch == 0 { DEFAULT_BATCH } else { batch };
     let n = workers.clamp(1, scene.image_count().div_ceil(batch as u64).max(1) as usize);
-    (0..n).map(|_| Renderer::new(scene.image.antialias, batch).map_err(Error::from)).collect()
+    // Side by side: opening a device compiles its pipelines, which takes a while on a software driver.
+    let open = || Renderer::new(scene.image.antialias, batch).map_err(Error::from);
+    std::thread::scope(|s| {
+        let opening: Vec<_> = (1..n).map(|_| s.spawn(open)).collect();
+        let first = open();
+        let rest = opening.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        std::iter::once(first).chain(rest).collect()
+    })
 }
 
 /// Makes the frames of `work` from position `start` on, one worker thread per maker. `per_frame` runs

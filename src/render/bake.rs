@@ -203,6 +203,30 @@ impl Target {
     }
 }
 
+/// What a light-map node's ray meets ([`Bake::new`]): the object, the point and the normal there (its
+/// unit frame), and the sun's light on it there (0 in shadow).
+struct Hit {
+    object: usize,
+    local: DVec3,
+    normal: DVec3,
+    sun: f64,
+}
+
+/// `f` of every item of `items` (with its `inside` flag), in order, the items split over the cores
+/// (every item is independent: the result does not depend on the split).
+fn on_cores<T: Sync, R: Send>(items: &[T], inside: &[bool], f: &(dyn Fn((&T, &bool)) -> R + Sync)) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .zip(inside.chunks(chunk))
+            .map(|(c, i)| s.spawn(move || c.iter().zip(i).map(f).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+    })
+}
+
 /// Cosine-distributed directions around +z: a Fibonacci spiral over the unit disc, lifted.
 fn directions() -> Vec<DVec3> {
     let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
@@ -299,36 +323,47 @@ impl Bake {
         let world = DVec3::from(inputs.world);
         let (pin_color, housing_color) = (DVec3::from(inputs.pin_color), DVec3::from(inputs.housing_color));
         let data_offsets: Vec<u32> = starts.iter().map(|&s| s as u32).collect();
-        // Pass 1: sky visibility and one bounce; pass 2: the bounce again, with the first pass's sky
-        // visibility and bounce at the hit points (light bounced twice).
+        // The rays are traced once: per node, what each ray that meets a surface meets (in ray order;
+        // the others see the sky). Pass 1 takes sky visibility and one bounce from them; pass 2 the
+        // bounce again, with the first pass's sky visibility and bounce at the hit points (light
+        // bounced twice).
+        let trace = |(n, &inside): (&Node, &bool)| -> Vec<Hit> {
+            if inside {
+                return Vec::new();
+            }
+            let frame = tangent_frame(n.normal);
+            let origin = n.position + n.normal * 1e-5;
+            let mut hits = Vec::with_capacity(dirs.len());
+            for d in &dirs {
+                let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;
+                let Some((t, k, l, ln)) = nearest_hit(origin, dir, n.object) else { continue };
+                let q = origin + dir * t;
+                let wn = targets[k].world_normal(ln);
+                let sun = inputs.sun * wn.dot(inputs.to_sun).max(0.0);
+                let sun = if sun > 0.0 && lit(q + wn * 1e-5, k) { sun } else { 0.0 };
+                hits.push(Hit { object: k, local: l, normal: ln, sun });
+            }
+            hits
+        };
+        let hits: Vec<Vec<Hit>> = on_cores(&nodes, &inside, &trace);
         let mut first: Vec<[f64; 3]> = Vec::new();
         for pass in 0..PASSES {
-            let one = |(n, &inside): (&Node, &bool)| {
+            let one = |(hits, &inside): (&Vec<Hit>, &bool)| {
                 if inside {
                     return [0.0; 3];
                 }
-                let frame = tangent_frame(n.normal);
-                let origin = n.position + n.normal * 1e-5;
-                let (mut sky, mut from_pins, mut from_housing) = (0.0, 0.0f64, 0.0f64);
+                let (mut from_pins, mut from_housing) = (0.0f64, 0.0f64);
                 // Light from terminals/housing is kept per unit colour as a scalar: the second bounce's
                 // colour uses the nominal colours' mean.
-                for d in &dirs {
-                    let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;
-                    let Some((t, k, l, ln)) = nearest_hit(origin, dir, n.object) else {
-                        sky += 1.0;
-                        continue;
-                    };
-                    let q = origin + dir * t;
-                    let wn = targets[k].world_normal(ln);
-                    let sun = inputs.sun * wn.dot(inputs.to_sun).max(0.0);
-                    let sun = if sun > 0.0 && lit(q + wn * 1e-5, k) { sun } else { 0.0 };
+                for h in hits {
+                    let k = h.object;
                     let (sky_q, bounce_q) = if pass == 0 {
                         (FIRST_PASS_SKY, 0.0)
                     } else {
-                        let f = sample(&first, data_offsets[k], cells[k], l, ln);
+                        let f = sample(&first, data_offsets[k], cells[k], h.local, h.normal);
                         (f[0], f[1] * mean(pin_color) + f[2] * mean(housing_color))
                     };
-                    let radiance = sun + mean(world) * sky_q + bounce_q;
+                    let radiance = h.sun + mean(world) * sky_q + bounce_q;
                     if targets[k].pin {
                         from_pins += radiance;
                     } else {
@@ -336,20 +371,9 @@ impl Bake {
                     }
                 }
                 let count = dirs.len() as f64;
-                [sky / count, from_pins / count, from_housing / count]
+                [(dirs.len() - hits.len()) as f64 / count, from_pins / count, from_housing / count]
             };
-            let one = &one;
-            // Every node is independent: split them over the cores (the result does not depend on it).
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-            let chunk = nodes.len().div_ceil(threads).max(1);
-            let mut out: Vec<[f64; 3]> = std::thread::scope(|s| {
-                let handles: Vec<_> = nodes
-                    .chunks(chunk)
-                    .zip(inside.chunks(chunk))
-                    .map(|(c, i)| s.spawn(move || c.iter().zip(i).map(one).collect::<Vec<_>>()))
-                    .collect();
-                handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
-            });
+            let mut out: Vec<[f64; 3]> = on_cores(&hits, &inside, &one);
             fill_inside(&nodes, &inside, &starts, &mut out);
             first = out;
         }
