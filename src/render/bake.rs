@@ -136,6 +136,25 @@ fn shape_planes(shape: Shape) -> Vec<(DVec3, f64)> {
     }
 }
 
+/// Whether the ray `o + t·d` (t > 0) may meet the cube ±1 (a little larger), which holds every shape
+/// in its unit frame: a quick rejection before [`clip`] (a cylinder has 34 planes).
+fn meets_unit_cube(o: DVec3, d: DVec3) -> bool {
+    const EDGE: f64 = 1.0 + 1e-6;
+    let (mut near, mut far) = (f64::NEG_INFINITY, f64::INFINITY);
+    for (o, d) in [(o.x, d.x), (o.y, d.y), (o.z, d.z)] {
+        if d.abs() < 1e-12 {
+            if o.abs() > EDGE {
+                return false;
+            }
+            continue;
+        }
+        let (a, b) = ((-EDGE - o) / d, (EDGE - o) / d);
+        near = near.max(a.min(b));
+        far = far.min(a.max(b));
+    }
+    far >= near && far > 0.0
+}
+
 /// Entry and exit of the ray `o + t·d` through the convex solid `planes`, with the entry plane's index.
 fn clip(planes: &[(DVec3, f64)], o: DVec3, d: DVec3) -> Option<(f64, f64, usize)> {
     let (mut near, mut far, mut entry) = (f64::NEG_INFINITY, f64::INFINITY, 0);
@@ -188,6 +207,9 @@ impl Target {
         }
         let lo = self.local.transform_point3(p);
         let ld = self.local.transform_vector3(d);
+        if !meets_unit_cube(lo, ld) {
+            return None;
+        }
         let (near, far, entry) = clip(&self.planes, lo, ld)?;
         // A ray from a point on the surface into the shape (a node on the crease where a terminal meets
         // the housing) meets it at once.
