@@ -9,6 +9,11 @@ PNGs are read right after being written (warm page cache), which favours the dis
 persistent; the first epoch (worker start-up and, when streaming, each worker opening its renderer) is
 reported apart; then --rounds epochs of each alternate and the best of each is compared. The load
 average is printed before and after: on a shared machine it says how much the figures can be trusted.
+
+OpenMP's idle threads (torch's intra-op pool) sleep at once instead of spinning first:
+OMP_WAIT_POLICY=PASSIVE unless the environment sets it (it must be set before torch is imported).
+Spinning threads take a core from the render threads of a DataLoader without workers; reading PNGs
+is not affected by it. Set it yourself to compare (ACTIVE: idle threads spin throughout).
 """
 
 import argparse
@@ -17,13 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-import torchvision
-from torch.utils.data import ConcatDataset, DataLoader
-from torchvision.transforms import PILToTensor
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import pinsynth
-from pinsynth.torch import SyntheticDataset
+import torch  # noqa: E402 (after OMP_WAIT_POLICY)
+import torchvision  # noqa: E402
+from torch.utils.data import ConcatDataset, DataLoader  # noqa: E402
+from torchvision.transforms import PILToTensor  # noqa: E402
+
+import pinsynth  # noqa: E402
+from pinsynth.torch import SyntheticDataset  # noqa: E402
 
 
 def drain(loader):
@@ -55,7 +62,8 @@ def main():
 
     sets = [f"sweep.count={args.count}", f"image.width={args.size}", f"image.height={args.size}", *args.set]
     scene = pinsynth.Scene.from_file(args.scene, overrides=sets)
-    print("load average %.2f %.2f %.2f (1, 5, 15 min) at the start" % os.getloadavg())
+    print("load average %.2f %.2f %.2f (1, 5, 15 min) at the start" % os.getloadavg()
+          + f"; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dataset"
         summary = scene.render(out, formats=["imagefolder"], preview=0)
