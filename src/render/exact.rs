@@ -29,7 +29,8 @@
 //! image drawn over a kept base frame ([`super::frame_memo`]) is resolved only where its defect can
 //! change a pixel and where the base's answers no longer hold ([`Role::Part`]): a face's footprint on
 //! its plane reaches far where the face is seen edge-on, so a terminal can decide a pixel's sun far
-//! from its own.
+//! from its own. Of those edge pixels, the ones nothing changed for keep the base's colour ([`Part`]):
+//! about half of a sweep image's.
 
 use super::Pixels;
 use super::bake::Atlas;
@@ -288,11 +289,11 @@ pub enum Role<'a> {
 
 /// An image drawn over a kept base ([`super::frame_memo::Frame::Region`]): where it can differ from
 /// the base, and the base. An edge pixel there keeps the base's colour, unresolved, when nothing its
-/// colour is made of changed: no changed object's own pixels reach it (`touched`), the GPU drew the
-/// same colour, label and share of the sun as for the base within [`EXACT_MARGIN`] pixels around it
-/// (its marks, and the faces and sun it reads near it), and every answer from the sun the base
-/// resolved it with still holds ([`Exact::leaves_alone`]) — its coverage is the base's, so its faces
-/// and their samples are too.
+/// colour is made of changed: no changed object's own pixels reach it (`touched`: so its coverage, its
+/// faces and their samples, and the faces in front near it are the base's), the GPU drew the same
+/// labels and share of the sun as for the base within [`READ_REACH`] pixels around it (its marks and
+/// the sun it reads), and every answer from the sun the base resolved it with still holds
+/// ([`Exact::leaves_alone`]).
 pub struct Part<'a> {
     pub region: &'a Region,
     pub touched: &'a Region,
@@ -353,7 +354,7 @@ pub struct Exact {
     kept: Kept,
     /// Per pixel: an absent nominal object's face may reach it.
     dirty: Vec<bool>,
-    /// Per pixel of an image drawn over a base: within [`EXACT_MARGIN`] of a pixel the GPU drew
+    /// Per pixel of an image drawn over a base: within [`READ_REACH`] of a pixel the GPU drew
     /// otherwise than for the base ([`Exact::settle`]).
     unsettled: Vec<bool>,
     /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`; face `id`'s body

@@ -219,6 +219,29 @@ enum CpuPass {
     Exact(Box<exact::Exact>, Vec<Vec<u8>>),
 }
 
+/// The CPU's pass over drawn image `job` of a batch (`px` as read back), as `role` says; the edge
+/// pixels `exact` resolved.
+fn cpu_pass(
+    pass: &mut CpuPass,
+    bake: &Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
+    p: &Posed,
+    px: &mut Pixels,
+    job: usize,
+    role: Role,
+) -> exact::Edges {
+    match pass {
+        CpuPass::Nothing => exact::Edges::default(),
+        CpuPass::Fxaa => {
+            fxaa::apply(&mut px.rgb, px.width, px.height);
+            exact::Edges::default()
+        }
+        CpuPass::Exact(pass, sun) => {
+            let (_, atlas, _) = bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
+            pass.apply(p, px, &sun[job], atlas, role)
+        }
+    }
+}
+
 /// A reusable renderer bound to one device.
 pub struct Renderer {
     gpu: Gpu,
@@ -1162,29 +1185,6 @@ struct ShadowDraw {
 }
 
 /// A caster's identity for the shadow pass: its unit mesh and model matrix, bit for bit.
-/// The CPU's pass over drawn image `job` of a batch (`px` as read back), as `role` says; the edge
-/// pixels `exact` resolved.
-fn cpu_pass(
-    pass: &mut CpuPass,
-    bake: &Option<(Arc<Bake>, Atlas, wgpu::TextureView)>,
-    p: &Posed,
-    px: &mut Pixels,
-    job: usize,
-    role: Role,
-) -> exact::Edges {
-    match pass {
-        CpuPass::Nothing => exact::Edges::default(),
-        CpuPass::Fxaa => {
-            fxaa::apply(&mut px.rgb, px.width, px.height);
-            exact::Edges::default()
-        }
-        CpuPass::Exact(pass, sun) => {
-            let (_, atlas, _) = bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
-            pass.apply(p, px, &sun[job], atlas, role)
-        }
-    }
-}
-
 fn caster_key(shape: Shape, model: [[f32; 4]; 4]) -> CasterKey {
     let mesh = Shape::ALL.iter().position(|s| *s == shape).expect("every shape is in ALL") as u32; // ok: ALL lists every shape
     (mesh, bytemuck::cast(model))
