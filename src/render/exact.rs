@@ -508,14 +508,14 @@ impl Exact {
         let (w, h) = (px.width as usize, px.height as usize);
         let base = part.base;
         let memo = std::mem::take(&mut self.base_memo);
-        let changed = match sun.is_empty() || !self.shadow_edges {
-            true => None,
-            false if memo.scene == scene => Some(self.changed(&memo, objects)),
+        let changed = if sun.is_empty() || !self.shadow_edges {
+            None
+        } else if memo.scene == scene {
+            Some(self.changed(&memo, objects))
+        } else {
             // Nothing of the base's sun is known to hold: every pixel resolved.
-            false => {
-                self.base_memo = memo;
-                return None;
-            }
+            self.base_memo = memo;
+            return None;
         };
         // Pixels within reach of one the GPU drew another label or share of the sun for than for the
         // base (its colour there follows from those and the geometry).
