@@ -575,7 +575,7 @@ impl Exact {
                     .all(|i| !rays.reaches(i, lo, hi, depth) || rays.classify(i, corners) == sun_rays::Cover::None)
             })
         };
-        !near(&self.rays, c.bounds, (lo, hi, depth))
+        !self.rays.bounds_reach(c.bounds, (lo, hi, depth))
             || match &c.casters {
                 Casters::Here(casters) => misses(&self.rays, casters),
                 Casters::Ghost(casters) => misses(&self.ghosts, casters),
@@ -1330,14 +1330,6 @@ fn add_caster(rays: &mut SunRays, topo: &Topology, model: &DMat4) -> Range<u32> 
     first..rays.count() as u32
 }
 
-/// Whether the casters of an object with bounds `(lo, hi)` across the rays and nearest point `nearest`
-/// to the sun can shade a footprint with bounds `footprint` (lo, hi, depth) from some direction within
-/// the sun's disc.
-fn near(rays: &SunRays, (clo, chi, cn): (DVec2, DVec2, f64), (lo, hi, depth): (DVec2, DVec2, f64)) -> bool {
-    let shift = rays.shift_from(cn, depth);
-    cn > depth && clo.x - shift <= hi.x && chi.x + shift >= lo.x && clo.y - shift <= hi.y && chi.y + shift >= lo.y
-}
-
 /// The previous image's answers from the sun ([`Exact::sun_samples`]). A face's answer depends only on
 /// the face, its samples, the camera, the image size, the sun and the casters near it
 /// ([`SunRays::candidates`], in any order), so an image whose camera and sun are the previous one's
@@ -1378,7 +1370,7 @@ impl SunMemo {
         let mut out: Vec<u32> = self
             .answers
             .iter()
-            .filter(|a| all || changed.iter().any(|c| near(rays, *c, (a.lo, a.hi, a.depth))))
+            .filter(|a| all || changed.iter().any(|c| rays.bounds_reach(*c, (a.lo, a.hi, a.depth))))
             .map(|a| a.pixel)
             .collect();
         out.dedup();

@@ -248,12 +248,23 @@ impl SunRays {
     /// how far the disc can shift its shadow there meeting the box ([`SunRays::candidates`]' test).
     pub fn reaches(&self, i: u32, lo: DVec2, hi: DVec2, depth: f64) -> bool {
         let caster = &self.casters[i as usize];
-        let shift = self.tan_r * (caster.nearest - depth);
-        caster.nearest > depth
-            && caster.lo.x - shift <= hi.x
-            && caster.hi.x + shift >= lo.x
-            && caster.lo.y - shift <= hi.y
-            && caster.hi.y + shift >= lo.y
+        self.bounds_reach((caster.lo, caster.hi, caster.nearest), (lo, hi, depth))
+    }
+
+    /// [`SunRays::reaches`] for casters with bounds `(lo, hi)` across the rays and nearest point
+    /// `nearest` to the sun (one caster's, or a whole object's): whether they may shade some point of
+    /// the box `box_lo`..`box_hi` no nearer the sun than `depth`.
+    pub fn bounds_reach(
+        &self,
+        (lo, hi, nearest): (DVec2, DVec2, f64),
+        (box_lo, box_hi, depth): (DVec2, DVec2, f64),
+    ) -> bool {
+        let shift = self.tan_r * (nearest - depth);
+        nearest > depth
+            && lo.x - shift <= box_hi.x
+            && hi.x + shift >= box_lo.x
+            && lo.y - shift <= box_hi.y
+            && hi.y + shift >= box_lo.y
     }
 
     /// How caster `i` shades the convex region spanned by `corners` (in the sun's coordinates; four
@@ -345,12 +356,6 @@ impl SunRays {
                 Some((lo, hi, n)) => (lo.min(c.lo), hi.max(c.hi), n.max(c.nearest)),
             })
         })
-    }
-
-    /// How far the sun's disc can shift a shadow cast from `nearest` on points no nearer the sun than
-    /// `depth`.
-    pub fn shift_from(&self, nearest: f64, depth: f64) -> f64 {
-        self.tan_r * (nearest - depth).max(0.0)
     }
 
     /// Whether point `p` (in the sun's coordinates) sees the sun past the casters `candidates`
