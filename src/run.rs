@@ -103,14 +103,25 @@ pub const DEFAULT_BATCH: usize = 4;
 pub fn open_renderers(scene: &Scene, workers: usize, batch: usize) -> Result<Vec<Renderer>, Error> {
     let batch = if batch == 0 { DEFAULT_BATCH } else { batch };
     let n = workers.clamp(1, scene.image_count().div_ceil(batch as u64).max(1) as usize);
-    // Side by side: opening a device compiles its pipelines, which takes a while on a software driver.
+    // Side by side: opening a device compiles its pipelines, which takes a while on a software driver,
+    // and loading the Vulkan drivers takes one core for tens of milliseconds, while the scene's light
+    // is baked on the others for the first images.
     let open = || Renderer::new(scene.image.antialias, batch).map_err(Error::from);
     std::thread::scope(|s| {
+        s.spawn(|| bake(scene));
         let opening: Vec<_> = (1..n).map(|_| s.spawn(open)).collect();
         let first = open();
         let rest = opening.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         std::iter::once(first).chain(rest).collect()
     })
+}
+
+/// Bakes `scene`'s world and bounce light into the process's cache of bakes ([`crate::render::baked`]),
+/// as a renderer's first image would; images then find it made.
+pub fn bake(scene: &Scene) {
+    let terminals = crate::geometry::Terminals::new(&scene.pin);
+    let nominal = crate::geometry::Nominal::of(scene, &terminals);
+    crate::render::baked(crate::render::bake_inputs(&nominal));
 }
 
 /// Makes the frames of `work` from position `start` on, one worker thread per maker. `per_frame` runs

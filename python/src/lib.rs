@@ -178,11 +178,7 @@ impl PyScene {
     /// (every epoch, unless persistent) start with the bake instead of each making it again.
     fn _bake(&self, py: Python<'_>) {
         let scene = &self.scene;
-        py.detach(|| {
-            let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
-            let nominal = pinsynth::geometry::Nominal::of(scene, &terminals);
-            pinsynth::render::baked(pinsynth::render::bake_inputs(&nominal));
-        })
+        py.detach(|| pinsynth::run::bake(scene))
     }
 
     /// Renders the dataset into `out_dir`, exactly as `pinsynth render` does (same files, same bytes);
