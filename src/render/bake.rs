@@ -103,9 +103,9 @@ pub struct Bake {
 
 /// A shape as a ray target: the convex prism it is drawn as, in its unit frame.
 struct Target {
-    /// Bounding sphere (centre, radius²) for a quick rejection.
-    centre: DVec3,
-    radius2: f64,
+    /// World bounding box (of the unit cube's corners, a little larger) for a quick rejection.
+    lo: DVec3,
+    hi: DVec3,
     local: DMat4,
     world: DMat4,
     /// Bounding planes in the unit frame: outward normal, offset (inside: n·p <= d).
@@ -181,9 +181,20 @@ fn clip(planes: &[(DVec3, f64)], o: DVec3, d: DVec3) -> Option<(f64, f64, usize)
 impl Target {
     fn of(o: &Object) -> Target {
         let world = o.model();
+        let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
+        for k in 0..8 {
+            let corner = DVec3::new(
+                if k & 1 == 0 { -1.0 } else { 1.0 },
+                if k & 2 == 0 { -1.0 } else { 1.0 },
+                if k & 4 == 0 { -1.0 } else { 1.0 },
+            );
+            let p = world.transform_point3(corner);
+            (lo, hi) = (lo.min(p), hi.max(p));
+        }
+        let margin = DVec3::splat(1e-6 * (1.0 + lo.abs().max(hi.abs()).max_element()));
         Target {
-            centre: world.transform_point3(DVec3::ZERO),
-            radius2: o.half_extents.length_squared() * (1.0 + 1e-9),
+            lo: lo - margin,
+            hi: hi + margin,
             local: world.inverse(),
             world,
             planes: shape_planes(o.shape),
@@ -199,14 +210,12 @@ impl Target {
 
     /// Distance to the first surface the ray `p + t·d` (d unit, world) meets at t > 0, with the local
     /// hit point and the local normal there.
-    fn hit(&self, p: DVec3, d: DVec3) -> Option<(f64, DVec3, DVec3)> {
-        let c = self.centre - p;
-        let along = c.dot(d);
-        if c.length_squared() - along * along > self.radius2 || (along < 0.0 && c.length_squared() > self.radius2) {
+    fn hit(&self, ray: &Ray) -> Option<(f64, DVec3, DVec3)> {
+        if !ray.meets_box(self.lo, self.hi) {
             return None;
         }
-        let lo = self.local.transform_point3(p);
-        let ld = self.local.transform_vector3(d);
+        let lo = self.local.transform_point3(ray.origin);
+        let ld = self.local.transform_vector3(ray.direction);
         if !meets_unit_cube(lo, ld) {
             return None;
         }
@@ -222,6 +231,42 @@ impl Target {
     /// World normal of a local normal (normals transform with the inverse transpose).
     fn world_normal(&self, n: DVec3) -> DVec3 {
         self.local.transpose().transform_vector3(n).normalize()
+    }
+}
+
+/// A ray `origin + t·direction` (t > 0; direction unit) with its direction's inverse, for box tests.
+struct Ray {
+    origin: DVec3,
+    direction: DVec3,
+    inverse: DVec3,
+}
+
+impl Ray {
+    fn new(origin: DVec3, direction: DVec3) -> Ray {
+        Ray { origin, direction, inverse: direction.recip() }
+    }
+
+    /// Whether the ray may meet the box `lo`..`hi` (at t >= 0).
+    fn meets_box(&self, lo: DVec3, hi: DVec3) -> bool {
+        let (a, b) = ((lo - self.origin) * self.inverse, (hi - self.origin) * self.inverse);
+        if a.is_finite() && b.is_finite() {
+            return a.max(b).min_element() >= a.min(b).max_element().max(0.0);
+        }
+        // Parallel to a pair of the box's planes.
+        let (mut near, mut far) = (0.0f64, f64::INFINITY);
+        for k in 0..3 {
+            let (o, d, inv) = (self.origin[k], self.direction[k], self.inverse[k]);
+            if d.abs() < 1e-12 {
+                if o < lo[k] || o > hi[k] {
+                    return false;
+                }
+                continue;
+            }
+            let (a, b) = ((lo[k] - o) * inv, (hi[k] - o) * inv);
+            near = near.max(a.min(b));
+            far = far.min(a.max(b));
+        }
+        far >= near
     }
 }
 
@@ -326,12 +371,13 @@ impl Bake {
             .collect();
         let dirs = directions();
         let nearest_hit = |p: DVec3, d: DVec3, skip: usize| {
+            let ray = Ray::new(p, d);
             let mut best: Option<(f64, usize, DVec3, DVec3)> = None;
             for (k, t) in targets.iter().enumerate() {
                 if k == skip {
                     continue;
                 }
-                if let Some((near, l, n)) = t.hit(p, d)
+                if let Some((near, l, n)) = t.hit(&ray)
                     && best.is_none_or(|b| near < b.0)
                 {
                     best = Some((near, k, l, n));
@@ -340,7 +386,8 @@ impl Bake {
             best
         };
         let lit = |p: DVec3, skip: usize| {
-            !inputs.shadows || targets.iter().enumerate().all(|(k, t)| k == skip || t.hit(p, inputs.to_sun).is_none())
+            let ray = Ray::new(p, inputs.to_sun);
+            !inputs.shadows || targets.iter().enumerate().all(|(k, t)| k == skip || t.hit(&ray).is_none())
         };
         let world = DVec3::from(inputs.world);
         let (pin_color, housing_color) = (DVec3::from(inputs.pin_color), DVec3::from(inputs.housing_color));

@@ -85,27 +85,28 @@ impl Region {
     pub fn grown(&self, by: u32) -> Region {
         let (w, h) = (self.width as usize, self.height as usize);
         let bounds = self.bounds.grown(by, (self.width, self.height));
-        let mut rows = vec![false; w * h];
+        let (x0, bw) = (bounds.x0 as usize, (bounds.x1 - bounds.x0) as usize);
+        // Grown along rows (within the grown bounds' columns, `bw` a row), then along columns.
+        let mut rows = vec![false; bw * h];
         let by = by as usize;
-        // Along rows, then along columns, within the grown bounds only.
         for y in self.bounds.y0 as usize..self.bounds.y1 as usize {
             let row = &self.mask[y * w..(y + 1) * w];
             let mut last: Option<usize> = None;
-            for x in bounds.x0 as usize..bounds.x1 as usize {
-                if x < w && row[x] {
+            for x in x0..x0 + bw {
+                if row[x] {
                     last = Some(x);
                 }
                 // The nearest set pixel at or before x, or after it within `by`.
                 let before = last.is_some_and(|l| x - l <= by);
                 let after = (x + 1..=(x + by).min(w - 1)).any(|k| row[k]);
-                rows[y * w + x] = before || after;
+                rows[y * bw + x - x0] = before || after;
             }
         }
         let mut mask = vec![false; w * h];
-        for x in bounds.x0 as usize..bounds.x1 as usize {
-            for y in bounds.y0 as usize..bounds.y1 as usize {
-                let (lo, hi) = (y.saturating_sub(by), (y + by).min(h - 1));
-                mask[y * w + x] = (lo..=hi).any(|k| rows[k * w + x]);
+        for y in bounds.y0 as usize..bounds.y1 as usize {
+            let (lo, hi) = (y.saturating_sub(by), (y + by).min(h - 1));
+            for x in x0..x0 + bw {
+                mask[y * w + x] = (lo..=hi).any(|k| rows[k * bw + x - x0]);
             }
         }
         Region { width: self.width, height: self.height, mask, bounds }
@@ -115,14 +116,15 @@ impl Region {
 /// Pixels (of `cam`'s image) whose values can depend on objects within the boxes `changed` (each by
 /// its 8 corners, world space; [`Prism::clip_box`] says which corner is which), given every object
 /// that can show (`receivers`: its box, and whether the object is that box — then only the box's
-/// faces can show) and the sun (`None` without shadows). `None` when the region cannot be told (a
-/// corner behind the camera): the whole image may change.
+/// faces can show) and the sun (`None` without shadows): first the pixels the boxes themselves project
+/// to, then all of them (those and the pixels whose sun they can change). `None` when the region
+/// cannot be told (a corner behind the camera): the whole image may change.
 pub fn region(
     cam: &Camera,
     changed: &[[DVec3; 8]],
     receivers: &[([DVec3; 8], bool)],
     sun: Option<SunReach>,
-) -> Option<Region> {
+) -> Option<(Region, Region)> {
     let (w, h) = (cam.width, cam.height);
     let mut out = Region { width: w, height: h, mask: vec![false; (w * h) as usize], bounds: Rect::EMPTY };
     let mut points: Vec<DVec2> = Vec::with_capacity(64);
@@ -132,21 +134,22 @@ pub fn region(
             points.push(project(cam, p)?);
         }
         out.fill_hull(&mut points);
-        if let Some(sun) = sun {
-            let prism = Prism::behind(c, sun);
-            for (r, surface) in receivers {
-                points.clear();
-                prism.clip_box(r, *surface, &mut |p| {
-                    match p {
-                        Some(p) => points.push(project(cam, p)?),
-                        None => out.fill_hull(&mut points),
-                    }
-                    Some(())
-                })?;
-            }
+    }
+    let own = out.clone();
+    for (c, sun) in changed.iter().filter_map(|c| Some((c, sun?))) {
+        let prism = Prism::behind(c, sun);
+        for (r, surface) in receivers {
+            points.clear();
+            prism.clip_box(r, *surface, &mut |p| {
+                match p {
+                    Some(p) => points.push(project(cam, p)?),
+                    None => out.fill_hull(&mut points),
+                }
+                Some(())
+            })?;
         }
     }
-    Some(out)
+    Some((own, out))
 }
 
 /// Continuous pixel coordinates of `p`; `None` when it is not in front of the camera's near plane.
@@ -364,7 +367,8 @@ mod tests {
     fn without_a_sun_a_box_changes_its_own_pixels() {
         let cam = camera();
         let b = cube(DVec3::new(1.0, 0.5, 0.0), DVec3::splat(0.2));
-        let r = region(&cam, &[b], &[], None).unwrap();
+        let (own, r) = region(&cam, &[b], &[], None).unwrap();
+        assert_eq!(own, r);
         for c in b {
             let (uv, _) = cam.project(c);
             assert!(r.contains(uv.x as u32, uv.y as u32), "{uv} outside {:?}", r.bounds);
@@ -385,7 +389,8 @@ mod tests {
         let floor = cube(DVec3::new(0.0, 0.0, -0.5), DVec3::new(5.0, 5.0, 0.5));
         let to_sun = DVec3::new(1.0, 0.0, 1.0).normalize();
         let sun = SunReach { to_sun, margin: 0.05 };
-        let r = region(&cam, &[pin], &[(pin, true), (floor, true)], Some(sun)).unwrap();
+        let (own, r) = region(&cam, &[pin], &[(pin, true), (floor, true)], Some(sun)).unwrap();
+        assert_eq!(own, region(&cam, &[pin], &[], None).unwrap().1);
         // The top's shadow falls 2 units away from the sun on the floor's top (z = 0).
         for x in [-0.1, -1.0, -1.95] {
             let (shadow, _) = cam.project(DVec3::new(x, 0.0, 0.0));

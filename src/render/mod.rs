@@ -706,11 +706,10 @@ impl Renderer {
                 margin: 2.0 * tan_r * fit.depth + SHADOW_REACH_TEXELS * texel,
             }
         });
-        let own = influence::region(&p.camera, &changed, &[], None);
-        match (influence::region(&p.camera, &changed, &receivers, sun), own) {
-            (None, _) | (_, None) => Frame::Full,
-            (Some(r), _) if r.is_empty() => Frame::Copy,
-            (Some(r), Some(own)) => Frame::Region {
+        match influence::region(&p.camera, &changed, &receivers, sun) {
+            None => Frame::Full,
+            Some((_, r)) if r.is_empty() => Frame::Copy,
+            Some((own, r)) => Frame::Region {
                 scissor: r.bounds,
                 exact: r.grown(frame_memo::EXACT_MARGIN),
                 touched: own.grown(frame_memo::EXACT_MARGIN),
