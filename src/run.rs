@@ -43,8 +43,13 @@ pub struct RunOptions {
 
 impl RunOptions {
     pub fn workers(&self) -> usize {
-        if self.jobs > 0 { self.jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) }
+        workers(self.jobs)
     }
+}
+
+/// Render workers for `jobs`: 0 = one per core.
+pub fn workers(jobs: usize) -> usize {
+    if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) }
 }
 
 /// Renders every image of `scene` into the dataset directory `out`.

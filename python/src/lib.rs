@@ -514,7 +514,7 @@ impl PyRenderer {
         if batch == 0 {
             return Err(PyValueError::new_err("batch: must be at least 1"));
         }
-        let jobs = if jobs > 0 { jobs } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+        let jobs = pinsynth::run::workers(jobs);
         let scene = Arc::clone(&scene.get().scene);
         py.detach(|| {
             let renderer = pinsynth::render::Renderer::new(scene.image.antialias, batch)?;
