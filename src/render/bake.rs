@@ -202,6 +202,19 @@ impl Target {
         }
     }
 
+    /// Whether the target's box lies wholly behind the plane through `p` with normal `n`, farther
+    /// than `margin` from it.
+    fn behind(&self, p: DVec3, n: DVec3, margin: f64) -> bool {
+        (0..8).all(|k| {
+            let corner = DVec3::new(
+                if k & 1 == 0 { self.lo.x } else { self.hi.x },
+                if k & 2 == 0 { self.lo.y } else { self.hi.y },
+                if k & 4 == 0 { self.lo.z } else { self.hi.z },
+            );
+            (corner - p).dot(n) < -margin
+        })
+    }
+
     /// Whether `p` lies strictly inside the shape.
     fn contains(&self, p: DVec3) -> bool {
         let l = self.local.transform_point3(p);
@@ -370,14 +383,12 @@ impl Bake {
             .map(|n| targets.iter().enumerate().any(|(k, t)| k != n.object && t.contains(n.position)))
             .collect();
         let dirs = directions();
-        let nearest_hit = |p: DVec3, d: DVec3, skip: usize| {
+        // The first surface along a ray from a node, among `ahead` (indices into `targets`, in order).
+        let nearest_hit = |p: DVec3, d: DVec3, ahead: &[usize]| {
             let ray = Ray::new(p, d);
             let mut best: Option<(f64, usize, DVec3, DVec3)> = None;
-            for (k, t) in targets.iter().enumerate() {
-                if k == skip {
-                    continue;
-                }
-                if let Some((near, l, n)) = t.hit(&ray)
+            for &k in ahead {
+                if let Some((near, l, n)) = targets[k].hit(&ray)
                     && best.is_none_or(|b| near < b.0)
                 {
                     best = Some((near, k, l, n));
@@ -402,10 +413,16 @@ impl Bake {
             }
             let frame = tangent_frame(n.normal);
             let origin = n.position + n.normal * 1e-5;
+            // Every ray leaves the node's side of its tangent plane (its directions are within the
+            // hemisphere: d·n ≥ 0.088), so a target whose box lies wholly behind that plane, by a
+            // margin above rounding, is never met: only the others are asked.
+            let margin = 1e-6 * (1.0 + origin.abs().max_element());
+            let ahead: Vec<usize> =
+                (0..targets.len()).filter(|&k| k != n.object && !targets[k].behind(origin, n.normal, margin)).collect();
             let mut hits = Vec::with_capacity(dirs.len());
             for d in &dirs {
                 let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;
-                let Some((t, k, l, ln)) = nearest_hit(origin, dir, n.object) else { continue };
+                let Some((t, k, l, ln)) = nearest_hit(origin, dir, &ahead) else { continue };
                 let q = origin + dir * t;
                 let wn = targets[k].world_normal(ln);
                 let sun = inputs.sun * wn.dot(inputs.to_sun).max(0.0);
