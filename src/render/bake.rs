@@ -20,6 +20,7 @@
 //! hit). Light from terminals and from the housing is kept apart, per unit colour, so the colours can
 //! change per image.
 
+use super::box_corners;
 use crate::conventions::{round_ring, triangle_ring};
 use crate::geometry::{Object, Shape};
 use glam::{DMat4, DVec3};
@@ -136,24 +137,9 @@ fn shape_planes(shape: Shape) -> Vec<(DVec3, f64)> {
     }
 }
 
-/// Whether the ray `o + t·d` (t > 0) may meet the cube ±1 (a little larger), which holds every shape
-/// in its unit frame: a quick rejection before [`clip`] (a cylinder has 34 planes).
-fn meets_unit_cube(o: DVec3, d: DVec3) -> bool {
-    const EDGE: f64 = 1.0 + 1e-6;
-    let (mut near, mut far) = (f64::NEG_INFINITY, f64::INFINITY);
-    for (o, d) in [(o.x, d.x), (o.y, d.y), (o.z, d.z)] {
-        if d.abs() < 1e-12 {
-            if o.abs() > EDGE {
-                return false;
-            }
-            continue;
-        }
-        let (a, b) = ((-EDGE - o) / d, (EDGE - o) / d);
-        near = near.max(a.min(b));
-        far = far.min(a.max(b));
-    }
-    far >= near && far > 0.0
-}
+/// How far past ±1 a shape's unit frame is taken to reach, for the quick rejection before [`clip`] (a
+/// cylinder has 34 planes).
+const UNIT_EDGE: f64 = 1.0 + 1e-6;
 
 /// Entry and exit of the ray `o + t·d` through the convex solid `planes`, with the entry plane's index.
 fn clip(planes: &[(DVec3, f64)], o: DVec3, d: DVec3) -> Option<(f64, f64, usize)> {
@@ -182,12 +168,7 @@ impl Target {
     fn of(o: &Object) -> Target {
         let world = o.model();
         let (mut lo, mut hi) = (DVec3::INFINITY, DVec3::NEG_INFINITY);
-        for k in 0..8 {
-            let corner = DVec3::new(
-                if k & 1 == 0 { -1.0 } else { 1.0 },
-                if k & 2 == 0 { -1.0 } else { 1.0 },
-                if k & 4 == 0 { -1.0 } else { 1.0 },
-            );
+        for corner in box_corners(DVec3::NEG_ONE, DVec3::ONE) {
             let p = world.transform_point3(corner);
             (lo, hi) = (lo.min(p), hi.max(p));
         }
@@ -205,14 +186,7 @@ impl Target {
     /// Whether the target's box lies wholly behind the plane through `p` with normal `n`, farther
     /// than `margin` from it.
     fn behind(&self, p: DVec3, n: DVec3, margin: f64) -> bool {
-        (0..8).all(|k| {
-            let corner = DVec3::new(
-                if k & 1 == 0 { self.lo.x } else { self.hi.x },
-                if k & 2 == 0 { self.lo.y } else { self.hi.y },
-                if k & 4 == 0 { self.lo.z } else { self.hi.z },
-            );
-            (corner - p).dot(n) < -margin
-        })
+        box_corners(self.lo, self.hi).iter().all(|&corner| (corner - p).dot(n) < -margin)
     }
 
     /// Whether `p` lies strictly inside the shape.
@@ -227,11 +201,12 @@ impl Target {
         if !ray.meets_box(self.lo, self.hi) {
             return None;
         }
-        let lo = self.local.transform_point3(ray.origin);
-        let ld = self.local.transform_vector3(ray.direction);
-        if !meets_unit_cube(lo, ld) {
+        // The same ray in the unit frame (its direction no longer unit: t is unchanged).
+        let unit = Ray::new(self.local.transform_point3(ray.origin), self.local.transform_vector3(ray.direction));
+        if !unit.meets_box(DVec3::splat(-UNIT_EDGE), DVec3::splat(UNIT_EDGE)) {
             return None;
         }
+        let (lo, ld) = (unit.origin, unit.direction);
         let (near, far, entry) = clip(&self.planes, lo, ld)?;
         // A ray from a point on the surface into the shape (a node on the crease where a terminal meets
         // the housing) meets it at once.
@@ -247,7 +222,7 @@ impl Target {
     }
 }
 
-/// A ray `origin + t·direction` (t > 0; direction unit) with its direction's inverse, for box tests.
+/// A ray `origin + t·direction` (t > 0) with its direction's inverse, for box tests.
 struct Ray {
     origin: DVec3,
     direction: DVec3,
