@@ -81,8 +81,9 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, progress: &d
     if let Some(journal) = journal {
         done = journal::replay(&journal, &dir.root, work, &mut in_order)?;
     }
+    let encoded = dataset::Encoded::default();
     let write_files = |frame: Frame| -> Result<Record, Error> {
-        dataset::write_frame(&dir, &frame)?;
+        dataset::write_frame(&dir, &frame, &encoded)?;
         Ok(frame.record)
     };
     let never = AtomicBool::new(false);

@@ -199,13 +199,15 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         }
         for (size, aa, b) in &budgets {
             let r = &b.render;
-            if r.copied + r.partial > 0 {
+            if r.copied + r.repeated + r.partial > 0 {
                 let share = r.partial_pixels as f64 / (r.partial.max(1) * u64::from(*size) * u64::from(*size)) as f64;
                 println!(
-                    "{size:>5}  {aa:<aw$}  frames: {} drawn whole, {} copied from the scene's base frame, {} drawn in part \
-                     ({:.1} % of the pixels on average), {} base frame(s) drawn",
+                    "{size:>5}  {aa:<aw$}  frames: {} drawn whole, {} copied from the scene's base frame, {} copied from an \
+                     earlier image (the same defect), {} drawn in part ({:.1} % of the pixels on average), {} base \
+                     frame(s) drawn",
                     r.whole,
                     r.copied,
+                    r.repeated,
                     r.partial,
                     100.0 * share,
                     r.bases

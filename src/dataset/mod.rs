@@ -31,8 +31,10 @@ use crate::conventions::Named;
 use crate::pipeline::Frame;
 use crate::truth::Record;
 use std::cell::OnceCell;
+use std::collections::VecDeque;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A dataset layout: sees every record once, in index order, then finishes.
 pub trait LayoutWriter {
@@ -132,17 +134,54 @@ pub fn writers(root: &Path, opts: &DatasetOptions) -> Result<Vec<Box<dyn LayoutW
     Ok(writers)
 }
 
-/// Writes a frame's `images/<id>.png` and `masks/<id>.png` (each under a temporary name, then renamed).
-pub fn write_frame(dir: &OutputDir, frame: &Frame) -> Result<(), WriteError> {
+/// The PNG files of frames that are copies of a kept frame ([`crate::render::Pixels::copy_of`]),
+/// encoded once for all of them: an OK image of a sweep is its scene's base frame, so are a fifth of
+/// the default dataset's images. Shared by a run's workers; the latest few are kept.
+#[derive(Default)]
+pub struct Encoded {
+    kept: Mutex<VecDeque<(u64, Pngs)>>,
+}
+
+/// An image's PNG file and its mask's.
+type Pngs = (Arc<[u8]>, Arc<[u8]>);
+
+impl Encoded {
+    /// Frames whose encodings are kept.
+    const KEPT: usize = 64;
+
+    /// The image and mask PNGs of `p` (`paths`: theirs, for an error).
+    fn of(&self, p: &crate::render::Pixels, paths: [&Path; 2]) -> Result<Pngs, WriteError> {
+        let lock = || self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(id) = p.copy_of
+            && let Some((_, pngs)) = lock().iter().find(|(k, _)| *k == id)
+        {
+            return Ok(pngs.clone());
+        }
+        let image: Arc<[u8]> = crate::codec::png_rgb(&p.rgb, p.width, p.height)
+            .map_err(|source| WriteError::Encode { path: paths[0].to_path_buf(), source })?
+            .into();
+        let mask: Arc<[u8]> = crate::codec::png_gray(&p.mask, p.width, p.height)
+            .map_err(|source| WriteError::Encode { path: paths[1].to_path_buf(), source })?
+            .into();
+        if let Some(id) = p.copy_of {
+            let mut kept = lock();
+            if kept.len() >= Self::KEPT {
+                kept.pop_front();
+            }
+            kept.push_back((id, (image.clone(), mask.clone())));
+        }
+        Ok((image, mask))
+    }
+}
+
+/// Writes a frame's `images/<id>.png` and `masks/<id>.png` (each under a temporary name, then renamed),
+/// encoded once per kept frame (`encoded`).
+pub fn write_frame(dir: &OutputDir, frame: &Frame, encoded: &Encoded) -> Result<(), WriteError> {
     let (r, p) = (&frame.record, &frame.pixels);
-    let image = dir.path(&r.image);
-    let png = crate::codec::png_rgb(&p.rgb, p.width, p.height)
-        .map_err(|source| WriteError::Encode { path: image.clone(), source })?;
-    write_atomic(&image, &png)?;
-    let mask = dir.path(&r.mask);
-    let png = crate::codec::png_gray(&p.mask, p.width, p.height)
-        .map_err(|source| WriteError::Encode { path: mask.clone(), source })?;
-    write_atomic(&mask, &png)?;
+    let (image, mask) = (dir.path(&r.image), dir.path(&r.mask));
+    let (image_png, mask_png) = encoded.of(p, [&image, &mask])?;
+    write_atomic(&image, &image_png)?;
+    write_atomic(&mask, &mask_png)?;
     if let (Some(rel), Some(depth)) = (&r.depth, &frame.depth) {
         let path = dir.path(rel);
         if let Some(parent) = path.parent() {

@@ -16,7 +16,10 @@ use crate::conventions::Camera;
 use crate::geometry::{MeshObject, Nominal, Object, Posed};
 use crate::spec::Light;
 use glam::DVec3;
+use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a base frame is a frame of.
 #[derive(Clone, Debug)]
@@ -89,6 +92,41 @@ pub struct Base {
     pub mask: Vec<u8>,
     pub sun: Vec<u8>,
     pub done: Vec<u8>,
+    /// Its [`new_id`] ([`super::Pixels::copy_of`] of its copies).
+    pub id: u64,
+}
+
+/// A frame kept over a base for its repeats: its finished colour and mask, and its [`new_id`].
+pub struct Kept {
+    pub rgb: Vec<u8>,
+    pub mask: Vec<u8>,
+    pub id: u64,
+}
+
+/// A number no other kept frame of this process has.
+pub fn new_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What an image drawn over the kept base is besides its base: which terminal its defect is on, and
+/// that terminal's transform's bits as drawn (`None` when it is missing). Two such images with the
+/// same base and the same `Repeat` are the same frame (a sweep's missing terminals, a grid's `repeat`,
+/// a `choice` distribution).
+pub type Repeat = ((u32, u32), Option<[u64; 16]>);
+
+/// The [`Repeat`] of image `p`, `None` when it has no defect or a bent terminal (a mesh of its own).
+pub fn repeat_of(p: &Posed) -> Option<Repeat> {
+    let nominal = p.nominal_defect_pin.as_ref()?;
+    let mut defective = p.pins.iter().filter(|q| q.defective);
+    let pose = match defective.next() {
+        Some(q) if q.bend.is_none() && defective.next().is_none() => {
+            Some(q.transform.to_cols_array().map(f64::to_bits))
+        }
+        Some(_) => return None,
+        None => None,
+    };
+    Some(((nominal.x, nominal.y), pose))
 }
 
 /// How one image is made.
@@ -98,6 +136,8 @@ pub enum Frame {
     Full,
     /// The kept base's frame, nothing drawn (an OK image, or a defect that changes no pixel).
     Copy,
+    /// A frame made earlier over the same kept base, nothing drawn: its [`Repeat`].
+    Repeat(Repeat),
     /// Drawn within `scissor` (the GPU: the bounds of the pixels that can change) and edges resolved
     /// within `exact` (those pixels and the ones whose pass reads them); the base's frame elsewhere
     /// (as drawn outside `scissor`, as finished outside `exact`). `touched`: the pixels the changed
@@ -107,17 +147,28 @@ pub enum Frame {
     Region { scissor: Rect, exact: Region, touched: Region },
 }
 
+impl Frame {
+    /// Whether the GPU draws it (wholly or in part); the others are copies of kept frames.
+    pub fn is_drawn(&self) -> bool {
+        matches!(self, Frame::Full | Frame::Region { .. })
+    }
+}
+
 /// How much larger than an image's changing pixels the exact pass's region is: a pixel's marks come
 /// from its neighbours' labels and sun (1 pixel), its resolved colour from the labels, the sun and the
 /// faces shown up to 2 pixels around it. (Outside the GPU's scissor, the changing pixels' bounds,
 /// every value the pass reads is the base's, which is this image's there.)
 pub const EXACT_MARGIN: u32 = 3;
 
-/// The kept base of one renderer, and the key last seen without one.
+/// The kept base of one renderer, the key last seen without one, and the images made over the base
+/// lately (their finished colour and mask), most recent last.
 #[derive(Default)]
 pub struct FrameMemo {
     seen: Option<Key>,
     base: Option<(Key, Base)>,
+    repeats: Vec<(Repeat, Kept)>,
+    /// Hashes of the [`Repeat`]s of images made over the base lately, oldest first.
+    repeats_seen: VecDeque<u64>,
 }
 
 /// What [`FrameMemo::consult`] says of an image.
@@ -143,10 +194,63 @@ impl FrameMemo {
         Consult::Full
     }
 
-    /// Keeps `base` as the frame of `key` (replacing any other).
+    /// Keeps `base` as the frame of `key` (replacing any other, and the images made over it).
     pub fn keep(&mut self, key: Key, base: Base) {
         self.seen = None;
         self.base = Some((key, base));
+        self.repeats.clear();
+        self.repeats_seen.clear();
+    }
+
+    /// At most this many bytes of images made over the base are kept (~160 images of 224²).
+    const REPEAT_BYTES: usize = 32 << 20;
+
+    /// Whether an image made over the kept base is the same frame as `repeat`'s.
+    pub fn has_repeat(&self, repeat: &Repeat) -> bool {
+        self.repeats.iter().any(|(r, _)| r == repeat)
+    }
+
+    /// The image made over the kept base whose [`Repeat`] is `repeat`.
+    pub fn repeat(&self, repeat: &Repeat) -> Option<&Kept> {
+        self.repeats.iter().find(|(r, _)| r == repeat).map(|(_, kept)| kept)
+    }
+
+    /// [`Repeat`]s remembered as seen.
+    const REPEATS_SEEN: usize = 4096;
+
+    /// After an image was made over the kept base: keeps its frame (finished colour and mask) when it
+    /// may well be made again — a missing terminal (a sweep has one such image per terminal), or an
+    /// image seen lately (a defect drawn from a few values) — dropping the oldest beyond
+    /// [`FrameMemo::REPEAT_BYTES`].
+    pub fn made(&mut self, repeat: Repeat, rgb: &[u8], mask: &[u8]) {
+        if self.has_repeat(&repeat) {
+            return;
+        }
+        let hash = {
+            let mut h = DefaultHasher::new();
+            repeat.hash(&mut h);
+            h.finish()
+        };
+        if repeat.1.is_some() && !self.repeats_seen.contains(&hash) {
+            if self.repeats_seen.len() >= Self::REPEATS_SEEN {
+                self.repeats_seen.pop_front();
+            }
+            self.repeats_seen.push_back(hash);
+            return;
+        }
+        let each = rgb.len() + mask.len();
+        let room = (Self::REPEAT_BYTES / each.max(1)).max(1);
+        let mut kept = if self.repeats.len() >= room {
+            self.repeats.remove(0).1
+        } else {
+            Kept { rgb: Vec::new(), mask: Vec::new(), id: 0 }
+        };
+        kept.rgb.clear();
+        kept.rgb.extend_from_slice(rgb);
+        kept.mask.clear();
+        kept.mask.extend_from_slice(mask);
+        kept.id = new_id();
+        self.repeats.push((repeat, kept));
     }
 
     pub fn base(&self) -> Option<&Base> {
@@ -231,7 +335,7 @@ mod tests {
                 );
             }
             let t = kept.stage_times();
-            served += t.copied + t.partial;
+            served += t.copied + t.repeated + t.partial;
             kept_edges += t.partial_edges.kept;
         }
         (served, kept_edges)
@@ -270,6 +374,28 @@ mod tests {
             // the base resolved them.
             let resolves_shadows = !matches!(*name, "none.toml" | "no_shadows.toml");
             assert!(!resolves_shadows || kept_edges > 0, "{name}: no edge pixel kept the base's colour");
+        }
+    }
+
+    /// Images that are the same frame (a missing terminal, a defect drawn from a few values) are
+    /// copied from the first of them: the bytes of drawing them. With two sun strengths drawn at
+    /// random, images over two bases alternate within batches.
+    #[test]
+    fn repeated_defects_give_the_bytes_of_drawing_every_pixel() {
+        let few = "[sweep.dpos]\nx = { choice = [-0.2, 0.2] }\ny = 0.0\nz = 0.0\n[sweep.grad]\nx = 0.0\ny = 0.0\n";
+        let scene = |extra: &str| {
+            format!(
+                "[image]\nwidth = 96\nheight = 96\n[sweep]\ncount = 40\nseed = 3\nok_fraction = 0.1\n\
+                 pins = [[0, 1], [2, 7]]\n{few}[sweep.weights]\noffset = 1.0\ntilt = 0.0\noffset_tilt = 0.0\n\
+                 missing = 1.0\n{extra}"
+            )
+        };
+        for (name, extra) in
+            [("repeats.toml", ""), ("two_suns.toml", "[randomize]\nsun_strength = { choice = [2.0, 3.0] }\n")]
+        {
+            let scene = Scene::parse(&scene(extra), Path::new(name), &[]).unwrap();
+            let (served, _) = check(name, scene);
+            assert!(served >= 20, "{name}: only {served} images served by a kept frame");
         }
     }
 

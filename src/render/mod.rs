@@ -127,12 +127,22 @@ impl Gpu {
 }
 
 /// Rendered pixels of one image: tightly packed RGB8 (sRGB) and the 8-bit label mask.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Pixels {
     pub width: u32,
     pub height: u32,
     pub rgb: Vec<u8>,
     pub mask: Vec<u8>,
+    /// Set when these pixels are a copy of a frame the renderer keeps ([`frame_memo`]): every image
+    /// with the same value (in this process) has the same `rgb` and `mask`, so their encodings can be
+    /// shared. `None` says nothing. Not part of the value (`==` compares the pixels).
+    pub copy_of: Option<u64>,
+}
+
+impl PartialEq for Pixels {
+    fn eq(&self, o: &Pixels) -> bool {
+        (self.width, self.height) == (o.width, o.height) && self.rgb == o.rgb && self.mask == o.mask
+    }
 }
 
 #[repr(C)]
@@ -308,6 +318,9 @@ pub struct StageTimes {
     /// scissor rectangles).
     pub whole: u64,
     pub copied: u64,
+    /// Images that were the same frame as one drawn in part before over the same base, copied from it
+    /// ([`frame_memo::Repeat`]).
+    pub repeated: u64,
     pub partial: u64,
     pub bases: u64,
     pub partial_pixels: u64,
@@ -524,12 +537,12 @@ impl Renderer {
         let n = frames.len();
         let mut base = Pixels::default();
         let mut drawn_at = start;
-        let drawn = self.draw_frames(&t, make.as_ref().map(|(_, b)| b), &posed[..n], &frames).and_then(|()| {
+        let drawn = self.draw_frames(&t, make.as_ref().map(|(_, b)| b), &posed[..n], &frames).and_then(|scissors| {
             drawn_at = Instant::now();
             // The pixels of each image drawn: the base's first, then the images not copied.
-            let images = out[..n].iter_mut().zip(&frames).filter(|(_, f)| **f != Frame::Copy).map(|(o, _)| o);
+            let images = out[..n].iter_mut().zip(&frames).filter(|(_, f)| f.is_drawn()).map(|(o, _)| o);
             let outs: Vec<&mut Pixels> = make.as_ref().map(|_| &mut base).into_iter().chain(images).collect();
-            self.read_back(&t, outs)
+            self.read_back(&t, outs, &scissors)
         });
         self.targets = Some(t);
         drawn?;
@@ -549,24 +562,32 @@ impl Renderer {
         base: Option<&Posed>,
         posed: &[Posed],
         frames: &[Frame],
-    ) -> Result<(), RenderError> {
+    ) -> Result<Vec<Option<Rect>>, RenderError> {
         let mut jobs: Vec<&Posed> = base.into_iter().collect();
         let mut scissors: Vec<Option<Rect>> = jobs.iter().map(|_| None).collect();
         for (p, frame) in posed.iter().zip(frames) {
             let scissor = match frame {
-                Frame::Copy => continue,
+                Frame::Copy | Frame::Repeat(_) => continue,
                 Frame::Full => None,
                 Frame::Region { scissor, .. } => Some(*scissor),
             };
             jobs.push(p);
             scissors.push(scissor);
         }
-        if jobs.is_empty() { Ok(()) } else { self.draw(t, &jobs, &scissors) }
+        if !jobs.is_empty() {
+            self.draw(t, &jobs, &scissors)?;
+        }
+        Ok(scissors)
     }
 
     /// Reads the images drawn into `outs` (in the order drawn), and for the exact pass the sun's share
     /// the shader left in alpha (shadow edges).
-    fn read_back(&mut self, t: &Targets, mut outs: Vec<&mut Pixels>) -> Result<(), RenderError> {
+    fn read_back(
+        &mut self,
+        t: &Targets,
+        mut outs: Vec<&mut Pixels>,
+        rects: &[Option<Rect>],
+    ) -> Result<(), RenderError> {
         if outs.is_empty() {
             return Ok(());
         }
@@ -581,12 +602,14 @@ impl Renderer {
         let origin = |tile: usize| (0, tile as u32 * t.height);
         let tiles = outs.iter_mut().enumerate().map(|(tile, p)| readback::Tile {
             origin: origin(tile),
+            rect: rects[tile],
             out: &mut p.rgb,
             alpha: alphas.as_mut().and_then(|a| a.next()),
         });
         t.color_readback.read_tiles(3, size, tiles)?;
         let tiles = outs.iter_mut().enumerate().map(|(tile, p)| readback::Tile {
             origin: origin(tile),
+            rect: rects[tile],
             out: &mut p.mask,
             alpha: None,
         });
@@ -598,6 +621,9 @@ impl Renderer {
     /// an image drawn in part, the base's pixels elsewhere), or the base copied.
     fn finish(&mut self, made: Option<(Key, Posed, Pixels)>, posed: &[Posed], frames: Vec<Frame>, out: &mut [Pixels]) {
         let mut job = 0;
+        // The images drawn in part, kept for their repeats after the batch (the batch's repeats were
+        // planned with the ones kept before it).
+        let mut repeats = Vec::new();
         if let Some((key, pose, mut px)) = made {
             self.times.bases += 1;
             (px.width, px.height) = (pose.camera.width, pose.camera.height);
@@ -609,13 +635,15 @@ impl Renderer {
             }
             cpu_pass(&mut self.cpu_pass, &self.bake, &pose, &mut px, 0, Role::Base);
             kept.done = px.rgb;
+            kept.id = frame_memo::new_id();
             if let Some(memo) = &mut self.frame_memo {
                 memo.keep(key, kept);
             }
             job = 1;
         }
-        for ((px, p), frame) in out.iter_mut().zip(posed).zip(frames) {
+        for (i, ((px, p), frame)) in out.iter_mut().zip(posed).zip(frames).enumerate() {
             (px.width, px.height) = (p.camera.width, p.camera.height);
+            px.copy_of = None;
             let memo = &self.frame_memo;
             let base = || memo.as_ref().and_then(|m| m.base()).expect("planned with a base"); // ok: plan_frame
             match frame {
@@ -628,6 +656,15 @@ impl Renderer {
                     self.times.copied += 1;
                     px.rgb.clone_from(&base().done);
                     px.mask.clone_from(&base().mask);
+                    px.copy_of = Some(base().id);
+                }
+                Frame::Repeat(repeat) => {
+                    self.times.repeated += 1;
+                    let memo = self.frame_memo.as_ref().expect("planned with a base"); // ok: plan_frame
+                    let kept = memo.repeat(&repeat).expect("planned with a kept repeat"); // ok: see made
+                    px.rgb.clone_from(&kept.rgb);
+                    px.mask.clone_from(&kept.mask);
+                    px.copy_of = Some(kept.id);
                 }
                 Frame::Region { scissor, exact, touched } => {
                     self.times.partial += 1;
@@ -644,7 +681,13 @@ impl Renderer {
                     self.times.partial_edges.resolved += edges.resolved;
                     self.times.partial_edges.kept += edges.kept;
                     job += 1;
+                    repeats.extend(frame_memo::repeat_of(p).map(|r| (r, i)));
                 }
+            }
+        }
+        if let Some(memo) = &mut self.frame_memo {
+            for (repeat, i) in repeats {
+                memo.made(repeat, &out[i].rgb, &out[i].mask);
             }
         }
     }
@@ -653,9 +696,9 @@ impl Renderer {
     /// and its pose — when one is made now; then the batch may hold one image fewer (the frames say
     /// how many).
     fn plan_frames(&mut self, posed: &[Posed]) -> (Option<(Key, Posed)>, Vec<Frame>) {
-        let mut make: Option<(Key, Posed)> = None;
-        let mut frames: Vec<Frame> = posed.iter().map(|p| self.plan_frame(p, &mut make)).collect();
-        let drawn = frames.iter().filter(|f| **f != Frame::Copy).count();
+        let (mut make, mut on_kept) = (None, false);
+        let mut frames: Vec<Frame> = posed.iter().map(|p| self.plan_frame(p, &mut make, &mut on_kept)).collect();
+        let drawn = frames.iter().filter(|f| f.is_drawn()).count();
         if make.is_some() && drawn + 1 > self.batch {
             // Every image is drawn (none is copied): the last waits for the next batch.
             frames.pop();
@@ -664,7 +707,10 @@ impl Renderer {
     }
 
     /// How image `p` is made; `make` gets the base to draw first when this image's is made now.
-    fn plan_frame(&mut self, p: &Posed, make: &mut Option<(Key, Posed)>) -> Frame {
+    /// `on_kept`: whether an image of the batch before it leans on the base kept now. The base made in
+    /// a batch replaces the kept one before the batch's images are finished, so a batch does not
+    /// have both.
+    fn plan_frame(&mut self, p: &Posed, make: &mut Option<(Key, Posed)>, on_kept: &mut bool) -> Frame {
         if self.frame_memo.is_none() {
             return Frame::Full;
         }
@@ -679,10 +725,17 @@ impl Renderer {
         let memo = self.frame_memo.as_mut().expect("checked above"); // ok: returned when None
         match memo.consult(&key) {
             Consult::Full => return Frame::Full,
-            Consult::Kept => {}
+            Consult::Kept if make.is_some() => return Frame::Full,
+            Consult::Kept => {
+                *on_kept = true;
+                if let Some(repeat) = frame_memo::repeat_of(p).filter(|r| memo.has_repeat(r)) {
+                    return Frame::Repeat(repeat);
+                }
+            }
             Consult::Make => match make {
                 Some((k, _)) if *k == key => {}
                 Some(_) => return Frame::Full,
+                None if *on_kept => return Frame::Full,
                 None => *make = Some((key, base)),
             },
         }
@@ -940,8 +993,9 @@ impl Renderer {
                     pass.draw(0..3, 0..1);
                 }
             }
-            t.color_readback.copy(&mut encoder, &t.color_texture, tile as u32);
-            t.label_readback.copy(&mut encoder, &t.label_texture, tile as u32);
+            // Of an image drawn in part, only its scissor rectangle (the base's pixels serve elsewhere).
+            t.color_readback.copy(&mut encoder, &t.color_texture, tile as u32, scissors[tile]);
+            t.label_readback.copy(&mut encoder, &t.label_texture, tile as u32, scissors[tile]);
         }
         self.gpu.queue.submit([encoder.finish()]);
         readback::map_all(&self.gpu.device, &[&t.color_readback, &t.label_readback])

@@ -3,6 +3,7 @@
 //! several times slower on lavapipe).
 
 use super::RenderError;
+use super::influence::Rect;
 use std::sync::mpsc;
 
 /// A pooled staging buffer for `images` W × H images of `bytes_per_pixel`, one below the other.
@@ -29,19 +30,30 @@ impl Readback {
     }
 
     /// Records the copy of `texture` (one image) into slot `image` of the staging buffer: its rows
-    /// `image · H ..`.
-    pub fn copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture, image: u32) {
+    /// `image · H ..`; of `rect` only when given (its texels land where the whole image's would).
+    pub fn copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture, image: u32, rect: Option<Rect>) {
+        let rect = rect.unwrap_or(Rect { x0: 0, y0: 0, x1: self.width, y1: self.height });
+        if rect.is_empty() {
+            return;
+        }
+        let row = self.padded_row as u64;
         encoder.copy_texture_to_buffer(
-            texture.as_image_copy(),
+            wgpu::TexelCopyTextureInfo {
+                texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d { x: rect.x0, y: rect.y0, z: 0 },
+                aspect: wgpu::TextureAspect::All,
+            },
             wgpu::TexelCopyBufferInfo {
                 buffer: &self.buffer,
                 layout: wgpu::TexelCopyBufferLayout {
-                    offset: self.padded_row as u64 * self.height as u64 * image as u64,
+                    offset: row * (self.height as u64 * image as u64 + rect.y0 as u64)
+                        + (rect.x0 * self.bytes_per_pixel) as u64,
                     bytes_per_row: Some(self.padded_row),
-                    rows_per_image: Some(self.height),
+                    rows_per_image: Some(rect.y1 - rect.y0),
                 },
             },
-            wgpu::Extent3d { width: self.width, height: self.height, depth_or_array_layers: 1 },
+            wgpu::Extent3d { width: rect.x1 - rect.x0, height: rect.y1 - rect.y0, depth_or_array_layers: 1 },
         );
     }
 
@@ -52,7 +64,8 @@ impl Readback {
         });
     }
 
-    /// After the map completed: copies each `(x0, y0)` tile of `width × height` into its output as
+    /// After the map completed: copies each `(x0, y0)` tile of `width × height` (within it, its
+    /// `Tile::rect` only, when given: the rest of the output is left as it was) into its output as
     /// tightly packed pixels of `out_bytes_per_pixel` (the first channels of each texel: 4 → 3 drops
     /// alpha), and its alpha into `Tile::alpha` when given, then unmaps.
     pub fn read_tiles<'a>(
@@ -64,17 +77,19 @@ impl Readback {
         let (w, bpp, obpp) = (width as usize, self.bytes_per_pixel as usize, out_bytes_per_pixel as usize);
         {
             let view = self.buffer.get_mapped_range(..)?;
-            for Tile { origin: (x0, y0), out, alpha } in tiles {
+            for Tile { origin: (x0, y0), rect, out, mut alpha } in tiles {
                 out.resize(w * height as usize * obpp, 0);
-                let mut alpha = alpha.map(|a| {
+                if let Some(a) = alpha.as_mut() {
                     a.resize(w * height as usize, 0);
-                    a.chunks_exact_mut(w)
-                });
-                let rows = view.chunks_exact(self.padded_row as usize).skip(y0 as usize);
-                for (src, dst) in rows.zip(out.chunks_exact_mut(w * obpp)) {
-                    let src = &src[x0 as usize * bpp..(x0 as usize + w) * bpp];
-                    if let Some(row) = alpha.as_mut().and_then(|a| a.next()) {
-                        for (s, a) in src.chunks_exact(bpp).zip(row) {
+                }
+                let r = rect.unwrap_or(Rect { x0: 0, y0: 0, x1: width, y1: height });
+                let (rx0, rx1) = (r.x0 as usize, r.x1 as usize);
+                for y in r.y0 as usize..r.y1 as usize {
+                    let at = (y0 as usize + y) * self.padded_row as usize + x0 as usize * bpp;
+                    let src = &view[at + rx0 * bpp..at + rx1 * bpp];
+                    let dst = &mut out[(y * w + rx0) * obpp..(y * w + rx1) * obpp];
+                    if let Some(a) = alpha.as_mut() {
+                        for (s, a) in src.chunks_exact(bpp).zip(&mut a[y * w + rx0..y * w + rx1]) {
                             *a = s[bpp - 1];
                         }
                     }
@@ -117,6 +132,8 @@ pub fn map_all(device: &wgpu::Device, buffers: &[&Readback]) -> Result<(), Rende
 /// pixels, and optionally the last channel (alpha) on its own.
 pub struct Tile<'a> {
     pub origin: (u32, u32),
+    /// The pixels to read (all when `None`).
+    pub rect: Option<Rect>,
     pub out: &'a mut Vec<u8>,
     pub alpha: Option<&'a mut Vec<u8>>,
 }
