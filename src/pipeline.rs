@@ -114,7 +114,7 @@ impl FrameMaker {
                 if let Some(s) = &params.randomize {
                     photometric::apply(&mut pixels.rgb, pixels.width, pixels.height, s, params.seed, params.index);
                     // Noise or blur of its own: no longer the kept frame's pixels.
-                    pixels.copy_of = None;
+                    pixels.like = None;
                 }
                 let want = scene.truth;
                 let amodal = (want.amodal || extra.amodal).then(|| {

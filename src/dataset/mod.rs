@@ -27,6 +27,7 @@ pub use preview::Preview;
 pub use summary::{Counts, Summary};
 pub use wds::WebDataset;
 
+use crate::codec::png;
 use crate::conventions::Named;
 use crate::pipeline::Frame;
 use crate::truth::Record;
@@ -134,48 +135,59 @@ pub fn writers(root: &Path, opts: &DatasetOptions) -> Result<Vec<Box<dyn LayoutW
     Ok(writers)
 }
 
-/// The PNG files of frames that are copies of a kept frame ([`crate::render::Pixels::copy_of`]),
-/// encoded once for all of them: an OK image of a sweep is its scene's base frame, so are a fifth of
-/// the default dataset's images. Shared by a run's workers; the latest few are kept.
+/// The encodings of the frames renderers keep ([`crate::render::Like`]), made once and shared by a
+/// run's workers: an image like a kept frame (an OK image is its base frame; an image drawn in part
+/// differs from it in a band of rows) reuses its rows ([`crate::codec::png::Encoded::like`]). The
+/// latest few are kept.
 #[derive(Default)]
 pub struct Encoded {
-    kept: Mutex<VecDeque<(u64, Pngs)>>,
+    kept: Mutex<VecDeque<(u64, Arc<Kept>)>>,
 }
 
-/// An image's PNG file and its mask's.
-type Pngs = (Arc<[u8]>, Arc<[u8]>);
+/// A kept frame's image and mask, encoded.
+struct Kept {
+    image: png::Encoded,
+    mask: png::Encoded,
+}
 
 impl Encoded {
     /// Frames whose encodings are kept.
-    const KEPT: usize = 64;
+    const KEPT: usize = 8;
 
     /// The image and mask PNGs of `p` (`paths`: theirs, for an error).
-    fn of(&self, p: &crate::render::Pixels, paths: [&Path; 2]) -> Result<Pngs, WriteError> {
+    fn of(&self, p: &crate::render::Pixels, paths: [&Path; 2]) -> Result<(Vec<u8>, Vec<u8>), WriteError> {
+        let error = |k: usize| move |source| WriteError::Encode { path: paths[k].to_path_buf(), source };
+        let Some(like) = &p.like else {
+            let image = crate::codec::png_rgb(&p.rgb, p.width, p.height).map_err(error(0))?;
+            let mask = crate::codec::png_gray(&p.mask, p.width, p.height).map_err(error(1))?;
+            return Ok((image, mask));
+        };
         let lock = || self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(id) = p.copy_of
-            && let Some((_, pngs)) = lock().iter().find(|(k, _)| *k == id)
-        {
-            return Ok(pngs.clone());
-        }
-        let image: Arc<[u8]> = crate::codec::png_rgb(&p.rgb, p.width, p.height)
-            .map_err(|source| WriteError::Encode { path: paths[0].to_path_buf(), source })?
-            .into();
-        let mask: Arc<[u8]> = crate::codec::png_gray(&p.mask, p.width, p.height)
-            .map_err(|source| WriteError::Encode { path: paths[1].to_path_buf(), source })?
-            .into();
-        if let Some(id) = p.copy_of {
-            let mut kept = lock();
-            if kept.len() >= Self::KEPT {
-                kept.pop_front();
+        let found = lock().iter().find(|(id, _)| *id == like.frame.id).map(|(_, k)| k.clone());
+        let kept = match found {
+            Some(kept) => kept,
+            None => {
+                let f = &like.frame.pixels;
+                let kept = Arc::new(Kept {
+                    image: png::Encoded::new(&f.rgb, f.width, f.height, 3).map_err(error(0))?,
+                    mask: png::Encoded::new(&f.mask, f.width, f.height, 1).map_err(error(1))?,
+                });
+                let mut all = lock();
+                if all.len() >= Self::KEPT {
+                    all.pop_front();
+                }
+                all.push_back((like.frame.id, kept.clone()));
+                kept
             }
-            kept.push_back((id, (image.clone(), mask.clone())));
-        }
+        };
+        let image = kept.image.like(&p.rgb, like.rows.clone()).map_err(error(0))?;
+        let mask = kept.mask.like(&p.mask, like.rows.clone()).map_err(error(1))?;
         Ok((image, mask))
     }
 }
 
 /// Writes a frame's `images/<id>.png` and `masks/<id>.png` (each under a temporary name, then renamed),
-/// encoded once per kept frame (`encoded`).
+/// reusing the encodings of kept frames (`encoded`).
 pub fn write_frame(dir: &OutputDir, frame: &Frame, encoded: &Encoded) -> Result<(), WriteError> {
     let (r, p) = (&frame.record, &frame.pixels);
     let (image, mask) = (dir.path(&r.image), dir.path(&r.mask));

@@ -524,10 +524,11 @@ impl Exact {
         unsettled.resize(w * h, false);
         let b = part.region.bounds;
         let m = READ_REACH;
+        let (base_mask, done) = (base.mask(), base.done());
         for y in b.y0 as usize..b.y1 as usize {
             for x in b.x0 as usize..b.x1 as usize {
                 let p = y * w + x;
-                let same = px.mask[p] == base.mask[p] && (sun.is_empty() || sun[p] == base.sun[p]);
+                let same = px.mask[p] == base_mask[p] && (sun.is_empty() || sun[p] == base.sun[p]);
                 if !same {
                     for yy in y.saturating_sub(m)..(y + m + 1).min(h) {
                         unsettled[yy * w + x.saturating_sub(m)..yy * w + (x + m + 1).min(w)].fill(true);
@@ -553,7 +554,7 @@ impl Exact {
             };
             if keep {
                 let q = 3 * p as usize;
-                px.rgb[q..q + 3].copy_from_slice(&base.done[q..q + 3]);
+                px.rgb[q..q + 3].copy_from_slice(&done[q..q + 3]);
             }
             !keep
         });

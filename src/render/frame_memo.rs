@@ -11,6 +11,7 @@
 //! shadow map's placement. It is made (one extra image drawn) the second time a key is seen, so runs
 //! whose images never share one (a randomized camera, sun or terminals) draw as before.
 
+use super::KeptFrame;
 use super::influence::{Rect, Region};
 use crate::conventions::Camera;
 use crate::geometry::{MeshObject, Nominal, Object, Posed};
@@ -89,18 +90,30 @@ impl Key {
 #[derive(Default)]
 pub struct Base {
     pub rgb: Vec<u8>,
-    pub mask: Vec<u8>,
     pub sun: Vec<u8>,
-    pub done: Vec<u8>,
-    /// Its [`new_id`] ([`super::Pixels::copy_of`] of its copies).
-    pub id: u64,
+    /// Its finished frame (colour after the CPU pass, and mask), as the images made over it refer to
+    /// it ([`super::Like`]).
+    pub shared: Arc<KeptFrame>,
 }
 
-/// A frame kept over a base for its repeats: its finished colour and mask, and its [`new_id`].
+impl Base {
+    /// The final colour.
+    pub fn done(&self) -> &[u8] {
+        &self.shared.pixels.rgb
+    }
+
+    /// The mask.
+    pub fn mask(&self) -> &[u8] {
+        &self.shared.pixels.mask
+    }
+}
+
+/// A frame kept over a base for its repeats: its finished colour and mask, and the rows in which they
+/// differ from the base's.
 pub struct Kept {
     pub rgb: Vec<u8>,
     pub mask: Vec<u8>,
-    pub id: u64,
+    pub rows: std::ops::Range<u32>,
 }
 
 /// A number no other kept frame of this process has.
@@ -222,7 +235,7 @@ impl FrameMemo {
     /// may well be made again — a missing terminal (a sweep has one such image per terminal), or an
     /// image seen lately (a defect drawn from a few values) — dropping the oldest beyond
     /// [`FrameMemo::REPEAT_BYTES`].
-    pub fn made(&mut self, repeat: Repeat, rgb: &[u8], mask: &[u8]) {
+    pub fn made(&mut self, repeat: Repeat, rgb: &[u8], mask: &[u8], rows: std::ops::Range<u32>) {
         if self.has_repeat(&repeat) {
             return;
         }
@@ -243,13 +256,13 @@ impl FrameMemo {
         let mut kept = if self.repeats.len() >= room {
             self.repeats.remove(0).1
         } else {
-            Kept { rgb: Vec::new(), mask: Vec::new(), id: 0 }
+            Kept { rgb: Vec::new(), mask: Vec::new(), rows: 0..0 }
         };
         kept.rgb.clear();
         kept.rgb.extend_from_slice(rgb);
         kept.mask.clear();
         kept.mask.extend_from_slice(mask);
-        kept.id = new_id();
+        kept.rows = rows;
         self.repeats.push((repeat, kept));
     }
 

@@ -133,15 +133,36 @@ pub struct Pixels {
     pub height: u32,
     pub rgb: Vec<u8>,
     pub mask: Vec<u8>,
-    /// Set when these pixels are a copy of a frame the renderer keeps ([`frame_memo`]): every image
-    /// with the same value (in this process) has the same `rgb` and `mask`, so their encodings can be
-    /// shared. `None` says nothing. Not part of the value (`==` compares the pixels).
-    pub copy_of: Option<u64>,
+    /// Set when these pixels are those of a frame the renderer keeps ([`frame_memo`]) outside a band
+    /// of rows, so that their encoding can reuse the kept frame's. `None` says nothing. Not part of
+    /// the value (`==` compares the pixels).
+    pub like: Option<Like>,
 }
 
 impl PartialEq for Pixels {
     fn eq(&self, o: &Pixels) -> bool {
         (self.width, self.height) == (o.width, o.height) && self.rgb == o.rgb && self.mask == o.mask
+    }
+}
+
+/// A frame a renderer keeps: a number no other kept frame of this process has, and its finished
+/// pixels.
+#[derive(Default)]
+pub struct KeptFrame {
+    pub id: u64,
+    pub pixels: Pixels,
+}
+
+/// Pixels equal to `frame`'s outside the pixel rows `rows` (all of them when `rows` is empty).
+#[derive(Clone)]
+pub struct Like {
+    pub frame: Arc<KeptFrame>,
+    pub rows: Range<u32>,
+}
+
+impl std::fmt::Debug for Like {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Like {{ frame: {}, rows: {:?} }}", self.frame.id, self.rows)
     }
 }
 
@@ -629,13 +650,11 @@ impl Renderer {
             (px.width, px.height) = (pose.camera.width, pose.camera.height);
             let mut kept = self.frame_memo.as_mut().and_then(|m| m.take_base()).unwrap_or_default();
             kept.rgb.clone_from(&px.rgb);
-            kept.mask.clone_from(&px.mask);
             if let CpuPass::Exact(_, sun) = &self.cpu_pass {
                 kept.sun.clone_from(&sun[0]);
             }
             cpu_pass(&mut self.cpu_pass, &self.bake, &pose, &mut px, 0, Role::Base);
-            kept.done = px.rgb;
-            kept.id = frame_memo::new_id();
+            kept.shared = Arc::new(KeptFrame { id: frame_memo::new_id(), pixels: Pixels { like: None, ..px } });
             if let Some(memo) = &mut self.frame_memo {
                 memo.keep(key, kept);
             }
@@ -643,7 +662,7 @@ impl Renderer {
         }
         for (i, ((px, p), frame)) in out.iter_mut().zip(posed).zip(frames).enumerate() {
             (px.width, px.height) = (p.camera.width, p.camera.height);
-            px.copy_of = None;
+            px.like = None;
             let memo = &self.frame_memo;
             let base = || memo.as_ref().and_then(|m| m.base()).expect("planned with a base"); // ok: plan_frame
             match frame {
@@ -654,9 +673,12 @@ impl Renderer {
                 }
                 Frame::Copy => {
                     self.times.copied += 1;
-                    px.rgb.clone_from(&base().done);
-                    px.mask.clone_from(&base().mask);
-                    px.copy_of = Some(base().id);
+                    let base = base();
+                    px.rgb.clear();
+                    px.rgb.extend_from_slice(base.done());
+                    px.mask.clear();
+                    px.mask.extend_from_slice(base.mask());
+                    px.like = Some(Like { frame: base.shared.clone(), rows: 0..0 });
                 }
                 Frame::Repeat(repeat) => {
                     self.times.repeated += 1;
@@ -664,15 +686,15 @@ impl Renderer {
                     let kept = memo.repeat(&repeat).expect("planned with a kept repeat"); // ok: see made
                     px.rgb.clone_from(&kept.rgb);
                     px.mask.clone_from(&kept.mask);
-                    px.copy_of = Some(kept.id);
+                    px.like = Some(Like { frame: base().shared.clone(), rows: kept.rows.clone() });
                 }
                 Frame::Region { scissor, exact, touched } => {
                     self.times.partial += 1;
                     self.times.partial_pixels += scissor.area();
                     let (base, w) = (base(), px.width);
-                    frame_memo::copy_outside(&base.mask, &mut px.mask, w, 1, scissor);
+                    frame_memo::copy_outside(base.mask(), &mut px.mask, w, 1, scissor);
                     frame_memo::copy_outside(&base.rgb, &mut px.rgb, w, 3, scissor);
-                    frame_memo::copy_outside_region(&base.done, &mut px.rgb, 3, &exact);
+                    frame_memo::copy_outside_region(base.done(), &mut px.rgb, 3, &exact);
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
                     }
@@ -681,13 +703,18 @@ impl Renderer {
                     self.times.partial_edges.resolved += edges.resolved;
                     self.times.partial_edges.kept += edges.kept;
                     job += 1;
-                    repeats.extend(frame_memo::repeat_of(p).map(|r| (r, i)));
+                    // The colour differs from the base's within `exact` only, the mask within the
+                    // scissor only.
+                    let (e, s) = (exact.bounds, scissor);
+                    let rows = if e.is_empty() { s.y0..s.y1 } else { e.y0.min(s.y0)..e.y1.max(s.y1) };
+                    px.like = Some(Like { frame: base.shared.clone(), rows: rows.clone() });
+                    repeats.extend(frame_memo::repeat_of(p).map(|r| (r, i, rows)));
                 }
             }
         }
         if let Some(memo) = &mut self.frame_memo {
-            for (repeat, i) in repeats {
-                memo.made(repeat, &out[i].rgb, &out[i].mask);
+            for (repeat, i, rows) in repeats {
+                memo.made(repeat, &out[i].rgb, &out[i].mask, rows);
             }
         }
     }
