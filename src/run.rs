@@ -118,7 +118,9 @@ pub fn open_renderers(scene: &Scene, workers: usize, batch: usize) -> Result<Vec
         let opening: Vec<_> = (1..n).map(|_| s.spawn(open)).collect();
         let first = open();
         let rest = opening.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        std::iter::once(first).chain(rest).collect()
+        let mut renderers = std::iter::once(first).chain(rest).collect::<Result<Vec<_>, _>>()?;
+        Renderer::share_frames(&mut renderers);
+        Ok(renderers)
     })
 }
 

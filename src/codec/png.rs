@@ -4,9 +4,10 @@
 //! `FilterType::Paeth` (tested byte for byte): the png crate filters each row with Paeth and hands it
 //! to fdeflate's `Compressor::write_data` on its own, and fdeflate codes a row with one fixed Huffman
 //! code, its runs of zeros ending with the row. So a row's bits depend on its own filtered bytes
-//! alone; only where they start in the stream moves. An image that equals an encoded one ([`Rows`])
-//! outside a band of rows is then encoded by copying the other rows' bits (shifted to where they now
-//! start), coding the band's rows, and combining the checksums: the band alone is filtered and coded.
+//! alone; only where they start in the stream moves. An image that equals an encoded one
+//! ([`Encoded`]) outside a band of rows ([`Rows`]) is then encoded by copying the other rows' bits
+//! (shifted to where they now start), coding the band's rows, and combining the checksums: the band
+//! alone is filtered and coded.
 //!
 //! fdeflate's code is not public, so its tables are repeated here ([`LENGTHS`], [`HEADER`], from
 //! fdeflate 0.3.7, MIT or Apache-2.0); the tests compare every byte with the png crate's output, so

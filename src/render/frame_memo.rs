@@ -19,8 +19,8 @@ use crate::spec::Light;
 use glam::DVec3;
 use std::collections::VecDeque;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 /// What a base frame is a frame of.
 #[derive(Clone, Debug)]
@@ -174,14 +174,48 @@ impl Frame {
 pub const EXACT_MARGIN: u32 = 3;
 
 /// The kept base of one renderer, the key last seen without one, and the images made over the base
-/// lately (their finished colour and mask), most recent last.
+/// lately: by this renderer and by the others that share its [`Repeats`] and keep the same base.
 #[derive(Default)]
 pub struct FrameMemo {
     seen: Option<Key>,
     base: Option<(Key, Base)>,
-    repeats: Vec<(Repeat, Kept)>,
+    /// Where the frames made over the base are found.
+    store: Arc<Repeats>,
+    /// The frames made over the kept base (shared with the store's other renderers keeping it).
+    group: Arc<Mutex<Group>>,
+    /// The kept frames the batch being made copies ([`FrameMemo::hold`]): another renderer may drop
+    /// them from the group meanwhile.
+    held: Vec<(Repeat, Arc<Kept>)>,
+}
+
+/// The images made over bases by the renderers of a run ([`super::Renderer::share_frames`]): every
+/// renderer keeps and draws its own base, the same frame, and finds there the images the others made
+/// over it. A base's images are kept while a renderer keeps the base.
+#[derive(Default)]
+pub struct Repeats {
+    groups: Mutex<Vec<(Key, Weak<Mutex<Group>>)>>,
+}
+
+impl Repeats {
+    /// The images made over bases of `key`.
+    fn group(&self, key: &Key) -> Arc<Mutex<Group>> {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.retain(|(_, g)| g.strong_count() > 0);
+        if let Some(group) = groups.iter().find(|(k, _)| k == key).and_then(|(_, g)| g.upgrade()) {
+            return group;
+        }
+        let group = Arc::default();
+        groups.push((key.clone(), Arc::downgrade(&group)));
+        group
+    }
+}
+
+/// The images made over one base lately, most recent last, and the [`Repeat`]s seen lately.
+#[derive(Default)]
+pub struct Group {
+    kept: Vec<(Repeat, Arc<Kept>)>,
     /// Hashes of the [`Repeat`]s of images made over the base lately, oldest first.
-    repeats_seen: VecDeque<u64>,
+    seen: VecDeque<u64>,
 }
 
 /// What [`FrameMemo::consult`] says of an image.
@@ -210,22 +244,40 @@ impl FrameMemo {
     /// Keeps `base` as the frame of `key` (replacing any other, and the images made over it).
     pub fn keep(&mut self, key: Key, base: Base) {
         self.seen = None;
+        self.group = self.store.group(&key);
+        self.held.clear();
         self.base = Some((key, base));
-        self.repeats.clear();
-        self.repeats_seen.clear();
     }
 
-    /// At most this many bytes of images made over the base are kept (~160 images of 224²).
+    /// Shares the images made over bases with the renderers of `store`, from the next base kept.
+    pub fn share(&mut self, store: Arc<Repeats>) {
+        self.store = store;
+    }
+
+    /// At most this many bytes of images made over a base are kept (~160 images of 224²).
     const REPEAT_BYTES: usize = 32 << 20;
 
-    /// Whether an image made over the kept base is the same frame as `repeat`'s.
-    pub fn has_repeat(&self, repeat: &Repeat) -> bool {
-        self.repeats.iter().any(|(r, _)| r == repeat)
+    fn lock(&self) -> MutexGuard<'_, Group> {
+        self.group.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The image made over the kept base whose [`Repeat`] is `repeat`.
+    /// Whether an image made over the kept base is the same frame as `repeat`'s; then it is held for
+    /// [`FrameMemo::repeat`] until [`FrameMemo::release`].
+    pub fn hold(&mut self, repeat: &Repeat) -> bool {
+        let found = self.lock().kept.iter().find(|(r, _)| r == repeat).map(|(_, kept)| kept.clone());
+        let held = found.is_some();
+        self.held.extend(found.map(|kept| (*repeat, kept)));
+        held
+    }
+
+    /// The held image made over the kept base whose [`Repeat`] is `repeat`.
     pub fn repeat(&self, repeat: &Repeat) -> Option<&Kept> {
-        self.repeats.iter().find(|(r, _)| r == repeat).map(|(_, kept)| kept)
+        self.held.iter().find(|(r, _)| r == repeat).map(|(_, kept)| &**kept)
+    }
+
+    /// Lets go of the images held.
+    pub fn release(&mut self) {
+        self.held.clear();
     }
 
     /// [`Repeat`]s remembered as seen.
@@ -236,7 +288,8 @@ impl FrameMemo {
     /// image seen lately (a defect drawn from a few values) — dropping the oldest beyond
     /// [`FrameMemo::REPEAT_BYTES`].
     pub fn made(&mut self, repeat: Repeat, rgb: &[u8], mask: &[u8], rows: std::ops::Range<u32>) {
-        if self.has_repeat(&repeat) {
+        let mut group = self.lock();
+        if group.kept.iter().any(|(r, _)| *r == repeat) {
             return;
         }
         let hash = {
@@ -244,26 +297,19 @@ impl FrameMemo {
             repeat.hash(&mut h);
             h.finish()
         };
-        if repeat.1.is_some() && !self.repeats_seen.contains(&hash) {
-            if self.repeats_seen.len() >= Self::REPEATS_SEEN {
-                self.repeats_seen.pop_front();
+        if repeat.1.is_some() && !group.seen.contains(&hash) {
+            if group.seen.len() >= Self::REPEATS_SEEN {
+                group.seen.pop_front();
             }
-            self.repeats_seen.push_back(hash);
+            group.seen.push_back(hash);
             return;
         }
         let each = rgb.len() + mask.len();
         let room = (Self::REPEAT_BYTES / each.max(1)).max(1);
-        let mut kept = if self.repeats.len() >= room {
-            self.repeats.remove(0).1
-        } else {
-            Kept { rgb: Vec::new(), mask: Vec::new(), rows: 0..0 }
-        };
-        kept.rgb.clear();
-        kept.rgb.extend_from_slice(rgb);
-        kept.mask.clear();
-        kept.mask.extend_from_slice(mask);
-        kept.rows = rows;
-        self.repeats.push((repeat, kept));
+        if group.kept.len() >= room {
+            group.kept.remove(0);
+        }
+        group.kept.push((repeat, Arc::new(Kept { rgb: rgb.to_vec(), mask: mask.to_vec(), rows })));
     }
 
     pub fn base(&self) -> Option<&Base> {
@@ -279,14 +325,29 @@ impl FrameMemo {
 /// Copies the pixels outside `rect` (in an image `w` wide) of `from` into `into`, `channels` bytes a
 /// pixel.
 pub fn copy_outside(from: &[u8], into: &mut [u8], w: u32, channels: usize, rect: Rect) {
+    let all = Rect { x0: 0, y0: 0, x1: w, y1: (from.len() / (w as usize * channels).max(1)) as u32 };
+    copy_between(from, into, w, channels, all, rect);
+}
+
+/// Copies the pixels within `outer` and outside `inner` (in an image `w` wide) of `from` into `into`,
+/// `channels` bytes a pixel.
+pub fn copy_between(from: &[u8], into: &mut [u8], w: u32, channels: usize, outer: Rect, inner: Rect) {
+    if outer.is_empty() {
+        return;
+    }
     let row = w as usize * channels;
-    let (x0, x1) = (rect.x0 as usize * channels, rect.x1 as usize * channels);
-    for (y, (a, b)) in from.chunks_exact(row).zip(into.chunks_exact_mut(row)).enumerate() {
-        if rect.is_empty() || (y as u32) < rect.y0 || y as u32 >= rect.y1 {
-            b.copy_from_slice(a);
+    let (o0, o1) = (outer.x0 as usize * channels, outer.x1 as usize * channels);
+    let (x0, x1) = (
+        inner.x0.clamp(outer.x0, outer.x1) as usize * channels,
+        inner.x1.clamp(outer.x0, outer.x1) as usize * channels,
+    );
+    let rows = from.chunks_exact(row).zip(into.chunks_exact_mut(row)).enumerate();
+    for (y, (a, b)) in rows.take(outer.y1 as usize).skip(outer.y0 as usize) {
+        if inner.is_empty() || (y as u32) < inner.y0 || y as u32 >= inner.y1 || x0 >= x1 {
+            b[o0..o1].copy_from_slice(&a[o0..o1]);
         } else {
-            b[..x0].copy_from_slice(&a[..x0]);
-            b[x1..].copy_from_slice(&a[x1..]);
+            b[o0..x0].copy_from_slice(&a[o0..x0]);
+            b[x1..o1].copy_from_slice(&a[x1..o1]);
         }
     }
 }
@@ -314,14 +375,13 @@ mod tests {
     use std::path::Path;
 
     /// Each image of `scene` (TOML) drawn by a renderer that keeps nothing and by renderers that keep
-    /// a base frame (one image at a time and four): the same bytes. Returns how many images the
-    /// keeping renderers copied or drew in part, and how many edge pixels of those drawn in part
-    /// kept the base's colour.
-    fn same_bytes(name: &str, scene: &str) -> (u64, u64) {
+    /// a base frame (one image at a time, four, and two renderers with three each in turn): the same
+    /// bytes.
+    fn same_bytes(name: &str, scene: &str) -> Served {
         check(name, Scene::parse(scene, Path::new(name), &[]).unwrap())
     }
 
-    fn check(name: &str, scene: Scene) -> (u64, u64) {
+    fn check(name: &str, scene: Scene) -> Served {
         let (planner, terminals) = (Planner::new(&scene), Terminals::new(&scene.pin));
         let posed: Vec<_> = (0..planner.image_count()).map(|i| pose(&scene, &terminals, &planner.image(i))).collect();
         let mut plain = Renderer::new(scene.image.antialias, 1).expect("a Vulkan adapter");
@@ -351,7 +411,33 @@ mod tests {
             served += t.copied + t.repeated + t.partial;
             kept_edges += t.partial_edges.kept;
         }
-        (served, kept_edges)
+        // Two renderers taking batches of 3 in turn, each alone and sharing the images they make over
+        // their bases.
+        let mut repeated = [0, 0];
+        for (shared, repeated) in [false, true].into_iter().zip(&mut repeated) {
+            let mut pair = [0, 1].map(|_| Renderer::new(scene.image.antialias, 3).unwrap());
+            if shared {
+                Renderer::share_frames(&mut pair);
+            }
+            for (k, (posed, expected)) in posed.chunks(3).zip(expected.chunks(3)).enumerate() {
+                let mut out = vec![Pixels::default(); posed.len()];
+                pair[k % 2].render_batch(posed, &mut out).unwrap();
+                for (i, (a, b)) in out.iter().zip(expected).enumerate() {
+                    assert!(a == b, "{name}, two renderers (shared: {shared}), image {}: the pixels differ", 3 * k + i);
+                }
+            }
+            *repeated = pair.iter().map(|r| r.stage_times().repeated).sum();
+        }
+        Served { served, kept_edges, repeated }
+    }
+
+    /// Of [`check`]: the images the keeping renderers copied or drew in part, the edge pixels of
+    /// those drawn in part that kept the base's colour, and the images two renderers copied from a
+    /// kept repeat, alone and sharing.
+    struct Served {
+        served: u64,
+        kept_edges: u64,
+        repeated: [u64; 2],
     }
 
     /// A sweep of every kind of defect (offset, tilt, both, missing, bent), with `image` added to its
@@ -381,7 +467,7 @@ mod tests {
             ("no_shadows.toml", sweep("", "[light]\nshadows = false\n")),
         ];
         for (name, scene) in &cases {
-            let (served, kept_edges) = same_bytes(name, scene);
+            let Served { served, kept_edges, .. } = same_bytes(name, scene);
             assert!(served >= 8, "{name}: only {served} images served by a kept frame");
             // The exact pass leaves edge pixels that only a shadow could have changed (and did not) as
             // the base resolved them.
@@ -407,8 +493,10 @@ mod tests {
             [("repeats.toml", ""), ("two_suns.toml", "[randomize]\nsun_strength = { choice = [2.0, 3.0] }\n")]
         {
             let scene = Scene::parse(&scene(extra), Path::new(name), &[]).unwrap();
-            let (served, _) = check(name, scene);
+            let Served { served, repeated: [alone, shared], .. } = check(name, scene);
             assert!(served >= 20, "{name}: only {served} images served by a kept frame");
+            // Each of two renderers copies the frames the other made as well as its own.
+            assert!(shared > alone, "{name}: two renderers copied {shared} images sharing, {alone} alone");
         }
     }
 
@@ -469,7 +557,7 @@ mod tests {
             ("randomized.toml", false),
         ] {
             let scene = Scene::load(&dir.join(file), &small).unwrap();
-            let (count, _) = check(file, scene);
+            let count = check(file, scene).served;
             assert_eq!(count > 0, served, "{file}: {count} images served by a kept frame");
         }
     }

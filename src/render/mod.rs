@@ -453,6 +453,20 @@ impl Renderer {
         self.batch
     }
 
+    /// Lets each of `renderers` copy the images the others made over a base it keeps too (a sweep's
+    /// missing terminals, a defect drawn from a few values; [`frame_memo::Repeats`]), as it copies
+    /// its own. Renderers of another anti-aliasing mode draw other frames: only those of the first's
+    /// mode share.
+    pub fn share_frames(renderers: &mut [Renderer]) {
+        let store = Arc::new(frame_memo::Repeats::default());
+        let mode = renderers.first().map(|r| r.antialias);
+        for r in renderers.iter_mut().filter(|r| Some(r.antialias) == mode) {
+            if let Some(memo) = &mut r.frame_memo {
+                memo.share(store.clone());
+            }
+        }
+    }
+
     /// Makes the atlas targets for images of `width × height`; may lower `batch` to what fits.
     fn make_targets(&mut self, width: u32, height: u32) -> Result<Targets, RenderError> {
         let factor = if self.antialias == Antialias::Ssaa3 { 3 } else { 1 };
@@ -693,7 +707,8 @@ impl Renderer {
                     self.times.partial_pixels += scissor.area();
                     let (base, w) = (base(), px.width);
                     frame_memo::copy_outside(base.mask(), &mut px.mask, w, 1, scissor);
-                    frame_memo::copy_outside(&base.rgb, &mut px.rgb, w, 3, scissor);
+                    // The colour as drawn where the exact pass reads it, as finished elsewhere.
+                    frame_memo::copy_between(&base.rgb, &mut px.rgb, w, 3, exact.bounds, scissor);
                     frame_memo::copy_outside_region(base.done(), &mut px.rgb, 3, &exact);
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
@@ -713,6 +728,7 @@ impl Renderer {
             }
         }
         if let Some(memo) = &mut self.frame_memo {
+            memo.release();
             for (repeat, i, rows) in repeats {
                 memo.made(repeat, &out[i].rgb, &out[i].mask, rows);
             }
@@ -755,7 +771,7 @@ impl Renderer {
             Consult::Kept if make.is_some() => return Frame::Full,
             Consult::Kept => {
                 *on_kept = true;
-                if let Some(repeat) = frame_memo::repeat_of(p).filter(|r| memo.has_repeat(r)) {
+                if let Some(repeat) = frame_memo::repeat_of(p).filter(|r| memo.hold(r)) {
                     return Frame::Repeat(repeat);
                 }
             }
