@@ -36,6 +36,7 @@ fn stage_budget(scene: &Scene, dir: &Path, count: u64) -> anyhow::Result<Budget>
     let images = count.clamp(1, planner.image_count());
     let (mut pose, mut truth, mut encode, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut pixels = Pixels::default();
+    let encoded = pinsynth::dataset::Encoded::default();
     let terminals = pinsynth::geometry::Terminals::new(&scene.pin);
     let cpu_start = process_cpu_seconds();
     for index in 0..images {
@@ -47,11 +48,12 @@ fn stage_budget(scene: &Scene, dir: &Path, count: u64) -> anyhow::Result<Budget>
         let t2 = Instant::now();
         let record = pinsynth::truth::record(&params, &posed, &pixels, None, false);
         let t3 = Instant::now();
-        let rgb = pinsynth::codec::png_rgb(&pixels.rgb, pixels.width, pixels.height)?;
-        let mask = pinsynth::codec::png_gray(&pixels.mask, pixels.width, pixels.height)?;
+        // Encoded as a dataset's writers do (reusing the rows of the frames the renderer keeps).
+        let paths = [dir.join(format!("{index}.png")), dir.join(format!("{index}.mask.png"))];
+        let (rgb, mask) = encoded.of(&pixels, [&paths[0], &paths[1]])?;
         let t4 = Instant::now();
-        std::fs::write(dir.join(format!("{index}.png")), rgb)?;
-        std::fs::write(dir.join(format!("{index}.mask.png")), mask)?;
+        std::fs::write(&paths[0], rgb)?;
+        std::fs::write(&paths[1], mask)?;
         std::hint::black_box(record);
         let t5 = Instant::now();
         pose += t1 - t0;

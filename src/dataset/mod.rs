@@ -154,8 +154,8 @@ impl Encoded {
     /// Frames whose encodings are kept.
     const KEPT: usize = 8;
 
-    /// The image and mask PNGs of `p` (`paths`: theirs, for an error).
-    fn of(&self, p: &crate::render::Pixels, paths: [&Path; 2]) -> Result<(Vec<u8>, Vec<u8>), WriteError> {
+    /// The image and mask PNGs of `p` (`paths`: theirs, for an error), as [`write_frame`] writes them.
+    pub fn of(&self, p: &crate::render::Pixels, paths: [&Path; 2]) -> Result<(Vec<u8>, Vec<u8>), WriteError> {
         let error = |k: usize| move |source| WriteError::Encode { path: paths[k].to_path_buf(), source };
         let Some(like) = &p.like else {
             let image = crate::codec::png_rgb(&p.rgb, p.width, p.height).map_err(error(0))?;
