@@ -4,28 +4,34 @@
 
 mod common;
 
+use pinsynth::pipeline::FrameMaker;
 use pinsynth::spec::Scene;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-#[test]
-fn a_frame_is_the_image_the_dataset_holds() {
+/// Renders `scenes/default.toml` with `sets` into a temporary folder (the CLI's `render`); returns the
+/// folder (removed when dropped), the dataset's path and a frame maker of the same scene.
+fn rendered(sets: &[&str]) -> (tempfile::TempDir, PathBuf, FrameMaker) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ds");
-    let sets = [
-        "sweep.count=4",
-        "image.width=64",
-        "image.height=48",
-        "randomize.noise_sd=3",
-        "randomize.brightness=[-0.1, 0.1]",
-    ];
     let mut args = vec!["render", "scenes/default.toml", "--quiet", "--preview", "0", "--out", out.to_str().unwrap()];
-    for s in &sets {
+    for s in sets {
         args.extend(["--set", s]);
     }
     common::ok(common::run(&args));
     let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let scene = Scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/default.toml"), &overrides).unwrap();
-    let mut maker = common::frame_maker(&scene);
+    (dir, out, common::frame_maker(&scene))
+}
+
+#[test]
+fn a_frame_is_the_image_the_dataset_holds() {
+    let (_dir, out, mut maker) = rendered(&[
+        "sweep.count=4",
+        "image.width=64",
+        "image.height=48",
+        "randomize.noise_sd=3",
+        "randomize.brightness=[-0.1, 0.1]",
+    ]);
     let lines: Vec<String> =
         std::fs::read_to_string(out.join("manifest.jsonl")).unwrap().lines().map(String::from).collect();
     assert_eq!(lines.len(), 4);
@@ -48,24 +54,14 @@ fn a_frame_is_the_image_the_dataset_holds() {
 /// its pixels gives, and those pixels are the frame's.
 #[test]
 fn images_encoded_over_a_kept_frame_are_the_bytes_of_encoding_them_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("ds");
-    let sets = [
+    let (_dir, out, mut maker) = rendered(&[
         "sweep.count=40",
         "sweep.ok_fraction=0.2",
         "sweep.pins=[[0, 1], [2, 7], [1, 4]]",
         "sweep.weights.missing=2.0",
         "image.width=96",
         "image.height=80",
-    ];
-    let mut args = vec!["render", "scenes/default.toml", "--quiet", "--preview", "0", "--out", out.to_str().unwrap()];
-    for s in &sets {
-        args.extend(["--set", s]);
-    }
-    common::ok(common::run(&args));
-    let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let scene = Scene::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/default.toml"), &overrides).unwrap();
-    let mut maker = common::frame_maker(&scene);
+    ]);
     let (mut images, mut distinct) = (0, std::collections::HashSet::new());
     for i in 0..40u64 {
         let frame = maker.frame(i).unwrap();
