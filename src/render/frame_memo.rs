@@ -245,7 +245,6 @@ impl FrameMemo {
     pub fn keep(&mut self, key: Key, base: Base) {
         self.seen = None;
         self.group = self.store.group(&key);
-        self.held.clear();
         self.base = Some((key, base));
     }
 
