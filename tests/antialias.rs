@@ -115,8 +115,13 @@ fn antialiasing_error_against_the_8x_box_filtered_frame() {
             "[camera]\nlocation = [-5.0, 7.0, 10.0]\n[light]\nsun_rotation_deg = [-35.0, 25.0, 0.0]\n",
         ),
         ("default, 448²", ""),
+        (
+            "camera [4, -2.2, 11.8], a 2° sun",
+            "[camera]\nlocation = [4.0, -2.2, 11.8]\nup = [0.0, 0.0, 1.0]\nfov_y_deg = 40.0\n\
+             [light]\nsun_rotation_deg = [53.0, -17.0, 202.0]\nsun_angle_deg = 2.0\n",
+        ),
     ];
-    let bounds: [(&str, Antialias, f64); 16] = [
+    let bounds: [(&str, Antialias, f64); 17] = [
         ("default", Antialias::Exact, EXACT_BOUND),
         ("default", Antialias::ExactGeometry, EXACT_GEOMETRY_BOUND),
         ("default", Antialias::Msaa4, MSAA4_BOUND),
@@ -133,6 +138,7 @@ fn antialiasing_error_against_the_8x_box_filtered_frame() {
         (views[1].0, Antialias::Exact, EXACT_BOUND), // 0.32
         (views[2].0, Antialias::Exact, EXACT_BOUND), // 0.29
         (views[3].0, Antialias::Exact, EXACT_BOUND), // 0.27
+        (views[4].0, Antialias::Exact, EXACT_BOUND), // 0.50 (0.61 with exact.rs SOFT_PENUMBRA at 2)
     ];
     let scene_of = |name: &str| {
         let size = if name == views[3].0 { 448 } else { 224 };
@@ -147,7 +153,7 @@ fn antialiasing_error_against_the_8x_box_filtered_frame() {
     };
     let mut report = Vec::new();
     let mut failures = Vec::new();
-    for name in ["default", "oblique", views[0].0, views[1].0, views[2].0, views[3].0] {
+    for name in ["default", "oblique", views[0].0, views[1].0, views[2].0, views[3].0, views[4].0] {
         let toml = scene_of(name);
         let reference = box_filtered(&toml, &[], 8);
         for (_, aa, bound) in bounds.iter().filter(|b| b.0 == name) {
