@@ -249,6 +249,26 @@ fn paeth(prev: Option<&[u8]>, line: &[u8], bpp: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// Filters (Paeth) and codes the pixel rows `rows` of `pixels` (`stride` bytes a row, `bpp` a pixel)
+/// into `bits`; `each` gets, row by row, where the row's bits start and its filtered bytes' Adler-32.
+fn code_rows(
+    bits: &mut Bits,
+    pixels: &[u8],
+    stride: usize,
+    bpp: usize,
+    rows: Range<usize>,
+    mut each: impl FnMut(u64, u32),
+) {
+    let mut filtered = Vec::with_capacity(stride + 1);
+    for y in rows {
+        let prev = y.checked_sub(1).map(|p| &pixels[p * stride..(p + 1) * stride]);
+        paeth(prev, &pixels[y * stride..(y + 1) * stride], bpp, &mut filtered);
+        let start = bits.len();
+        code_row(bits, &filtered);
+        each(start, adler(&filtered));
+    }
+}
+
 /// Adler-32 of `a` followed by `len_b` bytes whose Adler-32 is `b` (zlib's `adler32_combine`).
 fn adler_combine(a: u32, b: u32, len_b: u64) -> u32 {
     const MOD: u64 = 65521;
@@ -296,14 +316,10 @@ impl Encoded {
         bits.out.extend_from_slice(&HEADER[..53]);
         bits.put(u64::from(HEADER[53]), 5);
         let (mut row_bits, mut row_adler) = (Vec::with_capacity(height as usize + 1), Vec::new());
-        let mut filtered = Vec::with_capacity(stride + 1);
-        for (y, line) in pixels.chunks_exact(stride).enumerate() {
-            let prev = y.checked_sub(1).map(|p| &pixels[p * stride..(p + 1) * stride]);
-            paeth(prev, line, bpp, &mut filtered);
-            row_bits.push(bits.len());
-            code_row(&mut bits, &filtered);
-            row_adler.push(adler(&filtered));
-        }
+        code_rows(&mut bits, pixels, stride, bpp, 0..height as usize, |start, a| {
+            row_bits.push(start);
+            row_adler.push(a);
+        });
         row_bits.push(bits.len());
         let row_len = (stride + 1) as u64;
         let mut prefix = vec![1u32];
@@ -344,14 +360,10 @@ impl Encoded {
         let start = self.row_bits[a];
         bits.out.extend_from_slice(&zlib[..(start / 8) as usize]);
         bits.copy(zlib, start / 8 * 8, start);
-        let mut filtered = Vec::with_capacity(stride + 1);
         let mut band = 1u32;
-        for y in a..b {
-            let prev = y.checked_sub(1).map(|p| &pixels[p * stride..(p + 1) * stride]);
-            paeth(prev, &pixels[y * stride..(y + 1) * stride], self.bpp, &mut filtered);
-            code_row(&mut bits, &filtered);
-            band = adler_combine(band, adler(&filtered), (stride + 1) as u64);
-        }
+        code_rows(&mut bits, pixels, stride, self.bpp, a..b, |_, a| {
+            band = adler_combine(band, a, (stride + 1) as u64);
+        });
         bits.copy(zlib, self.row_bits[b], self.row_bits[h]);
         let row_len = (stride + 1) as u64;
         let checksum = adler_combine(
