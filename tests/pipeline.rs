@@ -62,7 +62,7 @@ fn images_encoded_over_a_kept_frame_are_the_bytes_of_encoding_them_whole() {
         "image.width=96",
         "image.height=80",
     ]);
-    let (mut images, mut distinct) = (0, std::collections::HashSet::new());
+    let mut distinct = std::collections::HashSet::new();
     for i in 0..40u64 {
         let frame = maker.frame(i).unwrap();
         let path = out.join(&frame.record.image);
@@ -77,10 +77,8 @@ fn images_encoded_over_a_kept_frame_are_the_bytes_of_encoding_them_whole() {
         let whole = pinsynth::codec::png_gray(mask.as_raw(), mask.width(), mask.height()).unwrap();
         assert!(bytes == whole, "{}: not the bytes of encoding its mask whole", mask_path.display());
         assert!(mask.as_raw() == &frame.pixels.mask, "{}: not the frame's mask", mask_path.display());
-        images += 1;
         distinct.insert(rgb.into_raw());
     }
-    assert_eq!(images, 40);
     // OK images and repeated missing terminals share pixels: some images are copies.
     assert!(distinct.len() < 35, "{} distinct images of 40", distinct.len());
 }
