@@ -270,16 +270,15 @@ struct Samples {
     floor: f32,
 }
 
-/// The face in front at a pixel centre: its 1 / depth there, its body ([`NO`]: none) and normal, which
-/// [`Exact::shown_at`] compares.
+/// The face in front at a pixel centre: its 1 / depth there and its id ([`NO`]: none), whose body and
+/// normal [`Exact::shown_at`] compares.
 #[derive(Clone, Copy)]
 struct Front {
     inv_depth: f32,
-    body: u32,
-    normal: [f32; 3],
+    face: u32,
 }
 
-const NONE_IN_FRONT: Front = Front { inv_depth: 0.0, body: NO, normal: [0.0; 3] };
+const NONE_IN_FRONT: Front = Front { inv_depth: 0.0, face: NO };
 
 const EMPTY: Samples = Samples { inv_depth: [0.0; S], face: [NO; S], floor: 0.0 };
 
@@ -360,10 +359,12 @@ pub struct Exact {
     absent: Vec<bool>,
     /// The nominal objects' coverage, kept while the nominal objects stay the same.
     kept: Kept,
-    /// Per pixel: an absent nominal object's face may reach it.
+    /// Per pixel: an absent nominal object's face may reach it; all false between images (the spans
+    /// set, `dirty_spans`, are cleared after use).
     dirty: Vec<bool>,
+    dirty_spans: Vec<Range<usize>>,
     /// Per pixel of an image drawn over a base: within [`READ_REACH`] of a pixel the GPU drew
-    /// otherwise than for the base ([`Exact::settle`]).
+    /// otherwise than for the base ([`Exact::settle`]); all false between images.
     unsettled: Vec<bool>,
     /// Face ids run over the bodies: body `b`'s faces are `first[b]..first[b + 1]`; face `id`'s body
     /// is `body_of[id]`.
@@ -371,12 +372,14 @@ pub struct Exact {
     body_of: Vec<u32>,
     /// Per pixel: 1 where an edge may cross it.
     marks: Vec<u8>,
-    /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for its faces).
+    /// Per pixel: 1 within two pixels of a marked one (where a resolved pixel may look for its faces);
+    /// all 0 between images (only the `nearby` pixels are set, then cleared).
     near: Vec<u8>,
     /// The marked pixels, and the pixels near them, in pixel order.
     marked: Vec<u32>,
     nearby: Vec<u32>,
-    /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked).
+    /// Per pixel: the index of its samples in `samples` ([`NO`] if not marked); all [`NO`] between
+    /// images (only the marked pixels are set, then cleared).
     slot: Vec<u32>,
     samples: Vec<Samples>,
     /// Per pixel near a marked one: the face nearest the camera at its centre (only read there).
@@ -419,6 +422,7 @@ impl Exact {
             absent: Vec::new(),
             kept: Kept::default(),
             dirty: Vec::new(),
+            dirty_spans: Vec::new(),
             unsettled: Vec::new(),
             first: Vec::new(),
             body_of: Vec::new(),
@@ -528,10 +532,14 @@ impl Exact {
         // Pixels within reach of one the GPU drew another label or share of the sun for than for the
         // base (its colour there follows from those and the geometry).
         let mut unsettled = std::mem::take(&mut self.unsettled);
-        unsettled.clear();
-        unsettled.resize(w * h, false);
+        if unsettled.len() != w * h {
+            unsettled.clear();
+            unsettled.resize(w * h, false);
+        }
         let b = part.region.bounds;
         let m = READ_REACH;
+        // What is set below: the bounds grown by `m`.
+        let set = b.grown(m as u32, (w as u32, h as u32));
         let (base_mask, done) = (base.mask(), base.done());
         for y in b.y0 as usize..b.y1 as usize {
             for x in b.x0 as usize..b.x1 as usize {
@@ -549,9 +557,7 @@ impl Exact {
         let mut marked = std::mem::take(&mut self.marked);
         marked.retain(|&p| {
             let keep = !unsettled[p as usize] && !part.touched.mask[p as usize] && {
-                while answers.get(cursor).is_some_and(|a| a.pixel < p) {
-                    cursor += 1;
-                }
+                cursor += memo.pixels[cursor..].partition_point(|&q| q < p);
                 let here = answers[cursor..].iter().take_while(|a| a.pixel == p);
                 match &changed {
                     None => true,
@@ -567,6 +573,9 @@ impl Exact {
             !keep
         });
         self.marked = marked;
+        for y in set.y0 as usize..set.y1 as usize {
+            unsettled[y * w + set.x0 as usize..y * w + set.x1 as usize].fill(false);
+        }
         self.unsettled = unsettled;
         self.base_memo = memo;
         changed
@@ -603,8 +612,10 @@ impl Exact {
                 Ok(t) => topology(&self.shapes, &self.files, t),
                 Err(k) => &self.own[k],
             };
-            let casters = add_caster(&mut self.rays, topo, model);
             let id = (mesh.ok(), model.to_cols_array().map(f64::to_bits));
+            let casters = self.rays.add_object(id.0.map(|t| (t, id.1)), |rays| {
+                add_caster(rays, topo, model);
+            });
             let bounds = self.rays.bounds(casters.start as usize..casters.end as usize);
             objects.push(MemoObject { id, bounds, casters });
         }
@@ -723,9 +734,9 @@ impl Exact {
         let bodies = self.bodies.iter().map(|b| b.key.clone()).collect();
         match role {
             Role::Part(_) => self.base_memo = memo,
-            Role::Whole => self.memo = SunMemo { scene, bodies, objects, answers },
+            Role::Whole => self.memo = SunMemo::new(scene, bodies, objects, answers),
             Role::Base => {
-                self.memo = SunMemo { scene, bodies, objects, answers };
+                self.memo = SunMemo::new(scene, bodies, objects, answers);
                 self.base_memo = self.memo.clone();
             }
         }
@@ -783,9 +794,7 @@ impl Exact {
             let pixel = u32::from(fp.y) * w as u32 + u32::from(fp.x);
             let (b, _) = self.face(fp.face);
             let face = fp.face - self.first[b];
-            while memo.answers.get(cursor).is_some_and(|a| a.pixel < pixel) {
-                cursor += 1;
-            }
+            cursor += memo.pixels[cursor..].partition_point(|&q| q < pixel);
             // A kept answer holds when every caster of an object only one of the two images has
             // leaves the footprint alone. The answer then comes from the casters both images share.
             let kept = previous[b].and_then(|body| {
@@ -1028,8 +1037,10 @@ impl Exact {
     /// the nominal objects' share comes from [`Kept`] (drawn there once per pixel) except where an
     /// absent nominal object could reach; the result is the same either way.
     fn cover_marked(&mut self, w: usize, h: usize, kept: bool) {
-        self.slot.clear();
-        self.slot.resize(w * h, NO);
+        if self.slot.len() != w * h {
+            self.slot.clear();
+            self.slot.resize(w * h, NO);
+        }
         self.samples.clear();
         for &p in &self.marked {
             self.slot[p as usize] = self.samples.len() as u32;
@@ -1053,8 +1064,14 @@ impl Exact {
             for i in 0..self.bodies[b].faces.len() {
                 let into =
                     Into { near: &self.near, slot: &self.slot, samples: &mut self.samples, front: &mut self.front, w };
-                draw_face(&self.bodies[b], b, i, self.first[b] + i as u32, into);
+                draw_face(&self.bodies[b], i, self.first[b] + i as u32, into);
             }
+        }
+        for &p in &self.marked {
+            self.slot[p as usize] = NO;
+        }
+        for &p in &self.nearby {
+            self.near[p as usize] = 0;
         }
     }
 
@@ -1069,14 +1086,19 @@ impl Exact {
             *k = Kept::new(bodies, first, w, h);
         }
         // Where an absent nominal object's faces could reach, drawn afresh without it.
-        self.dirty.clear();
-        self.dirty.resize(w * h, false);
+        if self.dirty.len() != w * h {
+            self.dirty.clear();
+            self.dirty.resize(w * h, false);
+        }
+        self.dirty_spans.clear();
         for body in bodies.iter().zip(absent).filter(|(_, a)| **a).map(|(b, _)| b) {
             for (face, &[x0, x1, y0, y1]) in body.faces.iter().zip(&body.bounds) {
                 let edges = &body.edges[face.edges.clone()];
                 for y in y0..=y1 {
                     if let Some((xa, xb)) = row_span(edges, y, x0, x1) {
-                        self.dirty[y as usize * w + xa as usize..=y as usize * w + xb as usize].fill(true);
+                        let span = y as usize * w + xa as usize..y as usize * w + xb as usize + 1;
+                        self.dirty[span.clone()].fill(true);
+                        self.dirty_spans.push(span);
                     }
                 }
             }
@@ -1093,7 +1115,7 @@ impl Exact {
                 let i = (id - first[b]) as usize;
                 let [x0, x1, y0, y1] = bodies[b].bounds[i];
                 if x >= x0 && x <= x1 && y >= y0 && y <= y1 {
-                    draw_face_at(&bodies[b], b, i, id, (x, y), s.as_deref_mut(), f.as_deref_mut());
+                    draw_face_at(&bodies[b], i, id, (x, y), s.as_deref_mut(), f.as_deref_mut());
                 }
             }
         };
@@ -1116,6 +1138,9 @@ impl Exact {
                 }
             }
             self.front[p] = front[p];
+        }
+        for span in self.dirty_spans.drain(..) {
+            self.dirty[span].fill(false);
         }
     }
 
@@ -1260,11 +1285,11 @@ impl Exact {
                 continue;
             }
             let q = (qy * w + qx) as usize;
-            let o = &self.front[q];
-            if mask[q] != label || o.body != body as u32 {
+            let o = self.front[q].face;
+            if mask[q] != label || o == NO || self.body_of[o as usize] != body as u32 {
                 continue;
             }
-            let t = glam::Vec3::from_array(o.normal).dot(normal);
+            let t = self.face(o).1.normal.as_vec3().dot(normal);
             if t > 0.9999 {
                 return Ok(q);
             }
@@ -1353,9 +1378,19 @@ struct SunMemo {
     objects: Vec<MemoObject>,
     /// In the order the faces were asked (pixel order).
     answers: Vec<Answer>,
+    /// Per answer, its pixel and its footprint's bounds and depth (as [`Answer`] has them, packed: the
+    /// answers are looked through for every image drawn over a base).
+    pixels: Vec<u32>,
+    reach: Vec<(DVec2, DVec2, f64)>,
 }
 
 impl SunMemo {
+    fn new(scene: Vec<u64>, bodies: Vec<BodyKey>, objects: Vec<MemoObject>, answers: Vec<Answer>) -> SunMemo {
+        let pixels = answers.iter().map(|a| a.pixel).collect();
+        let reach = answers.iter().map(|a| (a.lo, a.hi, a.depth)).collect();
+        SunMemo { scene, bodies, objects, answers, pixels, reach }
+    }
+
     /// What the answers depend on besides the casters: camera, image size and sun, bit for bit.
     fn scene_of(posed: &Posed, (w, h): (usize, usize)) -> Vec<u64> {
         let cam = &posed.camera;
@@ -1377,10 +1412,11 @@ impl SunMemo {
         let changed: Vec<(DVec2, DVec2, f64)> =
             if all { Vec::new() } else { self.changed(objects).iter().filter_map(|(_, o)| o.bounds).collect() };
         let mut out: Vec<u32> = self
-            .answers
+            .pixels
             .iter()
-            .filter(|a| all || changed.iter().any(|c| rays.bounds_reach(*c, (a.lo, a.hi, a.depth))))
-            .map(|a| a.pixel)
+            .zip(&self.reach)
+            .filter(|(_, r)| all || changed.iter().any(|c| rays.bounds_reach(*c, **r)))
+            .map(|(p, _)| *p)
             .collect();
         out.dedup();
         out
@@ -1478,7 +1514,7 @@ impl Kept {
                 for y in y0..=y1 {
                     let Some((xa, xb)) = row_span(edges, y, x0, x1) else { continue };
                     for x in xa..=xb {
-                        draw_face_at(body, b, i, id, (x, y), None, Some(&mut front[y as usize * w + x as usize]));
+                        draw_face_at(body, i, id, (x, y), None, Some(&mut front[y as usize * w + x as usize]));
                     }
                 }
             }
@@ -1497,9 +1533,8 @@ struct Into<'a> {
     w: usize,
 }
 
-/// Draws face `i` of `body` (index `b`, face id `id`) into every pixel near a marked one that it may
-/// reach.
-fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
+/// Draws face `i` of `body` (face id `id`) into every pixel near a marked one that it may reach.
+fn draw_face(body: &Body, i: usize, id: u32, into: Into) {
     let [x0, x1, y0, y1] = body.bounds[i];
     let edges = &body.edges[body.faces[i].edges.clone()];
     for y in y0..=y1 {
@@ -1512,7 +1547,7 @@ fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
             }
             let slot = into.slot[p];
             let samples = (slot != NO).then(|| &mut into.samples[slot as usize]);
-            draw_face_at(body, b, i, id, (x, y), samples, Some(&mut into.front[p]));
+            draw_face_at(body, i, id, (x, y), samples, Some(&mut into.front[p]));
         }
     }
 }
@@ -1522,7 +1557,6 @@ fn draw_face(body: &Body, b: usize, i: usize, id: u32, into: Into) {
 /// drawn first).
 fn draw_face_at(
     body: &Body,
-    b: usize,
     i: usize,
     id: u32,
     (x, y): (u16, u16),
@@ -1540,7 +1574,7 @@ fn draw_face_at(
         if edges.iter().all(|e| e[0] * u + e[1] * v + e[2] >= 0.0) {
             let depth = (z[0] * u + z[1] * v + z[2]) as f32;
             if depth > front.inv_depth {
-                *front = Front { inv_depth: depth, body: b as u32, normal: face.normal.as_vec3().to_array() };
+                *front = Front { inv_depth: depth, face: id };
             }
         }
     }
@@ -1660,24 +1694,33 @@ fn row_span(edges: &[[f64; 3]], y: u16, x0: u16, x1: u16) -> Option<(u16, u16)> 
 }
 
 /// `near[p] = 1` for every pixel within two pixels (either axis) of a marked one (`marked`), and
-/// those pixels listed in order (`nearby`).
+/// those pixels listed in order (`nearby`). `near` is all 0 on entry (it is made so when its size
+/// changes).
 fn dilate(marked: &[u32], w: usize, h: usize, near: &mut Vec<u8>, nearby: &mut Vec<u32>) {
-    near.clear();
-    near.resize(w * h, 0);
+    if near.len() != w * h {
+        near.clear();
+        near.resize(w * h, 0);
+    }
     nearby.clear();
+    // Per row, the columns set in it lie within `extent` (then listed row by row, in order).
+    let mut extent = vec![(usize::MAX, 0usize); h];
     for &p in marked {
         let (x, y) = (p as usize % w, p as usize / w);
+        let (x0, x1) = (x.saturating_sub(2), (x + 3).min(w));
         for yy in y.saturating_sub(2)..(y + 3).min(h) {
-            for xx in x.saturating_sub(2)..(x + 3).min(w) {
-                let q = yy * w + xx;
-                if near[q] == 0 {
-                    near[q] = 1;
-                    nearby.push(q as u32);
-                }
+            near[yy * w + x0..yy * w + x1].fill(1);
+            let e = &mut extent[yy];
+            *e = (e.0.min(x0), e.1.max(x1));
+        }
+    }
+    for (y, &(x0, x1)) in extent.iter().enumerate() {
+        let start = y * w + x0.min(x1);
+        for (q, n) in (start..).zip(&near[start..y * w + x1]) {
+            if *n != 0 {
+                nearby.push(q as u32);
             }
         }
     }
-    nearby.sort_unstable();
 }
 
 fn shape_index(shape: Shape) -> usize {
@@ -2170,5 +2213,36 @@ mod tests {
         let got: Vec<(usize, usize)> = (0..w * h).filter(|p| near[*p] == 1).map(|p| (p % w, p / w)).collect();
         let want: Vec<(usize, usize)> = (0..5).flat_map(|y| (1..6).map(move |x| (x, y))).collect();
         assert_eq!(got, want);
+    }
+
+    /// Scattered marks, at the borders too: every pixel within two of one is near, listed in order.
+    #[test]
+    fn dilation_lists_every_near_pixel_in_order() {
+        let (w, h) = (19, 13);
+        let mut state = 7u64;
+        let (mut near, mut nearby) = (Vec::new(), Vec::new());
+        for _ in 0..30 {
+            let mut marked: Vec<u32> = (0..5)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((state >> 33) % (w * h) as u64) as u32
+                })
+                .collect();
+            marked.sort_unstable();
+            marked.dedup();
+            dilate(&marked, w, h, &mut near, &mut nearby);
+            let want: Vec<u32> = (0..(w * h) as u32)
+                .filter(|&q| {
+                    let (x, y) = (q as usize % w, q as usize / w);
+                    marked.iter().any(|&p| x.abs_diff(p as usize % w) <= 2 && y.abs_diff(p as usize / w) <= 2)
+                })
+                .collect();
+            assert_eq!(nearby, want);
+            assert!((0..w * h).all(|q| (near[q] != 0) == want.contains(&(q as u32))));
+            // As `cover_marked` leaves it for the next image.
+            for &q in &nearby {
+                near[q as usize] = 0;
+            }
+        }
     }
 }

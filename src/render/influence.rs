@@ -86,27 +86,40 @@ impl Region {
         let (w, h) = (self.width as usize, self.height as usize);
         let bounds = self.bounds.grown(by, (self.width, self.height));
         let (x0, bw) = (bounds.x0 as usize, (bounds.x1 - bounds.x0) as usize);
-        // Grown along rows (within the grown bounds' columns, `bw` a row), then along columns.
-        let mut rows = vec![false; bw * h];
         let by = by as usize;
+        // Grown along rows (within the grown bounds' columns, `bw` a row): a pixel is set when the
+        // nearest set pixel at or before it, or the nearest at or after it, is within `by`.
+        let mut rows = vec![0u8; bw * h];
         for y in self.bounds.y0 as usize..self.bounds.y1 as usize {
-            let row = &self.mask[y * w..(y + 1) * w];
+            let (row, out) = (&self.mask[y * w + x0..y * w + x0 + bw], &mut rows[y * bw..(y + 1) * bw]);
             let mut last: Option<usize> = None;
-            for x in x0..x0 + bw {
-                if row[x] {
+            for (x, set) in row.iter().enumerate() {
+                if *set {
                     last = Some(x);
                 }
-                // The nearest set pixel at or before x, or after it within `by`.
-                let before = last.is_some_and(|l| x - l <= by);
-                let after = (x + 1..=(x + by).min(w - 1)).any(|k| row[k]);
-                rows[y * bw + x - x0] = before || after;
+                out[x] = u8::from(last.is_some_and(|l| x - l <= by));
+            }
+            let mut next: Option<usize> = None;
+            for x in (0..bw).rev() {
+                if row[x] {
+                    next = Some(x);
+                }
+                out[x] |= u8::from(next.is_some_and(|n| n - x <= by));
             }
         }
+        // Then along columns: a row of the result is the union of the `2 by + 1` rows around it.
         let mut mask = vec![false; w * h];
+        let mut union = vec![0u8; bw];
         for y in bounds.y0 as usize..bounds.y1 as usize {
             let (lo, hi) = (y.saturating_sub(by), (y + by).min(h - 1));
-            for x in x0..x0 + bw {
-                mask[y * w + x] = (lo..=hi).any(|k| rows[k * bw + x - x0]);
+            union.copy_from_slice(&rows[lo * bw..(lo + 1) * bw]);
+            for k in lo + 1..=hi {
+                for (u, r) in union.iter_mut().zip(&rows[k * bw..(k + 1) * bw]) {
+                    *u |= *r;
+                }
+            }
+            for (m, u) in mask[y * w + x0..y * w + x0 + bw].iter_mut().zip(&union) {
+                *m = *u != 0;
             }
         }
         Region { width: self.width, height: self.height, mask, bounds }
@@ -399,6 +412,42 @@ mod tests {
         for p in [DVec3::new(1.0, 0.0, 0.0), DVec3::new(-1.0, 1.0, 0.0)] {
             let (sunny, _) = cam.project(p);
             assert!(!r.contains(sunny.x as u32, sunny.y as u32), "{sunny} inside the region");
+        }
+    }
+
+    /// Growing a region sets exactly the pixels within `by` of a set one along each axis (a square
+    /// around it), for scattered pixels near the image's borders too.
+    #[test]
+    fn growing_sets_the_pixels_within_reach() {
+        let (w, h) = (37u32, 23u32);
+        let mut state = 12345u64;
+        for by in [0u32, 1, 3] {
+            for _ in 0..20 {
+                let mut r = Region { width: w, height: h, mask: vec![false; (w * h) as usize], bounds: Rect::EMPTY };
+                for _ in 0..6 {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let (x, y) = ((state >> 33) as u32 % w, (state >> 17) as u32 % h);
+                    r.mask[(y * w + x) as usize] = true;
+                    let b = &mut r.bounds;
+                    *b = if b.is_empty() {
+                        Rect { x0: x, y0: y, x1: x + 1, y1: y + 1 }
+                    } else {
+                        Rect { x0: b.x0.min(x), y0: b.y0.min(y), x1: b.x1.max(x + 1), y1: b.y1.max(y + 1) }
+                    };
+                }
+                let g = r.grown(by);
+                assert_eq!(g.bounds, r.bounds.grown(by, (w, h)));
+                for y in 0..h {
+                    for x in 0..w {
+                        let near = (0..h).any(|yy| {
+                            (0..w).any(|xx| {
+                                r.mask[(yy * w + xx) as usize] && x.abs_diff(xx) <= by && y.abs_diff(yy) <= by
+                            })
+                        });
+                        assert_eq!(g.mask[(y * w + x) as usize], near, "({x}, {y}), by {by}");
+                    }
+                }
+            }
         }
     }
 

@@ -14,7 +14,12 @@
 
 use super::polygon;
 use glam::{DVec2, DVec3};
+use std::collections::HashMap;
 use std::ops::Range;
+
+/// What an object's casters are made of, for reusing them ([`SunRays::add_object`]): its shape and
+/// its placement's bits.
+pub type ObjectKey = (usize, [u64; 16]);
 
 /// A caster face in the sun's coordinates.
 struct Caster {
@@ -29,6 +34,9 @@ struct Caster {
     hi: DVec2,
     /// Its corner nearest the sun (largest z).
     nearest: f64,
+    /// 1 − tan r · |(a, b)|: how much a direction within the sun's disc at most shortens the way
+    /// along the rays to its plane ([`SunRays::shift`]).
+    stretch: f64,
 }
 
 /// How a caster shades a region ([`SunRays::classify`]).
@@ -45,6 +53,10 @@ pub enum Cover {
 /// The casters of one image and a grid over the region asked about.
 #[derive(Default)]
 pub struct SunRays {
+    /// The objects added so far and their casters; the previous image's, kept while the sun stays
+    /// the same (an object's casters depend on it and the sun alone).
+    objects: HashMap<ObjectKey, Range<u32>>,
+    previous: Option<Box<Previous>>,
     to_sun: DVec3,
     x: DVec3,
     y: DVec3,
@@ -66,6 +78,15 @@ pub struct SunRays {
     generation: u32,
 }
 
+/// The casters of the image before ([`SunRays::add_object`]).
+#[derive(Default)]
+struct Previous {
+    objects: HashMap<ObjectKey, Range<u32>>,
+    casters: Vec<Caster>,
+    corners: Vec<DVec3>,
+    edges: Vec<[f64; 3]>,
+}
+
 /// A point counts as behind a caster when the caster is at least this far nearer the sun (relative
 /// to the scene's coordinates: rounding, not a bias).
 const LEAVE: f64 = 1e-7;
@@ -74,18 +95,62 @@ impl SunRays {
     /// Starts an image lit from `to_sun` (unit vector towards the sun), a disc of angular diameter
     /// `angle_deg`.
     pub fn begin(&mut self, to_sun: DVec3, angle_deg: f64) {
-        self.to_sun = to_sun.normalize();
+        let (to_sun, tan_r) = (to_sun.normalize(), (angle_deg.to_radians() / 2.0).tan());
+        let mut previous = self.previous.take().unwrap_or_default();
+        if to_sun.to_array().map(f64::to_bits) == self.to_sun.to_array().map(f64::to_bits)
+            && tan_r.to_bits() == self.tan_r.to_bits()
+        {
+            // The same sun: this image's casters are the next one's to reuse.
+            std::mem::swap(&mut previous.objects, &mut self.objects);
+            std::mem::swap(&mut previous.casters, &mut self.casters);
+            std::mem::swap(&mut previous.corners, &mut self.corners);
+            std::mem::swap(&mut previous.edges, &mut self.edges);
+        } else {
+            previous.objects.clear();
+        }
+        self.previous = Some(previous);
+        self.to_sun = to_sun;
         (self.x, self.y) = self.to_sun.any_orthonormal_pair();
-        self.tan_r = (angle_deg.to_radians() / 2.0).tan();
+        self.tan_r = tan_r;
+        self.objects.clear();
         self.casters.clear();
         self.corners.clear();
         self.edges.clear();
         self.stamp.clear();
     }
 
+    /// Adds the casters of an object: with `key`, those of the image before when it had the object
+    /// (the same bits as adding them again), else `add`'s. Returns their indices.
+    pub fn add_object(&mut self, key: Option<ObjectKey>, add: impl FnOnce(&mut SunRays)) -> Range<u32> {
+        let first = self.casters.len() as u32;
+        let kept = key.and_then(|k| self.previous.as_ref().and_then(|p| p.objects.get(&k).map(|r| (p, r.clone()))));
+        match kept {
+            Some((previous, range)) => {
+                for c in &previous.casters[range.start as usize..range.end as usize] {
+                    let (corners, edges) = (self.corners.len() as u32, self.edges.len() as u32);
+                    self.corners.extend_from_slice(&previous.corners[c.corners.start as usize..c.corners.end as usize]);
+                    self.edges.extend_from_slice(&previous.edges[c.edges.start as usize..c.edges.end as usize]);
+                    self.casters.push(Caster {
+                        corners: corners..self.corners.len() as u32,
+                        edges: edges..self.edges.len() as u32,
+                        ..*c
+                    });
+                }
+            }
+            None => add(self),
+        }
+        let range = first..self.casters.len() as u32;
+        if let Some(k) = key {
+            self.objects.insert(k, range.clone());
+        }
+        range
+    }
+
     /// Starts with the sun of `other` (the same coordinates, bit for bit) and no casters.
     pub fn begin_as(&mut self, other: &SunRays) {
         (self.to_sun, self.x, self.y, self.tan_r) = (other.to_sun, other.x, other.y, other.tan_r);
+        self.objects.clear();
+        self.previous = None;
         self.casters.clear();
         self.corners.clear();
         self.edges.clear();
@@ -133,6 +198,7 @@ impl SunRays {
         let lo = p.iter().fold(DVec2::INFINITY, |m, q| m.min(q.truncate()));
         let hi = p.iter().fold(DVec2::NEG_INFINITY, |m, q| m.max(q.truncate()));
         let nearest = p.iter().fold(f64::NEG_INFINITY, |m, q| m.max(q.z));
+        let stretch = 1.0 - self.tan_r * (plane[0] * plane[0] + plane[1] * plane[1]).sqrt();
         self.casters.push(Caster {
             corners: start..self.corners.len() as u32,
             edges: first_edge..self.edges.len() as u32,
@@ -140,6 +206,7 @@ impl SunRays {
             lo,
             hi,
             nearest,
+            stretch,
         });
     }
 
@@ -280,7 +347,7 @@ impl SunRays {
         }
         let edges = &self.edges[caster.edges.start as usize..caster.edges.end as usize];
         let distance = |e: &[f64; 3], p: &DVec3| e[0] * p.x + e[1] * p.y + e[2];
-        let margin = self.shift(i, corners);
+        let margin = self.shift_ahead(i, corners, ahead.iter().fold(0.0f64, |m, &t| m.max(t)));
         if edges.iter().any(|e| corners.iter().all(|p| distance(e, p) < -margin)) {
             return Cover::None;
         }
@@ -296,11 +363,15 @@ impl SunRays {
     /// tan r times the distance along the rays to the caster's plane, at most its value at a corner
     /// (it is affine over the region), stretched where the plane is steep to the rays.
     pub fn shift(&self, i: u32, corners: &[DVec3; 4]) -> f64 {
-        let caster = &self.casters[i as usize];
-        let [a, b, c0] = caster.plane;
-        let ahead = corners.iter().fold(0.0f64, |m, p| m.max(a * p.x + b * p.y + c0 - p.z));
+        let [a, b, c0] = self.casters[i as usize].plane;
+        self.shift_ahead(i, corners, corners.iter().fold(0.0f64, |m, p| m.max(a * p.x + b * p.y + c0 - p.z)))
+    }
+
+    /// [`SunRays::shift`] given how far caster `i`'s plane is nearer the sun than the corners, at most
+    /// (and at least 0).
+    fn shift_ahead(&self, i: u32, corners: &[DVec3; 4], ahead: f64) -> f64 {
         // A shifted ray meets the plane at t / (1 - (a, b)·shift).
-        let stretch = 1.0 - self.tan_r * (a * a + b * b).sqrt();
+        let stretch = self.casters[i as usize].stretch;
         if stretch > 0.5 {
             self.tan_r * ahead / stretch * 1.01 + 1e-12
         } else {
