@@ -198,6 +198,8 @@ struct Face {
     normal: DVec3,
     /// The unit mesh's normal ([`Topology::normals`]), for its light-map chart.
     mesh_normal: [f32; 3],
+    /// A point of it (world space), which fixes its plane for the shadows cast onto it.
+    point: DVec3,
 }
 
 /// What one drawn object's projection depends on: its mesh, its placement, the camera and the image
@@ -777,12 +779,14 @@ impl Exact {
         // shadow samples smoothly), the face's samples keep the GPU's light.
         let (mut candidates, mut partly, mut polygon, mut edges, mut uv) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Per caster and face: its shadow on the face's plane ([`Shadow`]), edges in `shadow_edges`.
+        let (mut cast_on, mut shadow_edges) = (HashMap::<(u32, u32), Shadow>::new(), Vec::new());
         for fp in &self.footprints {
             let mine = fp.mine;
             let (x, y) = (f64::from(fp.x), f64::from(fp.y));
-            let (z, normal) = {
+            let (z, normal, point) = {
                 let face = self.face(fp.face).1;
-                (face.inv_depth, face.normal)
+                (face.inv_depth, face.normal, face.point)
             };
             let sample = |k: usize| at(z, x + f64::from(OFFSETS[k % N]), y + f64::from(OFFSETS[k / N]));
             let corners = fp.bounds;
@@ -841,26 +845,39 @@ impl Exact {
                     if widest > SOFT_PENUMBRA * (du.length() + dv.length()) {
                         break 'answer (0, mine);
                     }
-                    // The face's plane in the sun's coordinates.
-                    let n = self.rays.coords(normal);
-                    let k = n.dot(sample(S / 2));
                     // Pixels per unit across the rays, at most (with a margin).
                     let per_unit = if fp.corners.is_some() && smallest > 0.0 { 1.1 / smallest } else { f64::INFINITY };
                     let (mut shaded, mut band) = (0u64, 0u64);
                     for &c in &partly {
-                        self.rays.shadow_on(c, n, k, &mut polygon);
-                        if polygon.is_empty() {
+                        // The caster's shadow on the face's plane, on screen: the same for every pixel
+                        // of the face, made once.
+                        let shadow = *cast_on.entry((c, fp.face)).or_insert_with(|| {
+                            // The face's plane in the sun's coordinates.
+                            let n = self.rays.coords(normal);
+                            self.rays.shadow_on(c, n, n.dot(self.rays.coords(point)), &mut polygon);
+                            if polygon.is_empty() {
+                                Shadow::Nowhere
+                            } else if screen_polygon(&polygon, &self.rays, cam, &mut edges, &mut uv) {
+                                let start = shadow_edges.len();
+                                shadow_edges.extend_from_slice(&edges);
+                                Shadow::Edges(start as u32, shadow_edges.len() as u32)
+                            } else {
+                                Shadow::Unbounded
+                            }
+                        });
+                        if shadow == Shadow::Nowhere {
                             continue;
                         }
                         let band_px = match fp.corners {
                             Some(corners) => self.rays.shift(c, &corners) * per_unit,
                             None => f64::INFINITY,
                         };
-                        if band_px.is_finite() && screen_polygon(&polygon, &self.rays, cam, &mut edges, &mut uv) {
+                        if let (true, Shadow::Edges(start, end)) = (band_px.is_finite(), shadow) {
+                            let edges = &shadow_edges[start as usize..end as usize];
                             let (inner, outer) = if band_px > 0.0 {
-                                (inside_mask(&edges, x, y, -band_px), inside_mask(&edges, x, y, band_px))
+                                (inside_mask(edges, x, y, -band_px), inside_mask(edges, x, y, band_px))
                             } else {
-                                let m = inside_mask(&edges, x, y, 0.0);
+                                let m = inside_mask(edges, x, y, 0.0);
                                 (m, m)
                             };
                             shaded |= inner;
@@ -1301,6 +1318,17 @@ impl Exact {
     }
 }
 
+/// A caster's shadow on a face's plane, on screen ([`Exact::answer`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shadow {
+    /// It casts none there (nothing of it is nearer the sun than the plane).
+    Nowhere,
+    /// A convex polygon: its edge functions (`start..end` of `Exact::answer`'s store).
+    Edges(u32, u32),
+    /// Part of it lies behind the camera: each sample is asked on its own.
+    Unbounded,
+}
+
 /// A casting object of an image, as [`SunMemo`] keeps it.
 #[derive(Clone)]
 struct MemoObject {
@@ -1622,7 +1650,7 @@ impl Body {
             let visible = clip_near(&corners, cam);
             let start = body.edges.len();
             if let Some((face, bounds)) = screen_face(&visible, cam, (w, h), &mut body.edges, &mut projected) {
-                body.faces.push(Face { normal, mesh_normal: topo.normals[i], ..face });
+                body.faces.push(Face { normal, mesh_normal: topo.normals[i], point: visible[0], ..face });
                 body.bounds.push(bounds);
             } else {
                 body.edges.truncate(start);
@@ -1803,7 +1831,8 @@ fn screen_face(
     let za = (dw1 * e2.y - dw2 * e1.y) / a2;
     let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
     let inv_depth = [za, zb, inv(i) - za * uv(i).x - zb * uv(i).y];
-    let face = Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO, mesh_normal: [0.0; 3] };
+    let face =
+        Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO, mesh_normal: [0.0; 3], point: DVec3::ZERO };
     Some((face, [x0 as u16, x1 as u16, y0 as u16, y1 as u16]))
 }
 
