@@ -390,6 +390,8 @@ pub struct Exact {
     resolved: Vec<(usize, [u8; 3])>,
     /// Per body: its unit frame from the world's, and its light maps' strip ([`Exact::resolve`]).
     lights: Vec<(DMat4, Option<Strip>)>,
+    /// Per face id: the sun's term of its colour, once made ([`Exact::resolve`]).
+    terms: Vec<Option<[f32; 3]>>,
 }
 
 impl Default for Exact {
@@ -437,6 +439,7 @@ impl Exact {
             front: Vec::new(),
             resolved: Vec::new(),
             lights: Vec::new(),
+            terms: Vec::new(),
         }
     }
 
@@ -559,7 +562,9 @@ impl Exact {
         let mut marked = std::mem::take(&mut self.marked);
         marked.retain(|&p| {
             let keep = !unsettled[p as usize] && !part.touched.mask[p as usize] && {
-                cursor += memo.pixels[cursor..].partition_point(|&q| q < p);
+                while memo.pixels.get(cursor).is_some_and(|&q| q < p) {
+                    cursor += 1;
+                }
                 let here = answers[cursor..].iter().take_while(|a| a.pixel == p);
                 match &changed {
                     None => true,
@@ -798,7 +803,9 @@ impl Exact {
             let pixel = u32::from(fp.y) * w as u32 + u32::from(fp.x);
             let (b, _) = self.face(fp.face);
             let face = fp.face - self.first[b];
-            cursor += memo.pixels[cursor..].partition_point(|&q| q < pixel);
+            while memo.pixels.get(cursor).is_some_and(|&q| q < pixel) {
+                cursor += 1;
+            }
             // A kept answer holds when every caster of an object only one of the two images has
             // leaves the footprint alone. The answer then comes from the casters both images share.
             let kept = previous[b].and_then(|body| {
@@ -1185,6 +1192,10 @@ impl Exact {
         }));
         let mut found: Vec<(u32, u64)> = Vec::with_capacity(8);
         let mut groups: Vec<Side> = Vec::with_capacity(8);
+        // Per face id: its sun's term (made on first use; it is the face's alone).
+        let mut terms = std::mem::take(&mut self.terms);
+        terms.clear();
+        terms.resize(self.first.last().map_or(0, |&n| n as usize), None);
         let mut resolved = std::mem::take(&mut self.resolved);
         resolved.clear();
         for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
@@ -1238,11 +1249,13 @@ impl Exact {
                 let base: [f32; 3] = std::array::from_fn(|i| albedo[i] * without[i]);
                 // The sun's term with the normal the GPU's vertices carry (a bent terminal's are smooth;
                 // the shader takes the first vertex's), turned as the shader turns it.
-                let turned = match face.mesh_normal {
-                    [0.0, 0.0, 0.0] => normal,
-                    n => local.transpose().transform_vector3(DVec3::from(n.map(f64::from))).normalize().as_vec3(),
-                };
-                let term = shading.sunlit(albedo, turned);
+                let term = *terms[f as usize].get_or_insert_with(|| {
+                    let turned = match face.mesh_normal {
+                        [0.0, 0.0, 0.0] => normal,
+                        n => local.transpose().transform_vector3(DVec3::from(n.map(f64::from))).normalize().as_vec3(),
+                    };
+                    shading.sunlit(albedo, turned)
+                });
                 let with = |v: f32| -> [f32; 3] { std::array::from_fn(|i| base[i] + term[i] * v) };
                 if term == [0.0; 3] {
                     add(base, n);
@@ -1259,6 +1272,7 @@ impl Exact {
             }
             resolved.push((p, sum.map(|total| self.tables.encode(total / S as f32))));
         }
+        self.terms = terms;
         for &(p, rgb) in &resolved {
             px.rgb[3 * p..3 * p + 3].copy_from_slice(&rgb);
         }
@@ -1407,7 +1421,7 @@ struct SunMemo {
     /// In the order the faces were asked (pixel order).
     answers: Vec<Answer>,
     /// Per answer, its pixel and its footprint's bounds and depth (as [`Answer`] has them, packed: the
-    /// answers are looked through for every image drawn over a base).
+    /// answers are walked through for every image drawn over a base).
     pixels: Vec<u32>,
     reach: Vec<(DVec2, DVec2, f64)>,
 }
