@@ -785,7 +785,7 @@ impl Exact {
         let (mut candidates, mut partly, mut polygon, mut edges, mut uv) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         // Per caster and face: its shadow on the face's plane ([`Shadow`]), edges in `shadow_edges`.
-        let (mut cast_on, mut shadow_edges) = (HashMap::<(u32, u32), Shadow>::new(), Vec::new());
+        let (mut cast_on, mut shadow_edges) = (rustc_hash::FxHashMap::<(u32, u32), Shadow>::default(), Vec::new());
         for fp in &self.footprints {
             let mine = fp.mine;
             let (x, y) = (f64::from(fp.x), f64::from(fp.y));

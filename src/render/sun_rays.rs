@@ -14,7 +14,7 @@
 
 use super::polygon;
 use glam::{DVec2, DVec3};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 
 /// What an object's casters are made of, for reusing them ([`SunRays::add_object`]): its shape and
