@@ -1995,17 +1995,17 @@ const ROWS: [f64; N] = {
     r
 };
 
-/// The samples of pixel (px, py) inside a convex polygon (its edge functions): per row j, the columns
-/// lo[j]..hi[j]; None if the pixel is wholly outside an edge. Each row's span is bounded by the edges
-/// that cross the pixel; the rows are computed side by side.
-fn row_spans(face_edges: &[[f64; 3]], px: f64, py: f64) -> Option<([i32; N], [i32; N])> {
+/// The samples of pixel (px, py) inside a convex polygon (its edge functions, each moved out by
+/// `grow`): per row j, the columns lo[j]..hi[j]; None if the pixel is wholly outside an edge. Each
+/// row's span is bounded by the edges that cross the pixel; the rows are computed side by side.
+fn row_spans(face_edges: &[[f64; 3]], px: f64, py: f64, grow: f64) -> Option<([i32; N], [i32; N])> {
     let n = N as f64;
     // The span of each row: columns lo..hi.
     let mut lo = [0i32; N];
     let mut hi = [N as i32; N];
     for e in face_edges {
         // The edge function at the pixel's corner, and its lowest and highest value over the pixel.
-        let c = e[0] * px + e[1] * py + e[2];
+        let c = e[0] * px + e[1] * py + (e[2] + grow);
         let low = c + e[0].min(0.0) + e[1].min(0.0);
         let high = c + e[0].max(0.0) + e[1].max(0.0);
         if high < 0.0 {
@@ -2070,19 +2070,7 @@ fn screen_polygon(
 /// The samples of pixel (x, y) inside a convex polygon (its edge functions, each moved out by `grow`),
 /// as bits `j·N + i`.
 fn inside_mask(edges: &[[f64; 3]], x: f64, y: f64, grow: f64) -> u64 {
-    let mut moved = [[0.0; 3]; 64];
-    let mut many = Vec::new();
-    let moved: &mut [[f64; 3]] = match moved.get_mut(..edges.len()) {
-        Some(m) => m,
-        None => {
-            many.resize(edges.len(), [0.0; 3]);
-            &mut many
-        }
-    };
-    for (m, e) in moved.iter_mut().zip(edges) {
-        *m = [e[0], e[1], e[2] + grow];
-    }
-    let Some((lo, hi)) = row_spans(moved, x, y) else { return 0 };
+    let Some((lo, hi)) = row_spans(edges, x, y, grow) else { return 0 };
     let mut mask = 0u64;
     for j in 0..N {
         let (a, b) = (lo[j].max(0), hi[j].min(N as i32));
@@ -2116,7 +2104,7 @@ fn cover(face_edges: &[[f64; 3]], inv_depth: &[f64; 3], f: u32, x: u32, y: u32, 
     if nearest * (1.0 + 1e-5) < f64::from(out.floor) {
         return;
     }
-    let Some((lo, hi)) = row_spans(face_edges, px, py) else { return };
+    let Some((lo, hi)) = row_spans(face_edges, px, py, 0.0) else { return };
     let z0 = (inv_depth[0] * px + inv_depth[1] * py + inv_depth[2]) as f32;
     let (za, zb) = (inv_depth[0] as f32, inv_depth[1] as f32);
     for (j, &v) in OFFSETS.iter().enumerate() {
