@@ -384,6 +384,9 @@ pub struct Exact {
     /// images (only the marked pixels are set, then cleared).
     slot: Vec<u32>,
     samples: Vec<Samples>,
+    /// Per marked pixel (slot): the index of its samples in [`Kept::samples`] while they are the kept
+    /// ones unchanged (its own in `samples` are then left empty: [`Exact::samples_of`]), else [`NO`].
+    shared: Vec<u32>,
     /// Per pixel near a marked one: the face nearest the camera at its centre (only read there).
     front: Vec<Front>,
     /// Resolved pixels (index, colour), written after all are resolved from the GPU's frame.
@@ -436,6 +439,7 @@ impl Exact {
             nearby: Vec::new(),
             slot: Vec::new(),
             samples: Vec::new(),
+            shared: Vec::new(),
             front: Vec::new(),
             resolved: Vec::new(),
             lights: Vec::new(),
@@ -693,7 +697,7 @@ impl Exact {
             let (x, y) = ((p % w) as f64, (p / w) as f64);
             faces.clear();
             let mut last = NO;
-            for &id in &self.samples[slot as usize].face {
+            for &id in &self.samples_of(slot as usize).face {
                 if id != last && id != NO && !faces.contains(&id) {
                     faces.push(id);
                 }
@@ -706,7 +710,7 @@ impl Exact {
                     && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
             });
             for &id in &faces {
-                let samples = &self.samples[slot as usize].face;
+                let samples = &self.samples_of(slot as usize).face;
                 let mine = (0..S).filter(|&k| samples[k] == id).fold(0u64, |m, k| m | 1 << k);
                 self.traced[slot as usize] |= mine;
                 let z = self.face(id).1.inv_depth;
@@ -1039,6 +1043,14 @@ impl Exact {
         same
     }
 
+    /// The samples of marked pixel `slot` (its own, or the kept ones it shares: [`Exact::shared`]).
+    fn samples_of(&self, slot: usize) -> &Samples {
+        match self.shared[slot] {
+            NO => &self.samples[slot],
+            k => &self.kept.samples[k as usize],
+        }
+    }
+
     /// The body a face id belongs to, and the face.
     fn face(&self, id: u32) -> (usize, &Face) {
         let b = self.body_of[id as usize] as usize;
@@ -1070,6 +1082,8 @@ impl Exact {
             self.slot[p as usize] = self.samples.len() as u32;
             self.samples.push(EMPTY);
         }
+        self.shared.clear();
+        self.shared.resize(self.samples.len(), NO);
         dilate(&self.marked, w, h, &mut self.near, &mut self.nearby);
         self.front.resize(w * h, NONE_IN_FRONT);
         for &p in &self.nearby {
@@ -1086,8 +1100,14 @@ impl Exact {
                 continue;
             }
             for i in 0..self.bodies[b].faces.len() {
-                let into =
-                    Into { near: &self.near, slot: &self.slot, samples: &mut self.samples, front: &mut self.front, w };
+                let into = Into {
+                    near: &self.near,
+                    slot: &self.slot,
+                    samples: &mut self.samples,
+                    shared: (&mut self.shared, &self.kept.samples),
+                    front: &mut self.front,
+                    w,
+                };
                 draw_face(&self.bodies[b], i, self.first[b] + i as u32, into);
             }
         }
@@ -1152,7 +1172,8 @@ impl Exact {
             }
             if let Some(mine) = mine {
                 if slot[p] != NO {
-                    mine.clone_from(&samples[slot[p] as usize]);
+                    // The kept samples, shared until a face is drawn on them.
+                    self.shared[self.slot[p] as usize] = slot[p];
                 } else {
                     draw(p, false, Some(&mut *mine), None);
                     if samples.len() < KEPT_MAX {
@@ -1200,7 +1221,7 @@ impl Exact {
         resolved.clear();
         for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
-            let samples = &self.samples[slot];
+            let samples = self.samples_of(slot);
             let (seen, soft, traced) = (self.seen[slot], self.soft[slot], self.traced[slot]);
             // Each face's samples, as bits.
             found.clear();
@@ -1571,6 +1592,8 @@ struct Into<'a> {
     near: &'a [u8],
     slot: &'a [u32],
     samples: &'a mut [Samples],
+    /// [`Exact::shared`], and the kept samples it points into.
+    shared: (&'a mut [u32], &'a [Samples]),
     front: &'a mut [Front],
     w: usize,
 }
@@ -1588,7 +1611,16 @@ fn draw_face(body: &Body, i: usize, id: u32, into: Into) {
                 continue;
             }
             let slot = into.slot[p];
-            let samples = (slot != NO).then(|| &mut into.samples[slot as usize]);
+            let samples = (slot != NO).then(|| {
+                let (shared, kept) = (&mut into.shared.0[slot as usize], into.shared.1);
+                let samples = &mut into.samples[slot as usize];
+                if *shared != NO {
+                    // Drawn on: its own copy of the kept samples first.
+                    samples.clone_from(&kept[*shared as usize]);
+                    *shared = NO;
+                }
+                samples
+            });
             draw_face_at(body, i, id, (x, y), samples, Some(&mut into.front[p]));
         }
     }
