@@ -497,6 +497,53 @@ mod tests {
         ]
     }
 
+    /// A caster as data: its corners, edges, plane, bounds, nearest point and stretch.
+    type CasterData = (Vec<DVec3>, Vec<[f64; 3]>, [f64; 3], [DVec2; 2], [f64; 2]);
+
+    /// Every caster's data, for comparing two `SunRays`.
+    fn casters_of(rays: &SunRays) -> Vec<CasterData> {
+        rays.casters
+            .iter()
+            .map(|c| {
+                (
+                    rays.corners[c.corners.start as usize..c.corners.end as usize].to_vec(),
+                    rays.edges[c.edges.start as usize..c.edges.end as usize].to_vec(),
+                    c.plane,
+                    [c.lo, c.hi],
+                    [c.nearest, c.stretch],
+                )
+            })
+            .collect()
+    }
+
+    /// Objects the image before had are copied, with the same sun only: the casters equal those made
+    /// afresh, whatever was reused, and an object's range covers its own casters.
+    #[test]
+    fn objects_of_the_image_before_are_the_casters_made_afresh() {
+        let cubes: Vec<(ObjectKey, Vec<Vec<DVec3>>)> = (0..4)
+            .map(|k| ((k, [k as u64; 16]), cube(DVec3::new(k as f64, 0.5 * k as f64, 1.0 + 0.3 * k as f64), 0.4)))
+            .collect();
+        let add = |rays: &mut SunRays, k: usize| {
+            let faces = cubes[k].1.clone();
+            rays.add_object(Some(cubes[k].0), move |rays| faces.iter().for_each(|f| rays.add_face(f, false)))
+        };
+        let suns = [DVec3::new(0.3, -0.2, 1.0), DVec3::new(0.3, -0.2, 1.0), DVec3::new(-0.4, 0.1, 1.0)];
+        let images: [&[usize]; 3] = [&[0, 1, 2], &[2, 1, 3], &[1, 3]];
+        let mut kept = SunRays::default();
+        for (sun, image) in suns.iter().zip(images) {
+            kept.begin(*sun, 0.526);
+            let ranges: Vec<Range<u32>> = image.iter().map(|&k| add(&mut kept, k)).collect();
+            let mut fresh = SunRays::default();
+            fresh.begin(*sun, 0.526);
+            for (&k, range) in image.iter().zip(&ranges) {
+                let first = fresh.count() as u32;
+                cubes[k].1.iter().for_each(|f| fresh.add_face(f, false));
+                assert_eq!(*range, first..fresh.count() as u32);
+            }
+            assert_eq!(casters_of(&kept), casters_of(&fresh));
+        }
+    }
+
     /// Whether the ray from `p` towards the sun crosses the cube (slab test).
     fn crosses(p: DVec3, to_sun: DVec3, centre: DVec3, h: f64) -> bool {
         let (mut t0, mut t1) = (0.0f64, f64::INFINITY);
