@@ -183,6 +183,12 @@ impl Target {
         }
     }
 
+    /// A sphere around the target's box, a little larger than the box's own (for [`Target::may_meet`]).
+    fn sphere(&self) -> (DVec3, f64) {
+        let (centre, radius) = ((self.lo + self.hi) * 0.5, (self.hi - self.lo).length() * 0.5);
+        (centre, radius + 1e-7 * (1.0 + centre.abs().max_element() + radius))
+    }
+
     /// Whether the target's box lies wholly behind the plane through `p` with normal `n`, farther
     /// than `margin` from it.
     fn behind(&self, p: DVec3, n: DVec3, margin: f64) -> bool {
@@ -255,6 +261,37 @@ impl Ray {
             far = far.min(a.max(b));
         }
         far >= near
+    }
+}
+
+/// A target a node's rays may meet, with its sphere ([`Target::sphere`]) as seen from the node.
+struct Ahead {
+    target: usize,
+    /// From the node to the sphere's centre, its length squared, and the radius squared.
+    to_centre: DVec3,
+    distance2: f64,
+    radius2: f64,
+    /// At most the distance from the node to the sphere along a direction of unit length (to within
+    /// 1e-9 of it: the directions' rounding), so no nearer point of the target.
+    nearest: f64,
+}
+
+impl Ahead {
+    fn new(target: usize, origin: DVec3, (centre, radius): (DVec3, f64)) -> Ahead {
+        let to_centre = centre - origin;
+        let distance2 = to_centre.length_squared();
+        let nearest = (distance2.sqrt() - radius) * (1.0 - 1e-9) - 1e-9;
+        Ahead { target, to_centre, distance2, radius2: radius * radius, nearest }
+    }
+
+    /// Whether the ray from the node along `d` (`dd`: its length squared) may meet the sphere: it
+    /// starts inside, or heads towards the centre and passes within the radius of it.
+    fn may_meet(&self, d: DVec3, dd: f64) -> bool {
+        if self.distance2 <= self.radius2 {
+            return true;
+        }
+        let along = d.dot(self.to_centre);
+        along > 0.0 && self.distance2 * dd - along * along <= self.radius2 * dd
     }
 }
 
@@ -358,22 +395,55 @@ impl Bake {
             .map(|n| targets.iter().enumerate().any(|(k, t)| k != n.object && t.contains(n.position)))
             .collect();
         let dirs = directions();
-        // The first surface along a ray from a node, among `ahead` (indices into `targets`, in order).
-        let nearest_hit = |p: DVec3, d: DVec3, ahead: &[usize]| {
+        let spheres: Vec<(DVec3, f64)> = targets.iter().map(Target::sphere).collect();
+        // The first surface along a ray from a node (`d` of unit length): of the nearest hits, the
+        // first target's. `ahead` is sorted by how near a target's sphere comes to the node, so once a
+        // hit is nearer than the next sphere, no target left can be met nearer. A target whose sphere
+        // the ray misses is not asked (the sphere holds its box with a margin far above rounding, so
+        // no target that would be met is left out: the same hit as asking every one in turn).
+        let nearest_hit = |p: DVec3, d: DVec3, ahead: &[Ahead]| {
             let ray = Ray::new(p, d);
+            let dd = d.length_squared();
             let mut best: Option<(f64, usize, DVec3, DVec3)> = None;
-            for &k in ahead {
-                if let Some((near, l, n)) = targets[k].hit(&ray)
-                    && best.is_none_or(|b| near < b.0)
+            for a in ahead {
+                if best.is_some_and(|b| a.nearest > b.0) {
+                    break;
+                }
+                if !a.may_meet(d, dd) {
+                    continue;
+                }
+                if let Some((near, l, n)) = targets[a.target].hit(&ray)
+                    && best.is_none_or(|b| near < b.0 || (near == b.0 && a.target < b.1))
                 {
-                    best = Some((near, k, l, n));
+                    best = Some((near, a.target, l, n));
                 }
             }
             best
         };
+        // Towards the sun, each target's box seen along the rays (its corners' bounds on two axes
+        // across them, with a margin far above rounding) and how far towards the sun it reaches: a
+        // ray towards the sun from a point outside those bounds, or beyond that reach, does not meet
+        // the box and the target is not asked.
+        let [across_u, across_v, _] = tangent_frame(inputs.to_sun);
+        let sun_bounds: Vec<[f64; 5]> = targets
+            .iter()
+            .map(|t| {
+                let mut b = [f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+                for c in box_corners(t.lo, t.hi) {
+                    let (u, v) = (c.dot(across_u), c.dot(across_v));
+                    b = [b[0].min(u), b[1].max(u), b[2].min(v), b[3].max(v), b[4].max(c.dot(inputs.to_sun))];
+                }
+                let m = 1e-7 * (1.0 + t.lo.abs().max(t.hi.abs()).max_element());
+                [b[0] - m, b[1] + m, b[2] - m, b[3] + m, b[4] + m]
+            })
+            .collect();
         let lit = |p: DVec3, skip: usize| {
             let ray = Ray::new(p, inputs.to_sun);
-            !inputs.shadows || targets.iter().enumerate().all(|(k, t)| k == skip || t.hit(&ray).is_none())
+            let (u, v, w) = (p.dot(across_u), p.dot(across_v), p.dot(inputs.to_sun));
+            !inputs.shadows
+                || targets.iter().zip(&sun_bounds).enumerate().all(|(k, (t, b))| {
+                    k == skip || u < b[0] || u > b[1] || v < b[2] || v > b[3] || w > b[4] || t.hit(&ray).is_none()
+                })
         };
         let world = DVec3::from(inputs.world);
         let (pin_color, housing_color) = (DVec3::from(inputs.pin_color), DVec3::from(inputs.housing_color));
@@ -392,8 +462,11 @@ impl Bake {
             // hemisphere: d·n ≥ 0.088), so a target whose box lies wholly behind that plane, by a
             // margin above rounding, is never met: only the others are asked.
             let margin = 1e-6 * (1.0 + origin.abs().max_element());
-            let ahead: Vec<usize> =
-                (0..targets.len()).filter(|&k| k != n.object && !targets[k].behind(origin, n.normal, margin)).collect();
+            let mut ahead: Vec<Ahead> = (0..targets.len())
+                .filter(|&k| k != n.object && !targets[k].behind(origin, n.normal, margin))
+                .map(|k| Ahead::new(k, origin, spheres[k]))
+                .collect();
+            ahead.sort_by(|a, b| a.nearest.total_cmp(&b.nearest));
             let mut hits = Vec::with_capacity(dirs.len());
             for d in &dirs {
                 let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;

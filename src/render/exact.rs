@@ -395,6 +395,11 @@ pub struct Exact {
     lights: Vec<(DMat4, Option<Strip>)>,
     /// Per face id: the sun's term of its colour, once made ([`Exact::resolve`]).
     terms: Vec<Option<[f32; 3]>>,
+    /// Per marked pixel (slot), the faces its samples show (in the order first seen, [`NO`] for the
+    /// background) with the samples of each as bits: `faces[faces_at[slot]..faces_at[slot + 1]]`
+    /// ([`Exact::group_faces`]).
+    faces: Vec<(u32, u64)>,
+    faces_at: Vec<u32>,
 }
 
 impl Default for Exact {
@@ -444,6 +449,8 @@ impl Exact {
             resolved: Vec::new(),
             lights: Vec::new(),
             terms: Vec::new(),
+            faces: Vec::new(),
+            faces_at: Vec::new(),
         }
     }
 
@@ -511,6 +518,7 @@ impl Exact {
         };
         let edges = Edges { resolved: self.marked.len() as u64, kept: (marked - self.marked.len()) as u64 };
         self.cover_marked(w, h, kept);
+        self.group_faces();
         self.sun_samples(posed, (w, h), shadows, &px.mask, (objects, scene, changed), role);
         self.resolve(posed, px, sun, atlas);
         edges
@@ -690,28 +698,24 @@ impl Exact {
         let at = |z: [f64; 3], u: f64, v: f64| screen.at(z, u, v);
         // Per lit face in a pixel: its slot, face and the pixel's corners on its plane (None where the
         // plane is seen edge-on there).
-        let mut faces: Vec<u32> = Vec::with_capacity(8);
+        let grouped = std::mem::take(&mut self.faces);
+        let mut faces: Vec<(u32, u64)> = Vec::with_capacity(8);
         for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
-            let slot = slot as u32;
             let edge = self.marks[p] & SHADOW_EDGE != 0;
             let (x, y) = ((p % w) as f64, (p / w) as f64);
             faces.clear();
-            let mut last = NO;
-            for &id in &self.samples_of(slot as usize).face {
-                if id != last && id != NO && !faces.contains(&id) {
-                    faces.push(id);
-                }
-                last = id;
-            }
-            faces.retain(|&id| {
-                let (b, face) = self.face(id);
-                let pixel = (x as i32, y as i32, w as i32, h as i32);
-                face.normal.dot(to_sun) > 0.0
-                    && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
-            });
-            for &id in &faces {
-                let samples = &self.samples_of(slot as usize).face;
-                let mine = (0..S).filter(|&k| samples[k] == id).fold(0u64, |m, k| m | 1 << k);
+            faces.extend(grouped[self.faces_at[slot] as usize..self.faces_at[slot + 1] as usize].iter().filter(
+                |&&(id, _)| {
+                    id != NO && {
+                        let (b, face) = self.face(id);
+                        let pixel = (x as i32, y as i32, w as i32, h as i32);
+                        face.normal.dot(to_sun) > 0.0
+                            && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
+                    }
+                },
+            ));
+            let slot = slot as u32;
+            for &(id, mine) in &faces {
                 self.traced[slot as usize] |= mine;
                 let z = self.face(id).1.inv_depth;
                 let ends = [(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0)];
@@ -733,6 +737,7 @@ impl Exact {
                 self.footprints.push(Footprint { slot, face: id, mine, x: x as u16, y: y as u16, corners, bounds });
             }
         }
+        self.faces = grouped;
         let memo = match role {
             Role::Part(_) => std::mem::take(&mut self.base_memo),
             Role::Whole | Role::Base => std::mem::take(&mut self.memo),
@@ -1043,6 +1048,32 @@ impl Exact {
         same
     }
 
+    /// Lists per marked pixel the faces its samples show, each with its samples as bits
+    /// ([`Exact::faces`]), for the sun's samples and the shading.
+    fn group_faces(&mut self) {
+        let (mut faces, mut at) = (std::mem::take(&mut self.faces), std::mem::take(&mut self.faces_at));
+        faces.clear();
+        at.clear();
+        at.push(0);
+        for slot in 0..self.marked.len() {
+            let face = &self.samples_of(slot).face;
+            let first = faces.len();
+            let mut k = 0;
+            while k < S {
+                let f = face[k];
+                let run = face[k..].iter().take_while(|&&g| g == f).count();
+                let run_bits = u64::MAX >> (64 - run) << k;
+                match faces[first..].iter_mut().find(|(id, _)| *id == f) {
+                    Some((_, bits)) => *bits |= run_bits,
+                    None => faces.push((f, run_bits)),
+                }
+                k += run;
+            }
+            at.push(faces.len() as u32);
+        }
+        (self.faces, self.faces_at) = (faces, at);
+    }
+
     /// The samples of marked pixel `slot` (its own, or the kept ones it shares: [`Exact::shared`]).
     fn samples_of(&self, slot: usize) -> &Samples {
         match self.shared[slot] {
@@ -1211,7 +1242,6 @@ impl Exact {
             };
             (local, strip)
         }));
-        let mut found: Vec<(u32, u64)> = Vec::with_capacity(8);
         let mut groups: Vec<Side> = Vec::with_capacity(8);
         // Per face id: its sun's term (made on first use; it is the face's alone).
         let mut terms = std::mem::take(&mut self.terms);
@@ -1221,24 +1251,10 @@ impl Exact {
         resolved.clear();
         for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
             let (x, y) = ((p % w as usize) as i32, (p / w as usize) as i32);
-            let samples = self.samples_of(slot);
             let (seen, soft, traced) = (self.seen[slot], self.soft[slot], self.traced[slot]);
-            // Each face's samples, as bits.
-            found.clear();
-            let mut k = 0;
-            while k < S {
-                let f = samples.face[k];
-                let run = samples.face[k..].iter().take_while(|&&g| g == f).count();
-                let run_bits = u64::MAX >> (64 - run) << k;
-                match found.iter_mut().find(|(id, _)| *id == f) {
-                    Some((_, bits)) => *bits |= run_bits,
-                    None => found.push((f, run_bits)),
-                }
-                k += run;
-            }
             // Faces of one object turned the same way share a colour (a mesh's coplanar triangles).
             groups.clear();
-            for &(f, bits) in &found {
+            for &(f, bits) in &self.faces[self.faces_at[slot] as usize..self.faces_at[slot + 1] as usize] {
                 let group = (f != NO).then(|| {
                     let (b, face) = self.face(f);
                     (b, face.normal.as_vec3())
