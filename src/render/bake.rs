@@ -183,7 +183,7 @@ impl Target {
         }
     }
 
-    /// A sphere around the target's box, a little larger than the box's own (for [`Target::may_meet`]).
+    /// A sphere around the target's box, a little larger than the box's own (for [`Ahead::may_meet`]).
     fn sphere(&self) -> (DVec3, f64) {
         let (centre, radius) = ((self.lo + self.hi) * 0.5, (self.hi - self.lo).length() * 0.5);
         (centre, radius + 1e-7 * (1.0 + centre.abs().max_element() + radius))
