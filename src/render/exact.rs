@@ -700,24 +700,22 @@ impl Exact {
         // Per lit face in a pixel: its slot, face and the pixel's corners on its plane (None where the
         // plane is seen edge-on there).
         let grouped = std::mem::take(&mut self.faces);
-        let mut faces: Vec<(u32, u64)> = Vec::with_capacity(8);
         for (slot, p) in self.marked.iter().map(|&p| p as usize).enumerate() {
             let edge = self.marks[p] & SHADOW_EDGE != 0;
             let (x, y) = ((p % w) as f64, (p / w) as f64);
-            faces.clear();
-            faces.extend(grouped[self.faces_at[slot] as usize..self.faces_at[slot + 1] as usize].iter().filter(
-                |&&(id, _)| {
-                    id != NO && {
-                        let (b, face) = self.face(id);
-                        let pixel = (x as i32, y as i32, w as i32, h as i32);
-                        face.normal.dot(to_sun) > 0.0
-                            && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
-                    }
-                },
-            ));
-            let slot = slot as u32;
-            for &(id, mine) in &faces {
-                self.traced[slot as usize] |= mine;
+            for &(id, mine) in &grouped[self.faces_at[slot] as usize..self.faces_at[slot + 1] as usize] {
+                // Only faces the sun lights, and of those, away from a shadow edge, only faces the
+                // GPU's frame does not show near the pixel (whose light is read there).
+                let lit = id != NO && {
+                    let (b, face) = self.face(id);
+                    let pixel = (x as i32, y as i32, w as i32, h as i32);
+                    face.normal.dot(to_sun) > 0.0
+                        && (edge || self.shown_at((b, face.normal.as_vec3()), pixel, mask).is_err())
+                };
+                if !lit {
+                    continue;
+                }
+                self.traced[slot] |= mine;
                 let z = self.face(id).1.inv_depth;
                 let ends = [(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0)];
                 let corners = ends
@@ -735,7 +733,15 @@ impl Exact {
                     [lo, DVec3::new(hi.x, lo.y, lo.z), DVec3::new(hi.x, hi.y, lo.z), DVec3::new(lo.x, hi.y, lo.z)]
                 });
                 self.points.extend(bounds);
-                self.footprints.push(Footprint { slot, face: id, mine, x: x as u16, y: y as u16, corners, bounds });
+                self.footprints.push(Footprint {
+                    slot: slot as u32,
+                    face: id,
+                    mine,
+                    x: x as u16,
+                    y: y as u16,
+                    corners,
+                    bounds,
+                });
             }
         }
         self.faces = grouped;
