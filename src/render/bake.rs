@@ -55,6 +55,21 @@ pub struct BakeInputs {
     pub bounce: bool,
 }
 
+/// Per object: its label, where its nodes start among all objects' (each chart's nodes in turn, as
+/// [`Bake::new`] makes them) and its cells per axis.
+fn layout(objects: &[Object]) -> Vec<(u8, u32, [u32; 3])> {
+    let mut start = 0;
+    objects
+        .iter()
+        .map(|o| {
+            let c = cells(o);
+            let at = start;
+            start += chart_start(c, 6);
+            (o.label, at, c)
+        })
+        .collect()
+}
+
 /// Light-map cells of an object along its local x, y and z.
 pub fn cells(o: &Object) -> [u32; 3] {
     let h = o.half_extents;
@@ -295,13 +310,51 @@ impl Ahead {
     }
 }
 
-/// What a light-map node's ray meets ([`Bake::new`]): the object, the point and the normal there (its
-/// unit frame), and the sun's light on it there (0 in shadow).
+/// What a light-map node's ray meets ([`Bake::new`]): where the first pass's light map is read there
+/// ([`Lookup`]), whether the object is a terminal, and the sun's light on it there (0 in shadow).
 struct Hit {
-    object: usize,
-    local: DVec3,
-    normal: DVec3,
+    at: Lookup,
+    pin: bool,
     sun: f64,
+}
+
+/// Where a light map is read bilinearly: the first of the four nodes, the nodes per row of its chart,
+/// and the weights along the chart's two axes.
+#[derive(Clone, Copy)]
+struct Lookup {
+    node: u32,
+    row: u32,
+    s: f64,
+    t: f64,
+}
+
+impl Lookup {
+    /// The light map of an object (nodes from `start`, `cells` per axis) at local point `l` with local
+    /// normal `n`: what `shaders/scene.wgsl` does per fragment.
+    fn of(start: u32, cells: [u32; 3], l: DVec3, n: DVec3) -> Lookup {
+        let c = chart_of(n);
+        let (_, ua, va) = chart_axes(c);
+        let (nu, nv) = chart_nodes(cells, c);
+        let f = |x: f64, nodes: u32| {
+            let cells = (nodes - 1) as f64;
+            let p = ((x + 1.0) / 2.0 * cells).clamp(0.0, cells);
+            let i = (p.floor() as u32).min(nodes - 2);
+            (i, p - i as f64)
+        };
+        let ((i, s), (j, t)) = (f(l[ua], nu), f(l[va], nv));
+        Lookup { node: start + chart_start(cells, c) + j * nu + i, row: nu, s, t }
+    }
+
+    fn read(&self, data: &[[f64; 3]]) -> [f64; 3] {
+        let (at, row, s, t) = (self.node as usize, self.row as usize, self.s, self.t);
+        let mut out = [0.0; 3];
+        for (k, o) in out.iter_mut().enumerate() {
+            let top = data[at][k] * (1.0 - s) + data[at + 1][k] * s;
+            let bottom = data[at + row][k] * (1.0 - s) + data[at + row + 1][k] * s;
+            *o = top * (1.0 - t) + bottom * t;
+        }
+        out
+    }
 }
 
 /// `f` of every item of `items` (with its `inside` flag), in order, the items split over the cores
@@ -317,6 +370,62 @@ fn on_cores<T: Sync, R: Send>(items: &[T], inside: &[bool], f: &(dyn Fn((&T, &bo
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
     })
+}
+
+/// What `trace` pushes for every node (nothing for the nodes `inside`), the nodes split over the
+/// cores as [`on_cores`] splits them: every node's hits one after the other, and where each node's
+/// end. (One list per core, not one per node: a list per node, each made room for every ray, was
+/// most of the bake's memory and page faults.)
+fn trace_on_cores(nodes: &[Node], inside: &[bool], trace: &(dyn Fn(&Node, &mut Vec<Hit>) + Sync)) -> Traced {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = nodes.len().div_ceil(threads).max(1);
+    let parts: Vec<(Vec<Hit>, Vec<usize>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = nodes
+            .chunks(chunk)
+            .zip(inside.chunks(chunk))
+            .map(|(c, i)| {
+                s.spawn(move || {
+                    let (mut hits, mut ends) = (Vec::new(), Vec::with_capacity(c.len()));
+                    for (n, &inside) in c.iter().zip(i) {
+                        if !inside {
+                            trace(n, &mut hits);
+                        }
+                        ends.push(hits.len());
+                    }
+                    (hits, ends)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+    });
+    let mut traced = Traced { hits: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()), ends: Vec::new() };
+    for (hits, ends) in parts {
+        let before = traced.hits.len();
+        traced.ends.extend(ends.iter().map(|e| before + e));
+        traced.hits.extend(hits);
+    }
+    traced
+}
+
+/// Every node's hits ([`trace_on_cores`]).
+struct Traced {
+    hits: Vec<Hit>,
+    ends: Vec<usize>,
+}
+
+impl Traced {
+    /// Each node's hits, in node order.
+    fn per_node(&self) -> Vec<&[Hit]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let hits = &self.hits[start..end];
+                start = end;
+                hits
+            })
+            .collect()
+    }
 }
 
 /// Cosine-distributed directions around +z: a Fibonacci spiral over the unit disc, lifted.
@@ -459,10 +568,7 @@ impl Bake {
         // the others see the sky). Pass 1 takes sky visibility and one bounce from them; pass 2 the
         // bounce again, with the first pass's sky visibility and bounce at the hit points (light
         // bounced twice).
-        let trace = |(n, &inside): (&Node, &bool)| -> Vec<Hit> {
-            if inside {
-                return Vec::new();
-            }
+        let trace = |n: &Node, hits: &mut Vec<Hit>| {
             let frame = tangent_frame(n.normal);
             let origin = n.position + n.normal * 1e-5;
             // Every ray leaves the node's side of its tangent plane (its directions are within the
@@ -476,7 +582,6 @@ impl Bake {
             if cull {
                 ahead.sort_by(|a, b| a.nearest.total_cmp(&b.nearest));
             }
-            let mut hits = Vec::with_capacity(dirs.len());
             for d in &dirs {
                 let dir = frame[0] * d.x + frame[1] * d.y + frame[2] * d.z;
                 let Some((t, k, l, ln)) = nearest_hit(origin, dir, &ahead) else { continue };
@@ -484,30 +589,30 @@ impl Bake {
                 let wn = targets[k].world_normal(ln);
                 let sun = inputs.sun * wn.dot(inputs.to_sun).max(0.0);
                 let sun = if sun > 0.0 && lit(q + wn * 1e-5, k) { sun } else { 0.0 };
-                hits.push(Hit { object: k, local: l, normal: ln, sun });
+                let at = Lookup::of(data_offsets[k], cells[k], l, ln);
+                hits.push(Hit { at, pin: targets[k].pin, sun });
             }
-            hits
         };
-        let hits: Vec<Vec<Hit>> = on_cores(&nodes, &inside, &trace);
+        let traced = trace_on_cores(&nodes, &inside, &trace);
+        let hits = traced.per_node();
         let mut first: Vec<[f64; 3]> = Vec::new();
         for pass in 0..PASSES {
-            let one = |(hits, &inside): (&Vec<Hit>, &bool)| {
+            let one = |(hits, &inside): (&&[Hit], &bool)| {
                 if inside {
                     return [0.0; 3];
                 }
                 let (mut from_pins, mut from_housing) = (0.0f64, 0.0f64);
                 // Light from terminals/housing is kept per unit colour as a scalar: the second bounce's
                 // colour uses the nominal colours' mean.
-                for h in hits {
-                    let k = h.object;
+                for h in hits.iter() {
                     let (sky_q, bounce_q) = if pass == 0 {
                         (FIRST_PASS_SKY, 0.0)
                     } else {
-                        let f = sample(&first, data_offsets[k], cells[k], h.local, h.normal);
+                        let f = h.at.read(&first);
                         (f[0], f[1] * mean(pin_color) + f[2] * mean(housing_color))
                     };
                     let radiance = h.sun + mean(world) * sky_q + bounce_q;
-                    if targets[k].pin {
+                    if h.pin {
                         from_pins += radiance;
                     } else {
                         from_housing += radiance;
@@ -524,8 +629,17 @@ impl Bake {
             first.iter_mut().for_each(|v| (v[1], v[2]) = (0.0, 0.0));
         }
         let data = first.iter().map(|v| [v[0] as f32, v[1] as f32, v[2] as f32, 0.0]).collect();
-        let objects = inputs.objects.iter().enumerate().map(|(i, o)| (o.label, data_offsets[i], cells[i])).collect();
+        let objects = layout(&inputs.objects);
+        debug_assert!(objects.iter().zip(&data_offsets).all(|(o, &s)| o.1 == s), "layout = the nodes made");
         Bake { inputs, data, objects }
+    }
+
+    /// The bake of `inputs` whose light maps are `data` (read back from [`super::bake_cache`]), if
+    /// `data` holds exactly their nodes.
+    pub fn from_data(inputs: BakeInputs, data: Vec<[f32; 4]>) -> Option<Bake> {
+        let objects = layout(&inputs.objects);
+        let nodes: u32 = inputs.objects.iter().map(|o| chart_start(cells(o), 6)).sum();
+        (data.len() == nodes as usize).then_some(Bake { inputs, data, objects })
     }
 
     /// Where the light map of the object labelled `label` starts, and its cells per axis.
@@ -648,27 +762,10 @@ fn fill_inside(nodes: &[Node], inside: &[bool], starts: &[usize], out: &mut [[f6
 }
 
 /// The light map of an object (nodes from `start`, `cells` per axis) at local point `l` with local
-/// normal `n`, bilinearly: what `shaders/scene.wgsl` does per fragment.
+/// normal `n`, bilinearly.
+#[cfg(test)]
 fn sample(data: &[[f64; 3]], start: u32, cells: [u32; 3], l: DVec3, n: DVec3) -> [f64; 3] {
-    let c = chart_of(n);
-    let (_, ua, va) = chart_axes(c);
-    let (nu, nv) = chart_nodes(cells, c);
-    let base = (start + chart_start(cells, c)) as usize;
-    let f = |x: f64, nodes: u32| {
-        let cells = (nodes - 1) as f64;
-        let p = ((x + 1.0) / 2.0 * cells).clamp(0.0, cells);
-        let i = (p.floor() as u32).min(nodes - 2);
-        (i as usize, p - i as f64)
-    };
-    let ((i, s), (j, t)) = (f(l[ua], nu), f(l[va], nv));
-    let at = |i: usize, j: usize| data[base + j * nu as usize + i];
-    let mut out = [0.0; 3];
-    for (k, o) in out.iter_mut().enumerate() {
-        let top = at(i, j)[k] * (1.0 - s) + at(i + 1, j)[k] * s;
-        let bottom = at(i, j + 1)[k] * (1.0 - s) + at(i + 1, j + 1)[k] * s;
-        *o = top * (1.0 - t) + bottom * t;
-    }
-    out
+    Lookup::of(start, cells, l, n).read(data)
 }
 
 fn mean(c: DVec3) -> f64 {

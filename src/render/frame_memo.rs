@@ -8,8 +8,9 @@
 //!
 //! A base is kept for a [`Key`]: everything the frame depends on besides the defective terminal — the
 //! camera, the sun and light, the colours, the scene's baked light, every other object and the
-//! shadow map's placement. It is made (one extra image drawn) the second time a key is seen, so runs
-//! whose images never share one (a randomized camera, sun or terminals) draw as before.
+//! shadow map's placement. It is made (one extra image drawn) the second time a key is seen, or the
+//! first time when a later image of the same batch has it too, so runs whose images never share one (a
+//! randomized camera, sun or terminals) draw as before.
 
 use super::KeptFrame;
 use super::influence::{Rect, Region};
@@ -229,12 +230,18 @@ pub enum Consult {
 }
 
 impl FrameMemo {
-    /// Whether the kept base serves images of `key`, or one should be made (the key was seen before).
-    pub fn consult(&mut self, key: &Key) -> Consult {
+    /// Whether the kept base serves images of `key`, or one should be made (the key was seen before,
+    /// or will be `again` soon).
+    pub fn consult(&mut self, key: &Key, again: bool) -> Consult {
         if self.base.as_ref().is_some_and(|(k, _)| k == key) {
             return Consult::Kept;
         }
         if self.seen.as_ref() == Some(key) {
+            return Consult::Make;
+        }
+        if again {
+            // The batch's later images with this key find it seen.
+            self.seen = Some(key.clone());
             return Consult::Make;
         }
         self.seen = Some(key.clone());
@@ -351,14 +358,15 @@ pub fn copy_between(from: &[u8], into: &mut [u8], w: u32, channels: usize, outer
     }
 }
 
-/// Copies the pixels outside `region` of `from` into `into`, `channels` bytes a pixel.
-pub fn copy_outside_region(from: &[u8], into: &mut [u8], channels: usize, region: &Region) {
-    copy_outside(from, into, region.width, channels, region.bounds);
+/// Copies the pixels of `region` into `into`, `channels` bytes a pixel: from `inner` within `rect`,
+/// from `outer` elsewhere.
+pub fn copy_region(inner: &[u8], outer: &[u8], into: &mut [u8], channels: usize, region: &Region, rect: Rect) {
     let (w, b) = (region.width as usize, region.bounds);
     for y in b.y0 as usize..b.y1 as usize {
         for x in b.x0 as usize..b.x1 as usize {
             let p = y * w + x;
-            if !region.mask[p] {
+            if region.mask[p] {
+                let from = if rect.contains(x as u32, y as u32) { inner } else { outer };
                 into[p * channels..(p + 1) * channels].copy_from_slice(&from[p * channels..(p + 1) * channels]);
             }
         }

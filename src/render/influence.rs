@@ -87,34 +87,32 @@ impl Region {
         let bounds = self.bounds.grown(by, (self.width, self.height));
         let (x0, bw) = (bounds.x0 as usize, (bounds.x1 - bounds.x0) as usize);
         let by = by as usize;
-        // Grown along rows (within the grown bounds' columns, `bw` a row): a pixel is set when the
-        // nearest set pixel at or before it, or the nearest at or after it, is within `by`.
-        let mut rows = vec![0u8; bw * h];
+        // Grown along rows (within the grown bounds, `bw` a row, from its first row): a pixel is set
+        // when a set pixel of its row is within `by` of it, counted over a window sliding along.
+        let (gy0, gy1) = (bounds.y0 as usize, bounds.y1 as usize);
+        let mut rows = vec![0u8; bw * (gy1 - gy0)];
         for y in self.bounds.y0 as usize..self.bounds.y1 as usize {
-            let (row, out) = (&self.mask[y * w + x0..y * w + x0 + bw], &mut rows[y * bw..(y + 1) * bw]);
-            let mut last: Option<usize> = None;
-            for (x, set) in row.iter().enumerate() {
-                if *set {
-                    last = Some(x);
+            let (row, out) = (&self.mask[y * w + x0..y * w + x0 + bw], &mut rows[(y - gy0) * bw..(y - gy0 + 1) * bw]);
+            let mut count: u32 = row[..by.min(bw)].iter().map(|&s| u32::from(s)).sum();
+            for x in 0..bw {
+                if x + by < bw {
+                    count += u32::from(row[x + by]);
                 }
-                out[x] = u8::from(last.is_some_and(|l| x - l <= by));
-            }
-            let mut next: Option<usize> = None;
-            for x in (0..bw).rev() {
-                if row[x] {
-                    next = Some(x);
+                out[x] = u8::from(count > 0);
+                if x >= by {
+                    count -= u32::from(row[x - by]);
                 }
-                out[x] |= u8::from(next.is_some_and(|n| n - x <= by));
             }
         }
-        // Then along columns: a row of the result is the union of the `2 by + 1` rows around it.
+        // Then along columns: a row of the result is the union of the `2 by + 1` rows around it (the
+        // rows outside the grown bounds have nothing set).
         let mut mask = vec![false; w * h];
         let mut union = vec![0u8; bw];
-        for y in bounds.y0 as usize..bounds.y1 as usize {
-            let (lo, hi) = (y.saturating_sub(by), (y + by).min(h - 1));
-            union.copy_from_slice(&rows[lo * bw..(lo + 1) * bw]);
+        for y in gy0..gy1 {
+            let (lo, hi) = (y.saturating_sub(by).max(gy0), (y + by).min(gy1 - 1));
+            union.copy_from_slice(&rows[(lo - gy0) * bw..(lo - gy0 + 1) * bw]);
             for k in lo + 1..=hi {
-                for (u, r) in union.iter_mut().zip(&rows[k * bw..(k + 1) * bw]) {
+                for (u, r) in union.iter_mut().zip(&rows[(k - gy0) * bw..(k - gy0 + 1) * bw]) {
                     *u |= *r;
                 }
             }
@@ -216,7 +214,7 @@ fn strip_extent(polygon: &[DVec2], ya: f64, yb: f64) -> Option<(f64, f64)> {
         if a.y >= ya && a.y <= yb {
             take(a.x);
         }
-        let b = polygon[(i + 1) % polygon.len()];
+        let b = polygon[if i + 1 == polygon.len() { 0 } else { i + 1 }];
         for y in [ya, yb] {
             if (a.y < y && b.y > y) || (a.y > y && b.y < y) {
                 take(a.x + (b.x - a.x) * (y - a.y) / (b.y - a.y));
@@ -335,7 +333,7 @@ impl Prism {
 fn clip(polygon: &[DVec3], n: DVec3, k: f64, out: &mut Vec<DVec3>) {
     out.clear();
     for (i, &a) in polygon.iter().enumerate() {
-        let b = polygon[(i + 1) % polygon.len()];
+        let b = polygon[if i + 1 == polygon.len() { 0 } else { i + 1 }];
         let (da, db) = (n.dot(a) - k, n.dot(b) - k);
         if da <= 0.0 {
             out.push(a);

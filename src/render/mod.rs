@@ -22,6 +22,7 @@
 //! plus the world and bounce light baked once per scene into light maps ([`bake`]).
 
 pub mod bake;
+pub mod bake_cache;
 pub mod exact;
 mod frame_memo;
 pub mod fxaa;
@@ -318,6 +319,10 @@ pub struct Renderer {
     /// The kept base frame ([`frame_memo`]); `None` for the modes it does not serve (fxaa's pass
     /// reaches far along edges; msaa4 and ssaa3 resolve whole images).
     frame_memo: Option<FrameMemo>,
+    /// What the GPU drew of the batch's images drawn in part (within their scissors), read back here
+    /// and put together with their base's pixels ([`Renderer::finish`]): buffers kept from batch to
+    /// batch, so that an image's own buffers are written once, not zeroed first.
+    part_scratch: Vec<Pixels>,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
     times: StageTimes,
@@ -432,6 +437,7 @@ impl Renderer {
             },
             frame_memo: matches!(antialias, Antialias::None | Antialias::Exact | Antialias::ExactGeometry)
                 .then(FrameMemo::default),
+            part_scratch: Vec::new(),
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
             times: StageTimes::default(),
@@ -574,10 +580,21 @@ impl Renderer {
         let mut drawn_at = start;
         let drawn = self.draw_frames(&t, make.as_ref().map(|(_, b)| b), &posed[..n], &frames).and_then(|scissors| {
             drawn_at = Instant::now();
-            // The pixels of each image drawn: the base's first, then the images not copied.
-            let images = out[..n].iter_mut().zip(&frames).filter(|(_, f)| f.is_drawn()).map(|(o, _)| o);
+            // The pixels of each image drawn: the base's first, then the images not copied (of those
+            // drawn in part, into the scratch buffers).
+            let parts = frames.iter().filter(|f| matches!(f, Frame::Region { .. })).count();
+            let mut kept = std::mem::take(&mut self.part_scratch);
+            kept.resize_with(kept.len().max(parts), Pixels::default);
+            let mut scratch = kept.iter_mut();
+            let images = out[..n].iter_mut().zip(&frames).filter_map(|(o, f)| match f {
+                Frame::Full => Some(o),
+                Frame::Region { .. } => scratch.next(),
+                Frame::Copy | Frame::Repeat(_) => None,
+            });
             let outs: Vec<&mut Pixels> = make.as_ref().map(|_| &mut base).into_iter().chain(images).collect();
-            self.read_back(&t, outs, &scissors)
+            let read = self.read_back(&t, outs, &scissors);
+            self.part_scratch = kept;
+            read
         });
         self.targets = Some(t);
         drawn?;
@@ -655,7 +672,7 @@ impl Renderer {
     /// finishes each image as its frame says — the CPU pass over what was drawn (within the region of
     /// an image drawn in part, the base's pixels elsewhere), or the base copied.
     fn finish(&mut self, made: Option<(Key, Posed, Pixels)>, posed: &[Posed], frames: Vec<Frame>, out: &mut [Pixels]) {
-        let mut job = 0;
+        let (mut job, mut part) = (0, 0);
         // The images drawn in part, kept for their repeats after the batch (the batch's repeats were
         // planned with the ones kept before it).
         let mut repeats = Vec::new();
@@ -706,10 +723,17 @@ impl Renderer {
                     self.times.partial += 1;
                     self.times.partial_pixels += scissor.area();
                     let (base, w) = (base(), px.width);
-                    frame_memo::copy_outside(base.mask(), &mut px.mask, w, 1, scissor);
-                    // The colour as drawn where the exact pass reads it, as finished elsewhere.
-                    frame_memo::copy_between(&base.rgb, &mut px.rgb, w, 3, exact.bounds, scissor);
-                    frame_memo::copy_outside_region(base.done(), &mut px.rgb, 3, &exact);
+                    let drawn = &self.part_scratch[part];
+                    part += 1;
+                    // The mask as drawn within the scissor; the colour as drawn where the exact pass
+                    // reads it (the GPU's within the scissor, the base's as drawn outside it), as
+                    // finished elsewhere.
+                    px.mask.clear();
+                    px.mask.extend_from_slice(base.mask());
+                    frame_memo::copy_between(&drawn.mask, &mut px.mask, w, 1, scissor, Rect::EMPTY);
+                    px.rgb.clear();
+                    px.rgb.extend_from_slice(base.done());
+                    frame_memo::copy_region(&drawn.rgb, &base.rgb, &mut px.rgb, 3, &exact, scissor);
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
                     }
@@ -740,7 +764,16 @@ impl Renderer {
     /// how many).
     fn plan_frames(&mut self, posed: &[Posed]) -> (Option<(Key, Posed)>, Vec<Frame>) {
         let (mut make, mut on_kept) = (None, false);
-        let mut frames: Vec<Frame> = posed.iter().map(|p| self.plan_frame(p, &mut make, &mut on_kept)).collect();
+        let mut keys: Vec<Option<Keyed>> = match self.frame_memo {
+            Some(_) => posed.iter().map(|p| self.frame_key(p)).collect(),
+            None => posed.iter().map(|_| None).collect(),
+        };
+        let mut frames = Vec::with_capacity(posed.len());
+        for (i, p) in posed.iter().enumerate() {
+            // A base is worth making at once when a later image of the batch has it too.
+            let again = keys[i].as_ref().is_some_and(|k| keys[i + 1..].iter().flatten().any(|l| l.key == k.key));
+            frames.push(self.plan_frame(p, keys[i].take(), again, &mut make, &mut on_kept));
+        }
         let drawn = frames.iter().filter(|f| f.is_drawn()).count();
         if make.is_some() && drawn + 1 > self.batch {
             // Every image is drawn (none is copied): the last waits for the next batch.
@@ -749,24 +782,35 @@ impl Renderer {
         (make, frames)
     }
 
-    /// How image `p` is made; `make` gets the base to draw first when this image's is made now.
-    /// `on_kept`: whether an image of the batch before it leans on the base kept now. The base made in
-    /// a batch replaces the kept one before the batch's images are finished, so a batch does not
-    /// have both.
-    fn plan_frame(&mut self, p: &Posed, make: &mut Option<(Key, Posed)>, on_kept: &mut bool) -> Frame {
-        if self.frame_memo.is_none() {
-            return Frame::Full;
-        }
+    /// The base frame image `p` could be drawn over (`None`: it is drawn whole).
+    fn frame_key(&mut self, p: &Posed) -> Option<Keyed> {
         let base = p.without_defect();
         let fit = self.shadow_fit(p);
         let placement = fit.placement();
         let casts = housing_can_shadow(p);
         if placement != self.shadow_fit(&base).placement() || casts != housing_can_shadow(&base) {
-            return Frame::Full;
+            return None;
         }
-        let Some(key) = Key::of(&base, placement, casts) else { return Frame::Full };
-        let memo = self.frame_memo.as_mut().expect("checked above"); // ok: returned when None
-        match memo.consult(&key) {
+        Some(Keyed { key: Key::of(&base, placement, casts)?, base, fit })
+    }
+
+    /// How image `p` is made, drawn over the base `keyed` ([`Renderer::frame_key`]); `again`: a later
+    /// image of the batch has the same base. `make` gets the base to draw first when this image's is
+    /// made now. `on_kept`: whether an image of the batch before it leans on the base kept now. The
+    /// base made in a batch replaces the kept one before the batch's images are finished, so a batch
+    /// does not have both.
+    fn plan_frame(
+        &mut self,
+        p: &Posed,
+        keyed: Option<Keyed>,
+        again: bool,
+        make: &mut Option<(Key, Posed)>,
+        on_kept: &mut bool,
+    ) -> Frame {
+        let (Some(Keyed { key, base, fit }), Some(memo)) = (keyed, self.frame_memo.as_mut()) else {
+            return Frame::Full;
+        };
+        match memo.consult(&key, again) {
             Consult::Full => return Frame::Full,
             Consult::Kept if make.is_some() => return Frame::Full,
             Consult::Kept => {
@@ -1329,14 +1373,15 @@ pub fn bake_inputs(n: &Nominal) -> BakeInputs {
     }
 }
 
-/// Bakes are shared by every renderer of the process (each worker has its own), made once per scene.
+/// Bakes are shared by every renderer of the process (each worker has its own), made once per scene or
+/// read back from the runs before ([`bake_cache`]).
 pub fn baked(inputs: BakeInputs) -> Arc<Bake> {
     static CACHE: Mutex<Vec<Arc<Bake>>> = Mutex::new(Vec::new());
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(b) = cache.iter().find(|b| b.inputs == inputs) {
         return b.clone();
     }
-    let b = Arc::new(Bake::new(inputs));
+    let b = Arc::new(bake_cache::BakeCache::load_or_bake(bake_cache::BakeCache::from_env().as_ref(), inputs));
     if cache.len() >= 4 {
         cache.remove(0);
     }
@@ -1356,6 +1401,14 @@ fn shadow_map_size(nominal: &Nominal, width: u32, height: u32, limit: u32) -> [u
     let ratio = (fit.extent[0].min(fit.extent[1]) / fit.extent[0].max(fit.extent[1]).max(1e-9)).clamp(0.0, 1.0);
     let short = ((long as f64 * ratio).ceil() as u32).clamp(64.min(long), long);
     if fit.extent[0] >= fit.extent[1] { [long, short] } else { [short, long] }
+}
+
+/// The base frame an image could be drawn over: its key, the image without its defect, and the
+/// image's shadow map placement.
+struct Keyed {
+    key: Key,
+    base: Posed,
+    fit: ShadowFit,
 }
 
 /// An image's shadow map: the sun's orthographic view fitted to the scene's bounds across and along

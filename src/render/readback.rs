@@ -78,7 +78,15 @@ impl Readback {
         {
             let view = self.buffer.get_mapped_range(..)?;
             for Tile { origin: (x0, y0), rect, out, mut alpha } in tiles {
-                out.resize(w * height as usize * obpp, 0);
+                // A whole image is written row by row as it grows (each row zeroed just before it is
+                // written, while in cache, not the whole buffer first); a part lands on what is there.
+                let whole = rect.is_none();
+                if whole {
+                    out.clear();
+                    out.reserve(w * height as usize * obpp);
+                } else {
+                    out.resize(w * height as usize * obpp, 0);
+                }
                 if let Some(a) = alpha.as_mut() {
                     a.resize(w * height as usize, 0);
                 }
@@ -87,6 +95,9 @@ impl Readback {
                 for y in r.y0 as usize..r.y1 as usize {
                     let at = (y0 as usize + y) * self.padded_row as usize + x0 as usize * bpp;
                     let src = &view[at + rx0 * bpp..at + rx1 * bpp];
+                    if whole {
+                        out.resize((y + 1) * w * obpp, 0);
+                    }
                     let dst = &mut out[(y * w + rx0) * obpp..(y * w + rx1) * obpp];
                     if let Some(a) = alpha.as_mut() {
                         for (s, a) in src.chunks_exact(bpp).zip(&mut a[y * w + rx0..y * w + rx1]) {
