@@ -239,13 +239,9 @@ impl FrameMemo {
         if self.seen.as_ref() == Some(key) {
             return Consult::Make;
         }
-        if again {
-            // The batch's later images with this key find it seen.
-            self.seen = Some(key.clone());
-            return Consult::Make;
-        }
+        // Seen now (the batch's later images with this key find it so).
         self.seen = Some(key.clone());
-        Consult::Full
+        if again { Consult::Make } else { Consult::Full }
     }
 
     /// Keeps `base` as the frame of `key` (replacing any other, and the images made over it).
