@@ -12,6 +12,7 @@ const ORDER: &[&str] = &[
     // Foundations, used by any step.
     "conventions",
     "seed",
+    "atomic",
     "codec",
     "meshfile",
     "progress",

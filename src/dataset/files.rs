@@ -1,6 +1,7 @@
 //! Output files: the output directory's protection (refuse a non-empty one unless asked), and writes that
 //! never leave a half-written file under a final name (temporary name in the same folder, then rename).
 
+use crate::atomic::Failed;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -96,12 +97,10 @@ pub fn partial_name(path: &Path) -> PathBuf {
 
 /// Writes `bytes` to `path` through a temporary name and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let tmp = partial_name(path);
-    if let Err(e) = fs::write(&tmp, bytes) {
-        let _ = fs::remove_file(&tmp); // best effort (a full disk): the write error is what matters
-        return Err(io_err("write", &tmp)(e));
-    }
-    fs::rename(&tmp, path).map_err(io_err("rename into place", path))
+    crate::atomic::write_through(&partial_name(path), path, bytes).map_err(|f| match f {
+        Failed::Write(path, source) => WriteError::Io { action: "write", path, source },
+        Failed::Rename(path, source) => WriteError::Io { action: "rename into place", path, source },
+    })
 }
 
 /// Hard-links `src` to `dst` (falls back to a copy across file systems), atomically.

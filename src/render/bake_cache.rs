@@ -116,8 +116,8 @@ impl BakeCache {
         Some(bake)
     }
 
-    /// Stores `bake` (a new name, then a rename: another process reading or writing the same bake
-    /// meanwhile sees the old file or the new one, never half of one); then drops the oldest files
+    /// Stores `bake` ([`crate::atomic`]: another process reading or writing the same bake meanwhile
+    /// sees the old file or the new one, never half of one); then drops the files used longest ago
     /// beyond [`MAX_FILES`].
     pub fn store(&self, bake: &Bake) -> io::Result<()> {
         let encoded = encode(&bake.inputs);
@@ -139,10 +139,7 @@ impl BakeCache {
         static CALLS: AtomicU64 = AtomicU64::new(0);
         let tmp =
             path.with_extension(format!("{}-{}.partial", std::process::id(), CALLS.fetch_add(1, Ordering::Relaxed)));
-        if let Err(e) = fs::write(&tmp, &out).and_then(|()| fs::rename(&tmp, &path)) {
-            let _ = fs::remove_file(&tmp); // ok: best effort (a full disk); the error is returned
-            return Err(e);
-        }
+        crate::atomic::write_through(&tmp, &path, &out).map_err(crate::atomic::Failed::into_io)?;
         prune(&self.dir, MAX_FILES)
     }
 }
