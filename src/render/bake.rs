@@ -357,46 +357,37 @@ impl Lookup {
     }
 }
 
-/// `f` of every item of `items` (with its `inside` flag), in order, the items split over the cores
-/// (every item is independent: the result does not depend on the split).
-fn on_cores<T: Sync, R: Send>(items: &[T], inside: &[bool], f: &(dyn Fn((&T, &bool)) -> R + Sync)) -> Vec<R> {
+/// `f` of each chunk of `items` (with their `inside` flags), in order, one chunk per core (every item
+/// is independent: the result does not depend on the split).
+fn chunks_on_cores<T: Sync, R: Send>(items: &[T], inside: &[bool], f: &(dyn Fn(&[T], &[bool]) -> R + Sync)) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .zip(inside.chunks(chunk))
-            .map(|(c, i)| s.spawn(move || c.iter().zip(i).map(f).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+        let handles: Vec<_> =
+            items.chunks(chunk).zip(inside.chunks(chunk)).map(|(c, i)| s.spawn(move || f(c, i))).collect();
+        handles.into_iter().map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
     })
 }
 
+/// `f` of every item of `items` (with its `inside` flag), in order, the items split over the cores.
+fn on_cores<T: Sync, R: Send>(items: &[T], inside: &[bool], f: &(dyn Fn((&T, &bool)) -> R + Sync)) -> Vec<R> {
+    chunks_on_cores(items, inside, &|c, i| c.iter().zip(i).map(f).collect::<Vec<_>>()).into_iter().flatten().collect()
+}
+
 /// What `trace` pushes for every node (nothing for the nodes `inside`), the nodes split over the
-/// cores as [`on_cores`] splits them: every node's hits one after the other, and where each node's
-/// end. (One list per core, not one per node: a list per node, each made room for every ray, was
-/// most of the bake's memory and page faults.)
+/// cores: every node's hits one after the other, and where each node's end. (One list per core, not
+/// one per node: a list per node, each made room for every ray, was most of the bake's memory and
+/// page faults.)
 fn trace_on_cores(nodes: &[Node], inside: &[bool], trace: &(dyn Fn(&Node, &mut Vec<Hit>) + Sync)) -> Traced {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let chunk = nodes.len().div_ceil(threads).max(1);
-    let parts: Vec<(Vec<Hit>, Vec<usize>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = nodes
-            .chunks(chunk)
-            .zip(inside.chunks(chunk))
-            .map(|(c, i)| {
-                s.spawn(move || {
-                    let (mut hits, mut ends) = (Vec::new(), Vec::with_capacity(c.len()));
-                    for (n, &inside) in c.iter().zip(i) {
-                        if !inside {
-                            trace(n, &mut hits);
-                        }
-                        ends.push(hits.len());
-                    }
-                    (hits, ends)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("bake thread")).collect() // ok: a panic in a bake thread is a bug
+    let parts = chunks_on_cores(nodes, inside, &|c, i| {
+        let (mut hits, mut ends) = (Vec::new(), Vec::with_capacity(c.len()));
+        for (n, &inside) in c.iter().zip(i) {
+            if !inside {
+                trace(n, &mut hits);
+            }
+            ends.push(hits.len());
+        }
+        (hits, ends)
     });
     let mut traced = Traced { hits: Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum()), ends: Vec::new() };
     for (hits, ends) in parts {
