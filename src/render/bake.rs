@@ -420,7 +420,7 @@ impl Traced {
 }
 
 /// Cosine-distributed directions around +z: a Fibonacci spiral over the unit disc, lifted.
-fn directions() -> Vec<DVec3> {
+pub(super) fn directions() -> Vec<DVec3> {
     let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
     (0..RAYS)
         .map(|i| {

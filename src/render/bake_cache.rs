@@ -5,10 +5,10 @@
 //!
 //! A file holds the bake's inputs (every bit of them) and its light maps, with a checksum. It is used
 //! only when the inputs are bit for bit this run's, the checksum holds and it was made by this
-//! version of the bake (a fingerprint of the source that decides the light maps): a read-back bake
-//! is the same bytes as baking afresh. Any other file — foreign, damaged, truncated, stale — is
-//! baked afresh and replaced. The cache never fails a run: a directory that cannot be read or
-//! written just means baking every time.
+//! version of the bake on this platform (`fingerprint`: the source that decides the light maps and
+//! the maths library's sines and cosines it uses): a read-back bake is the same bytes as baking
+//! afresh. Any other file (foreign, damaged, truncated, stale) is baked afresh and replaced. The
+//! cache never fails a run: a directory that cannot be read or written just means baking every time.
 //!
 //! Where: `PINSYNTH_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/pinsynth`, else
 //! `~/.cache/pinsynth`. At most [`MAX_FILES`] bakes are kept (those used longest ago go).
@@ -28,8 +28,10 @@ const FORMAT: u32 = 1;
 /// Bakes kept at most; each is ~0.1–1 MB.
 pub const MAX_FILES: usize = 64;
 
-/// The source that decides a bake's bytes (the bake itself, the shapes' cross-sections and the
-/// objects' frames): a change there makes older files stale.
+/// What decides a bake's bytes besides its inputs: the source of the bake itself, the shapes'
+/// cross-sections and the objects' frames, and the bits of the sines and cosines it takes from the
+/// platform's maths library (its rays, the round and triangular cross-sections). A change in any of
+/// them makes older files stale.
 fn fingerprint() -> u64 {
     static FINGERPRINT: OnceLock<u64> = OnceLock::new();
     *FINGERPRINT.get_or_init(|| {
@@ -39,7 +41,11 @@ fn fingerprint() -> u64 {
             include_str!("../conventions.rs"),
             include_str!("../geometry/mod.rs"),
         ];
-        sources.iter().fold(fnv1a64(&FORMAT.to_le_bytes(), FNV_OFFSET), |h, s| fnv1a64(s.as_bytes(), h))
+        let h = sources.iter().fold(fnv1a64(&FORMAT.to_le_bytes(), FNV_OFFSET), |h, s| fnv1a64(s.as_bytes(), h));
+        let rays = super::bake::directions().into_iter().flat_map(|d| d.to_array());
+        let rings =
+            crate::conventions::round_ring().chain(crate::conventions::triangle_ring()).flat_map(|(x, y)| [x, y]);
+        rays.chain(rings).fold(h, |h, v| fnv1a64(&v.to_le_bytes(), h))
     })
 }
 
