@@ -73,6 +73,9 @@ pub fn render_dataset(scene: &Scene, out: &Path, opts: &RunOptions, progress: &d
     let mut writers = dataset::writers(&dir.root, &opts.dataset)?;
     let mut summary = Summary { workers: makers.len(), ..Summary::default() };
     let mut in_order = |record: Record| -> Result<(), Error> {
+        if summary.images() == 0 {
+            summary.first_image_seconds = start.elapsed().as_secs_f64();
+        }
         summary.count(&record);
         let sample = Sample::new(&record, &dir.root);
         writers.iter_mut().try_for_each(|w| w.write(&sample)).map_err(Error::from)

@@ -211,3 +211,30 @@ fn bad_arguments_are_invalid_input() {
         (Some(0), format!("pinsynth {}\n", env!("CARGO_PKG_VERSION")))
     );
 }
+
+#[test]
+fn bench_prints_each_row_with_its_first_image_and_the_rate_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().expect("utf-8 path");
+    let args = ["bench", "--sizes", "64", "--antialias", "none", "--count", "200", "--dir", dir];
+    let out = ok(pinsynth(&args, &[]));
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("64  none"))
+        .unwrap_or_else(|| panic!("no 64² row in:\n{out}"))
+        .split_whitespace()
+        .collect();
+    // size, aa, truth, seconds, images/s, x Blender WB, CPU ms/img, first image s, images/s after.
+    assert_eq!(row.len(), 9, "{row:?}");
+    let num = |i: usize| row[i].parse::<f64>().unwrap_or_else(|_| panic!("column {i} of {row:?}"));
+    let (seconds, rate, first, after) = (num(3), num(4), num(7), num(8));
+    assert!(first > 0.0 && first <= seconds + 0.005, "first image at {first} s of {seconds} s");
+    assert!(rate > 0.0 && after > 0.0, "{row:?}");
+    // The row's images over its time: 200 images at `rate`, 199 of them at `after` after the first
+    // (the times are printed to the millisecond).
+    let near = |images: f64, n: f64, span: f64| (images - n).abs() <= n * 0.0011 / span + 1.0;
+    assert!(near(rate * seconds, 200.0, seconds), "{row:?}");
+    assert!(near(after * (seconds - first), 199.0, seconds - first), "{row:?}");
+    // The bench removes what it wrote.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}

@@ -134,8 +134,8 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     // The anti-aliasing column as wide as its longest name (`exact_geometry`).
     let aw = a.antialias.iter().map(|m| m.len()).max().unwrap_or(0).max(6);
     println!(
-        "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}",
-        "size", "aa", "truth", "seconds", "images/s", "x Blender WB", "CPU ms/img"
+        "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}  {:>13}  {:>11}",
+        "size", "aa", "truth", "seconds", "images/s", "x Blender WB", "CPU ms/img", "first image s", "images/s after"
     );
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
     let mut budgets = Vec::new();
@@ -166,10 +166,12 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     .unwrap_or("-".into());
                 let cpu = cpu.map_or("-".into(), |c| format!("{:.2}", c * 1e3 / s.images() as f64));
                 println!(
-                    "{size:>5}  {aa:<aw$}  {truth:<12}  {:>9.2}  {:>10.0}  {:>14}  {cpu:>11}",
+                    "{size:>5}  {aa:<aw$}  {truth:<12}  {:>9.3}  {:>10.0}  {:>14}  {cpu:>11}  {:>13.3}  {:>14.0}",
                     s.seconds,
                     s.images_per_second(),
-                    blender
+                    blender,
+                    s.first_image_seconds,
+                    s.images_per_second_after_first()
                 );
                 let dir = base.join(format!("{row:02}-stages"));
                 budgets.push((size, aa.clone(), stage_budget(&scene, &dir, a.count.min(300))?));
@@ -229,6 +231,10 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         );
         println!(
             " CPU: the process's CPU time, all threads, GPU driver included (1/100 s ticks), per image: on a shared machine steadier than the wall clock)"
+        );
+        println!(
+            "(first image s: from the row's start until its first image was written, once per run; images/s after: the rest of the row's images \
+             over the rest of its time. x Blender WB compares the whole row, start included)"
         );
         Ok(())
     })();

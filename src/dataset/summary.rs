@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Summary {
     pub seconds: f64,
+    /// Seconds from the start until the first image was written (a render: opening the GPU devices,
+    /// the first batch and the scene's base frame; 0 when nothing was written).
+    pub first_image_seconds: f64,
     pub adapter: String,
     pub workers: usize,
     /// What `summary.json` holds.
@@ -51,6 +54,12 @@ impl Counts {
 impl Summary {
     pub fn images_per_second(&self) -> f64 {
         self.images() as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Images per second after the first was written: the rate of the stream once the run has
+    /// started, without what a run spends once (as Blender's per-image figure leaves out its setup).
+    pub fn images_per_second_after_first(&self) -> f64 {
+        self.images().saturating_sub(1) as f64 / (self.seconds - self.first_image_seconds).max(1e-9)
     }
 
     pub fn count(&mut self, r: &Record) {

@@ -385,7 +385,8 @@ pub struct Exact {
     slot: Vec<u32>,
     samples: Vec<Samples>,
     /// Per marked pixel (slot): the index of its samples in [`Kept::samples`] while they are the kept
-    /// ones unchanged (its own in `samples` are then left empty: [`Exact::samples_of`]), else [`NO`].
+    /// ones unchanged (its own in `samples` are then unused and not even cleared:
+    /// [`Exact::samples_of`]), else [`NO`].
     shared: Vec<u32>,
     /// Per pixel near a marked one: the face nearest the camera at its centre (only read there).
     front: Vec<Front>,
@@ -1065,16 +1066,29 @@ impl Exact {
         for slot in 0..self.marked.len() {
             let face = &self.samples_of(slot).face;
             let first = faces.len();
-            let mut k = 0;
-            while k < S {
-                let f = face[k];
-                let run = face[k..].iter().take_while(|&&g| g == f).count();
-                let run_bits = u64::MAX >> (64 - run) << k;
+            // Where a run of equal faces starts: sample 0, and each sample whose face differs from the
+            // one before it. Compared all at once (a byte each, which vectorises), then packed eight
+            // bytes to eight bits by one multiplication.
+            let mut differs = [1u8; S];
+            for k in 1..S {
+                differs[k] = u8::from(face[k] != face[k - 1]);
+            }
+            let mut rest = 0u64;
+            for (c, eight) in differs.chunks_exact(8).enumerate() {
+                let bytes = u64::from_le_bytes(std::array::from_fn(|i| eight[i]));
+                rest |= (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * c);
+            }
+            while rest != 0 {
+                let k = rest.trailing_zeros();
+                rest &= rest - 1;
+                // The run ends where the next one starts (or at the last sample).
+                let end = if rest == 0 { S as u32 } else { rest.trailing_zeros() };
+                let run_bits = (u64::MAX >> (64 - (end - k))) << k;
+                let f = face[k as usize];
                 match faces[first..].iter_mut().find(|(id, _)| *id == f) {
                     Some((_, bits)) => *bits |= run_bits,
                     None => faces.push((f, run_bits)),
                 }
-                k += run;
             }
             at.push(faces.len() as u32);
         }
@@ -1115,13 +1129,21 @@ impl Exact {
             self.slot.clear();
             self.slot.resize(w * h, NO);
         }
-        self.samples.clear();
-        for &p in &self.marked {
-            self.slot[p as usize] = self.samples.len() as u32;
-            self.samples.push(EMPTY);
+        for (slot, &p) in self.marked.iter().enumerate() {
+            self.slot[p as usize] = slot as u32;
+        }
+        let n = self.marked.len();
+        if kept {
+            // Emptied one by one in `nominal_share`, except the slots that share the kept samples
+            // (most of them): what an earlier image left there is never read.
+            self.samples.truncate(n);
+            self.samples.resize(n, EMPTY);
+        } else {
+            self.samples.clear();
+            self.samples.resize(n, EMPTY);
         }
         self.shared.clear();
-        self.shared.resize(self.samples.len(), NO);
+        self.shared.resize(n, NO);
         dilate(&self.marked, w, h, &mut self.near, &mut self.nearby);
         self.front.resize(w * h, NONE_IN_FRONT);
         for &p in &self.nearby {
@@ -1201,10 +1223,15 @@ impl Exact {
                 }
             }
         };
-        // A marked pixel's samples start empty and a near pixel's front face none (`cover_marked`).
+        // A near pixel's front face starts as none (`cover_marked`); a marked pixel's samples start
+        // empty here, unless they are the kept ones.
         for p in self.nearby.iter().map(|&p| p as usize) {
             let mine = (self.slot[p] != NO).then(|| &mut self.samples[self.slot[p] as usize]);
             if dirty[p] {
+                let mine = mine.map(|s| {
+                    *s = EMPTY;
+                    s
+                });
                 draw(p, true, mine, Some(&mut self.front[p]));
                 continue;
             }
@@ -1213,6 +1240,7 @@ impl Exact {
                     // The kept samples, shared until a face is drawn on them.
                     self.shared[self.slot[p] as usize] = slot[p];
                 } else {
+                    *mine = EMPTY;
                     draw(p, false, Some(&mut *mine), None);
                     if samples.len() < KEPT_MAX {
                         slot[p] = samples.len() as u32;
