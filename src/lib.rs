@@ -18,7 +18,8 @@
 //! Beside the chain, used by any step: [`conventions`] (scene geometry rules), [`seed`] (hashes and
 //! random streams), [`atomic`] (files written whole or not at all), [`codec`] (PNG), [`meshfile`]
 //! (STL, OBJ, glTF meshes), [`progress`]. [`augment`] works on any image folder and on pinsynth
-//! datasets, reusing the dataset's record type and file writes. [`score`] and [`report`] read finished datasets (and heat maps) back.
+//! datasets, reusing the dataset's record type and file writes. [`score`] and [`report`] read
+//! finished datasets (and heat maps) back.
 
 pub mod atomic;
 pub mod augment;

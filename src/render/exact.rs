@@ -1133,15 +1133,13 @@ impl Exact {
             self.slot[p as usize] = slot as u32;
         }
         let n = self.marked.len();
-        if kept {
-            // Emptied one by one in `nominal_share`, except the slots that share the kept samples
-            // (most of them): what an earlier image left there is never read.
-            self.samples.truncate(n);
-            self.samples.resize(n, EMPTY);
-        } else {
+        // With `kept`, emptied one by one in `nominal_share`, except the slots that share the kept
+        // samples (most of them): what an earlier image left there is never read.
+        if !kept {
             self.samples.clear();
-            self.samples.resize(n, EMPTY);
         }
+        self.samples.truncate(n);
+        self.samples.resize(n, EMPTY);
         self.shared.clear();
         self.shared.resize(n, NO);
         dilate(&self.marked, w, h, &mut self.near, &mut self.nearby);
