@@ -31,8 +31,20 @@ CLASSES = {"ng": 0, "ok": 1}
 def default_item(image, mask, record, truth=None):
     """`(image, label)`: uint8 tensor 3xHxW (channels first: a view of the HxWx3 pixels, as
     torchvision's PILToTensor gives; no copy, batching makes the one copy) and the ImageFolder class
-    index (`ng` 0, `ok` 1). The mask, record and truth are dropped; pass a `transform` to keep them."""
+    index (`ng` 0, `ok` 1). The mask, record and truth are dropped; pass a `transform` to keep them.
+
+    The datasets give these items without a transform, the same values made more cheaply: the
+    renderer hands over the pixels channels first (a contiguous tensor, which batches by plain copy)
+    and only the record's label (no dict of every pin)."""
     return torch.from_numpy(image).permute(2, 0, 1), CLASSES[record["label"]]
+
+
+#: What the datasets ask of each sample without a transform: `default_item`'s values, made directly.
+_DEFAULT_ASK = {"record": "label", "layout": "chw"}
+
+
+def _default_fast(image, mask, label):
+    return torch.from_numpy(image), CLASSES[label]
 
 
 class _PerProcessRenderer:
@@ -72,8 +84,6 @@ class _PerProcessRenderer:
         self.__init__(state["scene"], state["batch"], state["jobs"])
 
 
-def _item(transform, sample):
-    return (transform or default_item)(*sample)
 
 
 class _SceneIndices:
@@ -87,12 +97,18 @@ class _SceneIndices:
         self.indices = range(len(scene)) if indices is None else [int(i) for i in indices]
         # Checked here, not in each worker; None (no truth dict) or a list of names.
         self.truth = None if truth is None else _truth_names(truth)
+        # What each sample is rendered as: without a transform, default_item's values made directly
+        # (the truth, which default_item drops, is not made).
+        self._ask = _DEFAULT_ASK if transform is None else {"truth": self.truth}
         # The baked light, made once here: DataLoader workers forked later (each epoch, unless
         # persistent) inherit it instead of each baking again (~0.2 s of CPU at each worker's start).
         scene._bake()
 
     def __len__(self):
         return len(self.indices)
+
+    def _item(self, sample):
+        return _default_fast(*sample) if self.transform is None else self.transform(*sample)
 
 
 class SyntheticDataset(_SceneIndices, IterableDataset):
@@ -116,8 +132,8 @@ class SyntheticDataset(_SceneIndices, IterableDataset):
         return (i for i in self.indices if i % info.num_workers == info.id)
 
     def __iter__(self):
-        for sample in self._renderer.get().samples(self._mine(), truth=self.truth):
-            yield _item(self.transform, sample)
+        for sample in self._renderer.get().samples(self._mine(), **self._ask):
+            yield self._item(sample)
 
 
 class SyntheticMapDataset(_SceneIndices, Dataset):
@@ -132,4 +148,4 @@ class SyntheticMapDataset(_SceneIndices, Dataset):
     def __getitem__(self, k):
         if not -len(self.indices) <= k < len(self.indices):
             raise IndexError(f"index {k} out of range for a dataset of {len(self.indices)} images")
-        return _item(self.transform, self._renderer.get().sample(self.indices[k], truth=self.truth))
+        return self._item(self._renderer.get().sample(self.indices[k], **self._ask))

@@ -287,12 +287,68 @@ fn _truth_names(truth: &Bound<'_, PyAny>) -> PyResult<Vec<&'static str>> {
     Ok([("depth", spec.depth), ("amodal", spec.amodal)].into_iter().filter(|(_, on)| *on).map(|(k, _)| k).collect())
 }
 
+/// How `sample`/`samples` hand over a sample's record (`record=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum RecordForm {
+    /// The `manifest.jsonl` line as a dict.
+    #[default]
+    Dict,
+    /// The `manifest.jsonl` line as a str (the bytes the manifest holds).
+    Json,
+    /// Only its `label` (`"ok"` or `"ng"`): what a classifier's target needs, without building the
+    /// dict of every pin.
+    Label,
+}
+
+/// The memory order of a sample's image (`layout=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Layout {
+    /// H×W×3, as the PNG (and PIL, NumPy images) hold it.
+    #[default]
+    Hwc,
+    /// 3×H×W, channels first, as PyTorch models take it: `torch.from_numpy` gives a contiguous
+    /// tensor that batches with one plain copy.
+    Chw,
+}
+
+/// What a caller asked of each sample: the optional ground truth and the forms of record and image.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ask {
+    truth: Option<TruthSpec>,
+    record: RecordForm,
+    layout: Layout,
+}
+
+impl Ask {
+    fn of(truth: Option<&Bound<'_, PyAny>>, record: &str, layout: &str) -> PyResult<Ask> {
+        let record = match record {
+            "dict" => RecordForm::Dict,
+            "json" => RecordForm::Json,
+            "label" => RecordForm::Label,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "record: unknown form {other:?} (use \"dict\", \"json\" or \"label\")"
+                )));
+            }
+        };
+        let layout = match layout {
+            "hwc" => Layout::Hwc,
+            "chw" => Layout::Chw,
+            other => {
+                return Err(PyValueError::new_err(format!("layout: unknown order {other:?} (use \"hwc\" or \"chw\")")));
+            }
+        };
+        Ok(Ask { truth: truth_kinds(truth)?, record, layout })
+    }
+}
+
 /// One rendered sample, converted to the shapes Python gets while the GIL is released.
 struct Prepared {
     image: Array3<u8>,
     mask: Array2<u8>,
-    /// The `manifest.jsonl` line.
-    line: String,
+    /// The `manifest.jsonl` line, or the record's label alone ([`RecordForm::Label`]).
+    record: String,
+    form: RecordForm,
     /// Present when asked for.
     truth: Option<TruthArrays>,
 }
@@ -304,14 +360,22 @@ struct TruthArrays {
 }
 
 impl Prepared {
-    fn of(frame: Frame, truth: Option<TruthSpec>) -> Result<Prepared, String> {
-        let line = frame.record.to_json().map_err(|e| e.to_string())?;
+    fn of(frame: Frame, ask: Ask) -> Result<Prepared, String> {
+        let record = match ask.record {
+            RecordForm::Dict | RecordForm::Json => frame.record.to_json().map_err(|e| e.to_string())?,
+            RecordForm::Label => frame.record.label,
+        };
         let pixels = frame.pixels;
         let (w, h) = (pixels.width as usize, pixels.height as usize);
         let shape_err = |e: numpy::ndarray::ShapeError| format!("rendered buffer: {e}");
-        let image = Array3::from_shape_vec((h, w, 3), pixels.rgb).map_err(shape_err)?;
+        let image = match ask.layout {
+            Layout::Hwc => Array3::from_shape_vec((h, w, 3), pixels.rgb),
+            Layout::Chw => Array3::from_shape_vec((3, h, w), channels_first(&pixels.rgb)),
+        }
+        .map_err(shape_err)?;
         let mask = Array2::from_shape_vec((h, w), pixels.mask).map_err(shape_err)?;
-        let truth = truth
+        let truth = ask
+            .truth
             .map(|want| {
                 let depth = match frame.depth.filter(|_| want.depth) {
                     Some(d) => Some(Array2::from_shape_vec((h, w), d).map_err(shape_err)?),
@@ -321,15 +385,18 @@ impl Prepared {
                 Ok::<_, String>(TruthArrays { depth, amodal })
             })
             .transpose()?;
-        Ok(Prepared { image, mask, line, truth })
+        Ok(Prepared { image, mask, record, form: ask.record, truth })
     }
 
     /// `(image, mask, record)`, or `(image, mask, record, truth)` when truth was asked for. The arrays
-    /// take over the rendered buffers (no copy).
+    /// take over the rendered buffers (no copy; channels first: one copy, made here).
     fn into_py<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let image = self.image.into_pyarray(py).into_any();
         let mask = self.mask.into_pyarray(py).into_any();
-        let record = json_loads(py, &self.line)?;
+        let record = match self.form {
+            RecordForm::Dict => json_loads(py, &self.record)?,
+            RecordForm::Json | RecordForm::Label => PyString::new(py, &self.record).into_any(),
+        };
         let Some(arrays) = self.truth else { return PyTuple::new(py, [image, mask, record]) };
         let truth = PyDict::new(py);
         if let Some(d) = arrays.depth {
@@ -340,6 +407,18 @@ impl Prepared {
         }
         PyTuple::new(py, [image, mask, record, truth.into_any()])
     }
+}
+
+/// RGB pixels (H×W×3) as three planes (3×H×W).
+fn channels_first(rgb: &[u8]) -> Vec<u8> {
+    let n = rgb.len() / 3;
+    let mut planes = vec![0u8; 3 * n];
+    let (r, gb) = planes.split_at_mut(n);
+    let (g, b) = gb.split_at_mut(n);
+    for (((px, r), g), b) in rgb.chunks_exact(3).zip(r).zip(g).zip(b) {
+        (*r, *g, *b) = (px[0], px[1], px[2]);
+    }
+    planes
 }
 
 /// The amodal masks as one pins × H × W array of 0/1, in the order of the record's pins.
@@ -404,8 +483,8 @@ impl Drop for PyRenderer {
     }
 }
 
-/// What a render thread gets: indices (all valid) and the optional truth asked for.
-type Chunk = (Vec<u64>, Option<TruthSpec>);
+/// What a render thread gets: indices (all valid) and what is asked of each sample.
+type Chunk = (Vec<u64>, Ask);
 
 /// Render threads for [`Samples`], each with its own [`FrameMaker`] (its own device). Chunks of
 /// indices go to the threads in turn and their samples are taken back in the same turn, so they
@@ -447,11 +526,11 @@ impl Pool {
                 let (send, jobs) = mpsc::channel::<Chunk>();
                 let (done, recv) = mpsc::channel();
                 let thread = std::thread::spawn(move || {
-                    for (indices, truth) in jobs {
+                    for (indices, ask) in jobs {
                         let prepared = maker
-                            .frames_with(&indices, truth.unwrap_or_default())
+                            .frames_with(&indices, ask.truth.unwrap_or_default())
                             .map_err(|e| pinsynth::describe(&e))
-                            .and_then(|frames| frames.into_iter().map(|f| Prepared::of(f, truth)).collect());
+                            .and_then(|frames| frames.into_iter().map(|f| Prepared::of(f, ask)).collect());
                         if done.send(prepared).is_err() {
                             break;
                         }
@@ -488,14 +567,14 @@ impl PyRenderer {
     }
 
     /// Renders `indices` (all valid) in one go, the GIL released.
-    fn prepare(&self, py: Python<'_>, indices: &[u64], truth: Option<TruthSpec>) -> PyResult<Vec<Prepared>> {
+    fn prepare(&self, py: Python<'_>, indices: &[u64], ask: Ask) -> PyResult<Vec<Prepared>> {
         py.detach(|| {
             let mut maker = self.maker.lock().map_err(|_| "a render panicked on this renderer".to_string())?;
             let maker_ref = maker.as_mut().ok_or_else(closed)?;
             let frames =
-                maker_ref.frames_with(indices, truth.unwrap_or_default()).map_err(|e| pinsynth::describe(&e))?;
+                maker_ref.frames_with(indices, ask.truth.unwrap_or_default()).map_err(|e| pinsynth::describe(&e))?;
             drop(maker);
-            frames.into_iter().map(|f| Prepared::of(f, truth)).collect::<Result<Vec<_>, String>>()
+            frames.into_iter().map(|f| Prepared::of(f, ask)).collect::<Result<Vec<_>, String>>()
         })
         .map_err(PyRuntimeError::new_err)
     }
@@ -529,32 +608,38 @@ impl PyRenderer {
     /// `images/<id>.png`), `mask` uint8 H×W (`masks/<id>.png`), `record` its `manifest.jsonl` line as a
     /// dict. With `truth` (names of optional ground truth, `["depth", "amodal"]`), a 4-tuple whose last
     /// item is a dict of the ones asked for: `depth` float32 H×W (`depth/<id>.tiff`), `amodal` uint8
-    /// pins×H×W of 0/1 (one mask per pin of `record["pins"]`, in that order). The GIL is released
-    /// while it renders.
-    #[pyo3(signature = (index, truth = None))]
+    /// pins×H×W of 0/1 (one mask per pin of `record["pins"]`, in that order). `record="json"` gives
+    /// the manifest line as a str instead of a dict, `record="label"` only its label (`"ok"`, `"ng"`);
+    /// `layout="chw"` gives the image channels first (3×H×W, contiguous). The GIL is released while it
+    /// renders.
+    #[pyo3(signature = (index, truth = None, record = "dict", layout = "hwc"))]
     fn sample<'py>(
         &self,
         py: Python<'py>,
         index: i64,
         truth: Option<&Bound<'py, PyAny>>,
+        record: &str,
+        layout: &str,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let index = self.index(index)?;
-        let truth = truth_kinds(truth)?;
-        let prepared = self.prepare(py, &[index], truth)?.pop();
+        let ask = Ask::of(truth, record, layout)?;
+        let prepared = self.prepare(py, &[index], ask)?.pop();
         prepared.ok_or_else(|| PyRuntimeError::new_err("no frame rendered"))?.into_py(py)
     }
 
-    /// Iterates `sample(i, truth)` over `indices` (default: every image in order), rendering up to
-    /// `batch` of them per GPU submission; with `jobs` > 1 on that many threads, ahead of the caller
-    /// (at most two batches per thread), the samples still in the order asked.
-    #[pyo3(signature = (indices = None, truth = None))]
+    /// Iterates `sample(i, truth, record, layout)` over `indices` (default: every image in order),
+    /// rendering up to `batch` of them per GPU submission; with `jobs` > 1 on that many threads, ahead
+    /// of the caller (at most two batches per thread), the samples still in the order asked.
+    #[pyo3(signature = (indices = None, truth = None, record = "dict", layout = "hwc"))]
     fn samples(
         slf: &Bound<'_, Self>,
         indices: Option<&Bound<'_, PyAny>>,
         truth: Option<&Bound<'_, PyAny>>,
+        record: &str,
+        layout: &str,
     ) -> PyResult<Samples> {
         let py = slf.py();
-        let truth = truth_kinds(truth)?;
+        let ask = Ask::of(truth, record, layout)?;
         let indices = match indices {
             Some(i) => i.try_iter()?,
             None => {
@@ -565,7 +650,7 @@ impl PyRenderer {
         Ok(Samples {
             renderer: slf.clone().unbind(),
             indices: indices.unbind(),
-            truth,
+            ask,
             ready: VecDeque::new(),
             pending: None,
             pool: None,
@@ -605,7 +690,7 @@ impl PyRenderer {
 struct Samples {
     renderer: Py<PyRenderer>,
     indices: Py<pyo3::types::PyIterator>,
-    truth: Option<TruthSpec>,
+    ask: Ask,
     ready: VecDeque<Prepared>,
     pending: Option<PyErr>,
     /// The renderer's threads while this iterator runs (taken from [`PyRenderer::pool`]).
@@ -679,7 +764,7 @@ impl Samples {
             }
             let Some(pool) = self.pool.as_ref() else { return Ok(false) };
             let worker = &pool.workers[self.turn];
-            let sent = worker.send.as_ref().is_some_and(|s| s.send((take, self.truth)).is_ok());
+            let sent = worker.send.as_ref().is_some_and(|s| s.send((take, self.ask)).is_ok());
             if !sent {
                 return Err(PyRuntimeError::new_err("a render thread stopped"));
             }
@@ -731,7 +816,7 @@ impl Samples {
                 let renderer = renderer.get();
                 let take = self.take(py, renderer, renderer.batch()?);
                 if !take.is_empty() {
-                    self.ready = renderer.prepare(py, &take, self.truth)?.into();
+                    self.ready = renderer.prepare(py, &take, self.ask)?.into();
                 }
             }
             if self.ready.is_empty() {

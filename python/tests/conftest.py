@@ -57,8 +57,8 @@ class CliDataset:
 
     def __init__(self, root):
         self.root = Path(root)
-        lines = (self.root / "manifest.jsonl").read_text().splitlines()
-        self.records = [json.loads(line) for line in lines]
+        self.lines = (self.root / "manifest.jsonl").read_text().splitlines()
+        self.records = [json.loads(line) for line in self.lines]
         assert [r["index"] for r in self.records] == list(range(len(self.records)))
 
     def image(self, i):

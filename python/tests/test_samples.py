@@ -65,6 +65,37 @@ def test_samples_iterates_the_given_indices(cli_datasets):
     assert len(list(renderer.samples())) == len(cli.records)
 
 
+@pytest.mark.parametrize("name", ["default", "truth"])
+def test_records_as_manifest_lines_or_labels_and_images_channels_first(cli_datasets, name):
+    # record="json": the manifest line itself (a str); record="label": its label alone; layout="chw":
+    # the CLI's pixels channels first, contiguous. On render threads and on the calling thread alike.
+    path, overrides, cli = cli_datasets[name]
+    scene = pinsynth.Scene.from_file(REPO / path, overrides=overrides)
+    h, w = scene.height, scene.width
+    order = list(range(len(scene)))[::-1]
+    for renderer in (pinsynth.Renderer(scene, batch=3, jobs=2), pinsynth.Renderer(scene)):
+        lines = list(renderer.samples(order, record="json"))
+        light = list(renderer.samples(order, record="label", layout="chw"))
+        assert len(lines) == len(light) == len(order)
+        for i, (image, mask, line), (planes, mask_chw, label) in zip(order, lines, light):
+            assert isinstance(line, str) and line == cli.lines[i], (name, i)
+            assert np.array_equal(image, cli.image(i))
+            assert isinstance(label, str) and label == cli.records[i]["label"], (name, i)
+            assert planes.dtype == np.uint8 and planes.shape == (3, h, w) and planes.flags.c_contiguous
+            assert np.array_equal(planes.transpose(1, 2, 0), cli.image(i)), f"{name} image {i} channels first"
+            assert np.array_equal(mask_chw, cli.mask(i))
+    image, mask, label, truth = renderer.sample(1, truth=["depth"], record="label", layout="chw")
+    assert image.shape == (3, h, w) and label == cli.records[1]["label"] and truth["depth"].shape == (h, w)
+
+
+def test_unknown_record_forms_and_layouts_raise_value_error():
+    renderer = pinsynth.Renderer(pinsynth.Scene.from_toml("[sweep]\ncount = 3\n"))
+    with pytest.raises(ValueError, match=r'^record: unknown form "xml" \(use "dict", "json" or "label"\)$'):
+        renderer.sample(0, record="xml")
+    with pytest.raises(ValueError, match=r'^layout: unknown order "CHW" \(use "hwc" or "chw"\)$'):
+        renderer.samples([0], layout="CHW")  # raised by the call, before anything renders
+
+
 def test_index_out_of_range_raises_index_error():
     scene = pinsynth.Scene.from_toml("[sweep]\ncount = 3\n")
     renderer = pinsynth.Renderer(scene)

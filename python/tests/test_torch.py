@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, get_worker_info
 
 import pinsynth
-from pinsynth.torch import CLASSES, SyntheticDataset, SyntheticMapDataset
+from pinsynth.torch import CLASSES, SyntheticDataset, SyntheticMapDataset, default_item
 from conftest import REPO
 
 
@@ -82,6 +82,24 @@ def test_default_items_batch_like_imagefolder(default_scene):
         assert labels[k].item() == CLASSES[cli.records[k]["label"]]
     assert CLASSES == {"ng": 0, "ok": 1}
     assert len(SyntheticDataset(scene)) == len(scene)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_default_items_equal_default_item_of_each_sample(default_scene, workers):
+    # Without a transform the datasets make default_item's values directly (pixels channels first, the
+    # label alone): the same batches as with default_item itself, the images contiguous.
+    scene, _ = default_scene
+    direct = list(DataLoader(SyntheticDataset(scene), batch_size=8, num_workers=workers))
+    through = list(DataLoader(SyntheticDataset(scene, transform=default_item), batch_size=8, num_workers=workers))
+    assert len(direct) == len(through) and sum(len(labels) for _, labels in direct) == len(scene)
+    for (images, labels), (images_t, labels_t) in zip(direct, through):
+        assert torch.equal(images, images_t) and torch.equal(labels, labels_t)
+    maps = SyntheticMapDataset(scene)
+    for k in (0, 5, len(scene) - 1):
+        image, label = maps[k]
+        assert image.is_contiguous() and image.shape == (3, scene.height, scene.width)
+        image_t, label_t = SyntheticMapDataset(scene, transform=default_item)[k]
+        assert torch.equal(image, image_t) and label == label_t
 
 
 def test_map_dataset_random_access_with_workers(default_scene, expected):
