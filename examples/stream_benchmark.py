@@ -2,7 +2,7 @@
 against reading the same dataset's PNGs back with torchvision.datasets.ImageFolder.
 
     python examples/stream_benchmark.py [scene.toml] [--count 600] [--size 224] [--workers 0,2] [--set k=v]
-                                        [--render-batch 4] [--render-jobs N]
+                                        [--render-batch N] [--render-jobs N]
 
 Both sides deliver the same items: (uint8 tensor 3xHxW, class index) in batches of --batch-size. The
 PNGs are read right after being written (warm page cache), which favours the disk side. Workers are
@@ -30,7 +30,7 @@ from torch.utils.data import ConcatDataset, DataLoader  # noqa: E402
 from torchvision.transforms import PILToTensor  # noqa: E402
 
 import pinsynth  # noqa: E402
-from pinsynth.torch import SyntheticDataset  # noqa: E402
+from pinsynth.torch import SyntheticDataset, default_batch  # noqa: E402
 
 
 def drain(loader):
@@ -52,8 +52,9 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="scene override, as the CLI's --set (e.g. image.antialias=fxaa)")
     ap.add_argument("--rounds", type=int, default=3, help="timed epochs per configuration after the first; the best is reported")
-    ap.add_argument("--render-batch", type=int, default=4,
-                    help="images per GPU submission in each streaming renderer (the pixels do not depend on it)")
+    ap.add_argument("--render-batch", type=int, default=None,
+                    help="images per GPU submission in each streaming renderer (default: SyntheticDataset's, "
+                         "pinsynth.torch.default_batch; the pixels do not depend on it)")
     ap.add_argument("--render-jobs", type=int, default=None,
                     help="render threads of the streaming dataset (default: SyntheticDataset's, one per core "
                          "without DataLoader workers, one in each worker)")
@@ -67,7 +68,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dataset"
         summary = scene.render(out, formats=["imagefolder"], preview=0)
-        print(f"{len(scene)} images {args.size}x{args.size} {' '.join(args.set)} render batch {args.render_batch}, render jobs {args.render_jobs or 'default'}; scene.render wrote the PNG dataset in "
+        print(f"{len(scene)} images {args.size}x{args.size} {' '.join(args.set)} render batch {args.render_batch or default_batch(scene)}, render jobs {args.render_jobs or 'default'}; scene.render wrote the PNG dataset in "
               f"{summary['seconds']:.2f} s ({summary['images_per_second']:.0f} images/s, {summary['workers']} workers)")
         splits = sorted(p for p in (out / "imagefolder").iterdir() if p.is_dir())
         folder = ConcatDataset(

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, get_worker_info
 
 import pinsynth
-from pinsynth.torch import CLASSES, SyntheticDataset, SyntheticMapDataset, default_item
+from pinsynth.torch import CLASSES, SyntheticDataset, SyntheticMapDataset, default_batch, default_item
 from conftest import REPO
 
 
@@ -100,6 +100,18 @@ def test_default_items_equal_default_item_of_each_sample(default_scene, workers)
         assert image.is_contiguous() and image.shape == (3, scene.height, scene.width)
         image_t, label_t = SyntheticMapDataset(scene, transform=default_item)[k]
         assert torch.equal(image, image_t) and label == label_t
+
+
+def test_default_render_batch_follows_the_image_size():
+    # As many images as 32 MiB of RGBA pixels hold, 4 to 16; what SyntheticDataset draws per submission.
+    sized = lambda w, h: pinsynth.Scene.from_toml(f"[image]\nwidth = {w}\nheight = {h}\n[sweep]\ncount = 8\n")
+    assert default_batch(sized(224, 224)) == 16 and default_batch(sized(724, 724)) == 16
+    assert default_batch(sized(725, 725)) == 15
+    assert default_batch(sized(1024, 1024)) == 8
+    assert default_batch(sized(1448, 1448)) == 4 and default_batch(sized(1024, 2048)) == 4
+    assert default_batch(sized(4096, 4096)) == 4
+    assert SyntheticDataset(sized(224, 224))._renderer.batch == 16
+    assert SyntheticDataset(sized(224, 224), batch=2)._renderer.batch == 2
 
 
 def test_map_dataset_random_access_with_workers(default_scene, expected):
