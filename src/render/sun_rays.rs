@@ -295,6 +295,13 @@ impl SunRays {
         let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo, hi)).flatten() else {
             return;
         };
+        if x0 == x1 && y0 == y1 {
+            // One cell: its list is in caster order already, each caster once.
+            let c = y0 * self.cols + x0;
+            let cell = &self.cells[self.start[c] as usize..self.start[c + 1] as usize];
+            out.extend(cell.iter().copied().filter(|&i| self.reaches(i, lo, hi, depth)));
+            return;
+        }
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let c = y * self.cols + x;
@@ -637,6 +644,41 @@ mod tests {
             // The polygons lie on the ground plane.
             assert!(polygons.iter().flatten().all(|q| rays.world(*q).z.abs() < 1e-9));
         }
+    }
+
+    /// `candidates` lists exactly the casters `reaches` says may shade the box, in caster order, each
+    /// once, for boxes in the region the grid was made for: within one grid cell (its list read as it
+    /// is) and across many (lists merged).
+    #[test]
+    fn candidates_are_the_casters_that_reach_the_box() {
+        let mut rays = SunRays::default();
+        rays.begin(DVec3::new(0.2, 0.3, 1.0).normalize(), 5.0);
+        for k in 0..40 {
+            let centre = DVec3::new(f64::from(k % 8) * 0.7 - 2.5, f64::from(k / 8) * 0.9 - 2.0, 0.5 + f64::from(k % 5));
+            for f in cube(centre, 0.2 + 0.05 * f64::from(k % 3)) {
+                rays.add_face(&f, false);
+            }
+        }
+        let points: Vec<DVec3> = (0..400)
+            .map(|k| rays.coords(DVec3::new(-3.0 + 0.3 * f64::from(k % 20), -3.0 + 0.3 * f64::from(k / 20), 0.0)))
+            .collect();
+        rays.prepare(&points);
+        assert!(rays.cols > 4 && rays.rows > 4, "{} x {}", rays.cols, rays.rows);
+        let (mut out, mut sizes) = (Vec::new(), [0; 2]);
+        for (k, p) in points.iter().enumerate() {
+            // Boxes from a hundredth of a cell to several cells wide, at depths below and among the casters.
+            let half = rays.cell * [0.01, 0.3, 2.5][k % 3];
+            // Within the points' bounds (the region the grid was made for).
+            let end = rays.origin + DVec2::new(rays.cols as f64, rays.rows as f64) * rays.cell;
+            let (lo, hi) = ((p.truncate() - half).max(rays.origin), (p.truncate() + half).min(end));
+            let depth = p.z + [0.0, 2.0, 4.0][k % 3];
+            rays.candidates(lo, hi, depth, &mut out);
+            let expected: Vec<u32> = (0..rays.count() as u32).filter(|&i| rays.reaches(i, lo, hi, depth)).collect();
+            assert_eq!(out, expected, "box {lo}..{hi} at depth {depth}");
+            let one_cell = rays.cells_of(lo, hi).is_some_and(|[x0, x1, y0, y1]| x0 == x1 && y0 == y1);
+            sizes[usize::from(one_cell)] += usize::from(!expected.is_empty());
+        }
+        assert!(sizes[0] > 20 && sizes[1] > 20, "boxes with casters over many cells, one cell: {sizes:?}");
     }
 
     /// The disc's 64 directions are distinct points of the unit disc whose mean is its centre.
