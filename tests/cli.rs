@@ -212,6 +212,131 @@ fn bad_arguments_are_invalid_input() {
     );
 }
 
+/// A stand-in for Blender that answers `--version` and, for `gen_scene.py sweep`, writes the summary
+/// JSON with a median of 0.05 s the first time and 0.08 s after (its calls counted in `calls`).
+#[cfg(unix)]
+fn fake_blender(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-blender");
+    let calls = dir.join("calls");
+    let script = format!(
+        r#"#!/bin/sh
+[ "$1" = "--version" ] && {{ echo "Blender 3.4.1"; exit 0; }}
+echo "$*" >> "{calls}"
+json=""
+while [ $# -gt 0 ]; do [ "$1" = "--json" ] && json="$2"; shift; done
+if [ $(wc -l < "{calls}") -eq 1 ]; then m=0.05; else m=0.08; fi
+echo "{{\"engine\": \"workbench\", \"median_s\": $m}}" > "$json"
+"#,
+        calls = calls.display()
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn bench_with_blender_compares_each_row_with_blender_measured_before_and_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blender = fake_blender(tmp.path());
+    let script = tmp.path().join("gen_scene.py");
+    std::fs::write(&script, "# the spec's script; the stand-in does not read it\n").unwrap();
+    let out_dir = tmp.path().join("bench");
+    std::fs::create_dir(&out_dir).unwrap();
+    let (dir, script_arg) = (out_dir.to_str().expect("utf-8 path"), script.to_str().expect("utf-8 path"));
+    let args =
+        ["bench", "--sizes", "64", "--antialias", "none", "--count", "100", "--dir", dir, "--blender", script_arg];
+    let env = [("BLENDER", blender.to_str().expect("utf-8 path"))];
+    let out = ok(pinsynth(&args, &env));
+    // Blender ran twice at 64², with the spec's sweep, before and after the rows.
+    let calls = std::fs::read_to_string(tmp.path().join("calls")).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    for call in &calls {
+        assert!(
+            call.starts_with(&format!(
+                "-b --factory-startup --python {script_arg} -- sweep --engine workbench --res 64 --n 30 --imgdir "
+            )),
+            "{call}"
+        );
+    }
+    let lines: Vec<&str> = out.lines().collect();
+    let position = |prefix: &str| lines.iter().position(|l| l.trim_start().starts_with(prefix));
+    let (before, row, after) = (
+        position("Blender Workbench before the rows, 64x64: 0.0500 s per image (median of 30)"),
+        position("64  none"),
+        position("Blender Workbench after the rows, 64x64: 0.0800 s per image (median of 30)"),
+    );
+    assert!(before < row && row < after && before.is_some(), "{out}");
+    let rate: f64 = lines[row.unwrap()].split_whitespace().nth(4).unwrap().parse().unwrap();
+    let compared = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with("64  none"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no comparison row in:\n{out}"));
+    let cells: Vec<&str> = compared.split_whitespace().collect();
+    // size, aa, truth, images/s, Blender before, after, the row's rate times each.
+    assert_eq!(cells[3..6], [format!("{rate:.0}"), "0.0500".into(), "0.0800".into()], "{compared}");
+    // (The rate is printed rounded to a whole image: its products may round either way by one.)
+    let ratios: Vec<f64> = cells[6].trim_end_matches('x').split('-').map(|r| r.parse().unwrap()).collect();
+    assert_eq!(ratios.len(), 2, "{compared}");
+    for (ratio, seconds) in ratios.iter().zip([0.05, 0.08]) {
+        assert!((ratio - rate * seconds).abs() <= 0.5 + 0.5 * seconds, "{compared}: {rate} x {seconds}");
+    }
+    // The bench removes what it and Blender wrote.
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
+}
+
+#[test]
+fn bench_with_blender_refuses_a_missing_script_or_blender_before_measuring_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().expect("utf-8 path");
+    let script = tmp.path().join("gen_scene.py");
+    let bench = |script: &Path, env: &[(&str, &str)], extra: &[&str]| {
+        let mut args = vec!["bench", "--sizes", "64", "--count", "10", "--dir", dir, "--blender"];
+        args.push(script.to_str().expect("utf-8 path"));
+        args.extend_from_slice(extra);
+        let out = pinsynth(&args, env);
+        (out.status.code(), String::from_utf8(out.stderr).unwrap(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, err, stdout) = bench(&script, &[], &[]);
+    assert_eq!(
+        (code, err.as_str(), stdout.as_str()),
+        (
+            Some(1),
+            format!(
+                "error: --blender {}: no such file (the spec's gen_scene.py, e.g. ../shared/blender-refs/gen_scene.py)\n",
+                script.display()
+            )
+            .as_str(),
+            ""
+        )
+    );
+    std::fs::write(&script, "").unwrap();
+    let missing = tmp.path().join("no-blender");
+    let (code, err, stdout) = bench(&script, &[("BLENDER", missing.to_str().unwrap())], &[]);
+    assert_eq!(
+        (code, err.as_str(), stdout.as_str()),
+        (
+            Some(1),
+            format!(
+                "error: --blender: cannot run {}: not found (install Blender: apt-get install -y blender, or set BLENDER to its path)\n",
+                missing.display()
+            )
+            .as_str(),
+            ""
+        )
+    );
+    let (code, err, _) = bench(&script, &[], &["--scene", "scenes/default.toml"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (Some(1), "error: --blender measures Blender on the default scene only (the script builds it): drop --scene\n")
+    );
+    // Nothing was written.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
 #[test]
 fn bench_prints_each_row_with_its_first_image_and_the_rate_after_it() {
     let tmp = tempfile::tempdir().unwrap();

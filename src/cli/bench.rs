@@ -1,8 +1,9 @@
 //! `pinsynth bench`: images/second end to end (render, readback, PNG encode, write) on the default scene
 //! (or `--scene FILE`), at 224² and 512², for each anti-aliasing mode, compared with Blender 3.4.1
-//! Workbench measured on the same kind of machine (`shared/blender-refs/README.md`).
+//! Workbench measured on the same kind of machine (`shared/blender-refs/README.md`), and with
+//! `--blender SCRIPT` with Blender measured in the same run, before and after the rows.
 
-use super::tune_software_rasteriser;
+use super::{InputError, blender, tune_software_rasteriser};
 use anyhow::Context;
 use clap::Args;
 use pinsynth::dataset::DatasetOptions;
@@ -103,6 +104,29 @@ pub struct BenchArgs {
     /// are set by the options above; e.g. a scene with a large housing mesh).
     #[arg(long)]
     pub scene: Option<std::path::PathBuf>,
+    /// Also measure Blender Workbench on the default scene, before and after the rows, with this
+    /// script (the spec's gen_scene.py; Blender from $BLENDER, else `blender` on the PATH), and
+    /// compare each row with the Blender of the same run.
+    #[arg(long, value_name = "GEN_SCENE_PY")]
+    pub blender: Option<std::path::PathBuf>,
+}
+
+/// Blender Workbench's median seconds per image at each size, measured in this run.
+type BlenderTimes = Vec<(u32, f64)>;
+
+/// Measures Blender at every size of `sizes` (`when`: before or after the rows), printing each.
+fn measure_blender(script: &Path, sizes: &[u32], dir: &Path, when: &str) -> anyhow::Result<BlenderTimes> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut times = Vec::new();
+    for &size in sizes {
+        let s = blender::median_seconds(script, size, dir)?;
+        println!(
+            "Blender Workbench {when} the rows, {size}x{size}: {s:.4} s per image (median of {})",
+            blender::IMAGES
+        );
+        times.push((size, s));
+    }
+    Ok(times)
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
@@ -112,6 +136,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         dataset: DatasetOptions { preview: 0, ..DatasetOptions::default() },
         ..RunOptions::default()
     };
+    if let Some(script) = &a.blender {
+        if a.scene.is_some() {
+            anyhow::bail!(InputError(
+                "--blender measures Blender on the default scene only (the script builds it): drop --scene".into()
+            ));
+        }
+        blender::check(script)?;
+    }
     tune_software_rasteriser(opts.workers());
     let base = a.dir.clone().unwrap_or_else(std::env::temp_dir).join(format!("pinsynth-bench-{}", std::process::id()));
     let (path, text) = match &a.scene {
@@ -133,13 +165,28 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     );
     // The anti-aliasing column as wide as its longest name (`exact_geometry`).
     let aw = a.antialias.iter().map(|m| m.len()).max().unwrap_or(0).max(6);
-    println!(
-        "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}  {:>13}  {:>11}",
-        "size", "aa", "truth", "seconds", "images/s", "x Blender WB", "CPU ms/img", "first image s", "images/s after"
-    );
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
     let mut budgets = Vec::new();
     let result = (|| -> anyhow::Result<()> {
+        let blender_dir = base.join("blender");
+        let before = match &a.blender {
+            Some(script) => measure_blender(script, &a.sizes, &blender_dir, "before")?,
+            None => Vec::new(),
+        };
+        println!(
+            "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}  {:>13}  {:>11}",
+            "size",
+            "aa",
+            "truth",
+            "seconds",
+            "images/s",
+            "x Blender WB",
+            "CPU ms/img",
+            "first image s",
+            "images/s after"
+        );
+        // Each row's size, anti-aliasing, truth and images/s, for the comparison with this run's Blender.
+        let mut rates: Vec<(u32, String, String, f64)> = Vec::new();
         let mut row = 0;
         for &size in &a.sizes {
             for (aa, truth) in a.antialias.iter().flat_map(|aa| truth_rows.iter().map(move |t| (aa, t))) {
@@ -173,9 +220,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
                     s.first_image_seconds,
                     s.images_per_second_after_first()
                 );
+                rates.push((size, aa.clone(), truth.clone(), s.images_per_second()));
                 let dir = base.join(format!("{row:02}-stages"));
                 budgets.push((size, aa.clone(), stage_budget(&scene, &dir, a.count.min(300))?));
             }
+        }
+        if let Some(script) = &a.blender {
+            let after = measure_blender(script, &a.sizes, &blender_dir, "after")?;
+            print_against_blender(&rates, &before, &after, aw);
         }
         println!();
         println!("Where one image's time goes (ms/image; one worker, the stages one after the other):");
@@ -234,10 +286,31 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         );
         println!(
             "(first image s: from the row's start until its first image was written, once per run; images/s after: the rest of the row's images \
-             over the rest of its time. x Blender WB compares the whole row, start included)"
+             over the rest of its time. x Blender WB compares the whole row, start included, with Blender's 0.074 s (224²) and 0.157 s \
+             (512²) per image on the reference machine; --blender measures Blender in the same run)"
         );
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&base);
     result
+}
+
+/// Each row against Blender measured in this run: its images/s times Blender's seconds per image
+/// before and after the rows.
+fn print_against_blender(rates: &[(u32, String, String, f64)], before: &BlenderTimes, after: &BlenderTimes, aw: usize) {
+    let at = |times: &BlenderTimes, size: u32| times.iter().find(|(s, _)| *s == size).map(|(_, t)| *t);
+    println!();
+    println!("Against Blender Workbench measured in this run (median s per image before and after the rows):");
+    println!(
+        "{:>5}  {:<aw$}  {:<12}  {:>10}  {:>14}  {:>13}  {:>22}",
+        "size", "aa", "truth", "images/s", "Blender before", "Blender after", "x this run's Blender"
+    );
+    for (size, aa, truth, rate) in rates {
+        let (Some(b), Some(f)) = (at(before, *size), at(after, *size)) else { continue };
+        let (lo, hi) = ((rate * b).min(rate * f), (rate * b).max(rate * f));
+        println!(
+            "{size:>5}  {aa:<aw$}  {truth:<12}  {rate:>10.0}  {b:>14.4}  {f:>13.4}  {:>22}",
+            format!("{lo:.0}-{hi:.0}x")
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! The only place that knows clap, anyhow, indicatif and exit codes.
 mod augment;
 mod bench;
+mod blender;
 mod merge;
 mod render;
 mod report;
