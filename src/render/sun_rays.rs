@@ -282,7 +282,9 @@ impl SunRays {
     /// The casters that may shade some point of the box `lo`..`hi` (across the rays) no nearer the sun
     /// than `depth` from some direction within the sun's disc, into `out` (sorted, each once): those
     /// nearer the sun whose bounds, grown by how far the disc can shift their shadow there, meet the
-    /// box. Which casters these are depends on the casters alone, not on the others in the image.
+    /// box. Which casters these are depends on the casters alone, not on the others in the image. For
+    /// boxes within the region [`SunRays::prepare`] was given (the grid's cells hold only the casters
+    /// that reach into it), at a `depth` no farther from the sun than the farthest of its points.
     pub fn candidates(&mut self, lo: DVec2, hi: DVec2, depth: f64, out: &mut Vec<u32>) {
         out.clear();
         self.stamp.resize(self.casters.len(), 0);
