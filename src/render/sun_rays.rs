@@ -287,12 +287,6 @@ impl SunRays {
     /// that reach into it), at a `depth` no farther from the sun than the farthest of its points.
     pub fn candidates(&mut self, lo: DVec2, hi: DVec2, depth: f64, out: &mut Vec<u32>) {
         out.clear();
-        self.stamp.resize(self.casters.len(), 0);
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.fill(0);
-            self.generation = 1;
-        }
         // The box's cells (each caster is binned into every cell it can shade a point of).
         let Some([x0, x1, y0, y1]) = (self.cols > 0).then(|| self.cells_of(lo, hi)).flatten() else {
             return;
@@ -303,6 +297,13 @@ impl SunRays {
             let cell = &self.cells[self.start[c] as usize..self.start[c + 1] as usize];
             out.extend(cell.iter().copied().filter(|&i| self.reaches(i, lo, hi, depth)));
             return;
+        }
+        // Several cells: a caster binned into more than one of them is listed once (stamped).
+        self.stamp.resize(self.casters.len(), 0);
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamp.fill(0);
+            self.generation = 1;
         }
         for y in y0..=y1 {
             for x in x0..=x1 {
