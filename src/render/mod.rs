@@ -1396,7 +1396,7 @@ pub fn baked(inputs: BakeInputs) -> Arc<Bake> {
 /// draws it; per image the map is fitted to that image's objects and sun.
 fn shadow_map_size(nominal: &Nominal, width: u32, height: u32, limit: u32) -> [u32; 2] {
     let corners: Vec<DVec3> = nominal.objects.iter().flat_map(object_corners).collect();
-    let fit = ShadowFit::of(&corners, -nominal.sun_direction);
+    let fit = ShadowFit::around(&corners, &[], -nominal.sun_direction);
     let long = (2 * width.max(height)).clamp(256, limit.min(4096));
     let ratio = (fit.extent[0].min(fit.extent[1]) / fit.extent[0].max(fit.extent[1]).max(1e-9)).clamp(0.0, 1.0);
     let short = ((long as f64 * ratio).ceil() as u32).clamp(64.min(long), long);
@@ -1410,6 +1410,9 @@ struct Keyed {
     base: Posed,
     fit: ShadowFit,
 }
+
+/// Steps ([`ShadowFit::around`]) the shadow map reaches past the scene's nominal objects on every side.
+const PAD_STEPS: f64 = 3.0;
 
 /// An image's shadow map: the sun's orthographic view fitted to the scene's bounds across and along
 /// its rays.
@@ -1432,15 +1435,19 @@ impl ShadowFit {
         Self::from_bounds(lo, hi, to_sun)
     }
 
-    /// An image's map: fitted to its scene's nominal objects (`nominal`, their corners) grown by a
-    /// sixteenth of their extent, and where the image's own objects (`image`) reach past that, out by
-    /// whole thirty-seconds. So images whose defect moves the scene's bounds by less than a sixteenth
-    /// share one placement (kept shadow maps and frames serve them).
+    /// An image's map: fitted to its scene's nominal objects (`nominal`, their corners) grown on every
+    /// side by [`PAD_STEPS`] steps, and where the image's own objects (`image`) reach past that, out by
+    /// whole steps. A step is a thirty-second of the nominal objects' longer extent across the rays
+    /// (the same across both axes: a terminal tilted or moved out of the scene's bounds moves as far
+    /// across either) and of their extent along the rays. So images whose defect moves the scene's
+    /// bounds by less than that share one placement (kept shadow maps and frames serve them).
     fn around(nominal: &[DVec3], image: &[DVec3], to_sun: DVec3) -> ShadowFit {
         let Some((nlo, nhi)) = Self::bounds(nominal, to_sun) else { return Self::of(image, to_sun) };
         let (lo, hi) = Self::bounds(image, to_sun).map_or((nlo, nhi), |(lo, hi)| (lo.min(nlo), hi.max(nhi)));
-        let step = (nhi - nlo).max(DVec3::splat(1e-6)) / 32.0;
-        let pad = |out: DVec3| (out / step - 2.0).max(DVec3::ZERO).ceil() * step + 2.0 * step;
+        let size = (nhi - nlo).max(DVec3::splat(1e-6));
+        let across = size.x.max(size.y);
+        let step = DVec3::new(across, across, size.z) / 32.0;
+        let pad = |out: DVec3| (out / step - PAD_STEPS).max(DVec3::ZERO).ceil() * step + PAD_STEPS * step;
         let (lo, hi) = (nlo - pad(nlo - lo), nhi + pad(hi - nhi));
         Self::from_bounds(lo, hi, to_sun)
     }
