@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from . import Renderer, Scene
-from ._pinsynth import _truth_names
+from ._pinsynth import _default_batch, _truth_names
 
 __all__ = ["CLASSES", "SyntheticDataset", "SyntheticMapDataset", "default_batch", "default_item"]
 
@@ -48,12 +48,12 @@ def _default_fast(image, mask, label):
 
 
 def default_batch(scene):
-    """Images per GPU submission a streaming dataset draws unless told: as many as 32 MiB of pixels
-    hold, at least 4 and at most 16 (16 up to 724x724, 8 at 1024x1024, 4 from 1448x1448). On
-    lavapipe, at 224x224, 16 instead of 4 took ~5 % less CPU time per sample in DataLoader workers
-    (fewer submissions and hand-offs to the driver's queue thread, and the CPU pass runs over several
-    images in a row)."""
-    return max(4, min(16, (32 << 20) // (scene.width * scene.height * 4)))
+    """Images per GPU submission a streaming dataset draws unless told: what `pinsynth render` draws
+    (as many as 32 MiB of pixels hold, at least 4 and at most 16: 16 up to 724x724, 8 at 1024x1024, 4
+    from 1448x1448). On lavapipe, at 224x224, 16 instead of 4 took ~5 % less CPU time per sample in
+    DataLoader workers (fewer submissions and hand-offs to the driver's queue thread, and the CPU pass
+    runs over several images in a row)."""
+    return _default_batch(scene.width, scene.height)
 
 
 class _PerProcessRenderer:

@@ -184,7 +184,7 @@ impl PyScene {
     /// Renders the dataset into `out_dir`, exactly as `pinsynth render` does (same files, same bytes);
     /// returns the summary (`images`, `ok`, `ng`, `seconds`, `workers`, `adapter`, `counts`).
     #[pyo3(signature = (
-        out_dir, formats = None, overwrite = false, jobs = 0, preview = 32, batch = pinsynth::run::DEFAULT_BATCH,
+        out_dir, formats = None, overwrite = false, jobs = 0, preview = 32, batch = 0,
         ng_by_type = false, category = "connector", shard_size = 1000, shard = None, resume = false
     ))]
     #[allow(clippy::too_many_arguments)] // ok: mirrors the CLI's options as keyword arguments
@@ -285,6 +285,13 @@ fn truth_kinds(truth: Option<&Bound<'_, PyAny>>) -> PyResult<Option<TruthSpec>> 
 fn _truth_names(truth: &Bound<'_, PyAny>) -> PyResult<Vec<&'static str>> {
     let spec = truth_kinds(Some(truth))?.unwrap_or_default();
     Ok([("depth", spec.depth), ("amodal", spec.amodal)].into_iter().filter(|(_, on)| *on).map(|(k, _)| k).collect())
+}
+
+/// The most images per GPU submission the CLI draws for images of `width × height` unless told
+/// ([`pinsynth::run::default_batch`]); for the torch datasets' default.
+#[pyfunction]
+fn _default_batch(width: u32, height: u32) -> usize {
+    pinsynth::run::default_batch(width, height)
 }
 
 /// How `sample`/`samples` hand over a sample's record (`record=`).
@@ -841,7 +848,7 @@ impl Drop for Samples {
 #[pymodule]
 mod _pinsynth {
     #[pymodule_export]
-    use super::{_truth_names, PyRenderer, PyScene, Samples};
+    use super::{_default_batch, _truth_names, PyRenderer, PyScene, Samples};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -88,8 +88,9 @@ pub struct BenchArgs {
     /// Render workers (default: one per core).
     #[arg(long, short, default_value_t = 0)]
     pub jobs: usize,
-    /// Images drawn per GPU submission (the output is identical for any value).
-    #[arg(long, default_value_t = pinsynth::run::DEFAULT_BATCH)]
+    /// The most images drawn per GPU submission; 0: as many as 32 MiB of pixels hold, 4 to 16 (the
+    /// output is identical for any value).
+    #[arg(long, default_value_t = 0)]
     pub batch: usize,
     /// Where the datasets are written (default: the system temp dir), each row into a fresh folder;
     /// all removed at the end. File creation speed varies a lot between file systems: compare rows of

@@ -49,8 +49,9 @@ pub struct RenderArgs {
     /// Images on the contact sheet preview.png (0 = none).
     #[arg(long, default_value_t = 32)]
     pub preview: usize,
-    /// Images drawn per GPU submission (the output is identical for any value).
-    #[arg(long, default_value_t = pinsynth::run::DEFAULT_BATCH)]
+    /// The most images drawn per GPU submission; 0: as many as 32 MiB of pixels hold, 4 to 16 (the
+    /// output is identical for any value).
+    #[arg(long, default_value_t = 0)]
     pub batch: usize,
     /// Render only shard K of N: the images whose index mod N == K, ids unchanged (join the shards'
     /// outputs with `pinsynth merge`).
