@@ -269,6 +269,9 @@ fn bench_with_blender_compares_each_row_with_blender_measured_before_and_after_i
         position("Blender Workbench after the rows, 64x64: 0.0800 s per image (median of 30)"),
     );
     assert!(before < row && row < after && before.is_some(), "{out}");
+    // One untimed row after Blender's first run, before the measured rows (32 images: fewer than a row).
+    let warm_up = position("(warm-up: 32 images at 64x64, none, untimed)");
+    assert!(before < warm_up && warm_up < row, "{out}");
     let rate: f64 = lines[row.unwrap()].split_whitespace().nth(4).unwrap().parse().unwrap();
     let compared = lines
         .iter()
@@ -360,6 +363,8 @@ fn bench_prints_each_row_with_its_first_image_and_the_rate_after_it() {
     let near = |images: f64, n: f64, span: f64| (images - n).abs() <= n * 0.0011 / span + 1.0;
     assert!(near(rate * seconds, 200.0, seconds), "{row:?}");
     assert!(near(after * (seconds - first), 199.0, seconds - first), "{row:?}");
+    // An untimed row of 32 images first.
+    assert!(out.lines().any(|l| l == "(warm-up: 32 images at 64x64, none, untimed)"), "{out}");
     // The bench removes what it wrote.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

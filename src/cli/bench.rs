@@ -112,6 +112,9 @@ pub struct BenchArgs {
     pub blender: Option<std::path::PathBuf>,
 }
 
+/// Images of the untimed row before the measured ones.
+const WARM_UP: u64 = 32;
+
 /// Blender Workbench's median seconds per image at each size, measured in this run.
 type BlenderTimes = Vec<(u32, f64)>;
 
@@ -174,6 +177,22 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
             Some(script) => measure_blender(script, &a.sizes, &blender_dir, "before")?,
             None => Vec::new(),
         };
+        // One untimed row first, as Blender's median leaves out Blender's own start: a kernel that
+        // pages out memory left idle a while (this machine's does: DAMON) makes the first row after
+        // a pause, or after Blender's run, wait for the disk to load the Vulkan drivers and the
+        // shader cache again (1.8–5.2 s instead of ~0.9 s for 1,000 images, 16–28 major faults).
+        if let (Some(&size), Some(aa)) = (a.sizes.first(), a.antialias.first()) {
+            let n = a.count.min(WARM_UP);
+            let sets = [
+                format!("image.width={size}"),
+                format!("image.height={size}"),
+                format!("image.antialias=\"{aa}\""),
+                format!("sweep.count={n}"),
+            ];
+            let scene = Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
+            render_dataset(&scene, &base.join("warm-up"), &opts, &Quiet).map_err(anyhow::Error::new)?;
+            println!("(warm-up: {n} images at {size}x{size}, {aa}, untimed)");
+        }
         println!(
             "{:>5}  {:<aw$}  {:<12}  {:>9}  {:>10}  {:>14}  {:>11}  {:>13}  {:>11}",
             "size",
