@@ -171,6 +171,17 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let aw = a.antialias.iter().map(|m| m.len()).max().unwrap_or(0).max(6);
     let truth_rows: Vec<Vec<String>> = if a.truth.is_empty() { vec![vec![]] } else { vec![vec![], a.truth.clone()] };
     let mut budgets = Vec::new();
+    // The measured scene at `size`² with anti-aliasing `aa`, `count` images and the optional truth `truth`.
+    let row_scene = |size: u32, aa: &str, count: u64, truth: &[String]| -> anyhow::Result<Scene> {
+        let mut sets = vec![
+            format!("image.width={size}"),
+            format!("image.height={size}"),
+            format!("image.antialias=\"{aa}\""),
+            format!("sweep.count={count}"),
+        ];
+        sets.extend(truth.iter().map(|k| format!("truth.{k}=true")));
+        Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))
+    };
     let result = (|| -> anyhow::Result<()> {
         let blender_dir = base.join("blender");
         let before = match &a.blender {
@@ -183,13 +194,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         // shader cache again (1.8–5.2 s instead of ~0.9 s for 1,000 images, 16–28 major faults).
         if let (Some(&size), Some(aa)) = (a.sizes.first(), a.antialias.first()) {
             let n = a.count.min(WARM_UP);
-            let sets = [
-                format!("image.width={size}"),
-                format!("image.height={size}"),
-                format!("image.antialias=\"{aa}\""),
-                format!("sweep.count={n}"),
-            ];
-            let scene = Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
+            let scene = row_scene(size, aa, n, &[])?;
             render_dataset(&scene, &base.join("warm-up"), &opts, &Quiet).map_err(anyhow::Error::new)?;
             println!("(warm-up: {n} images at {size}x{size}, {aa}, untimed)");
         }
@@ -210,16 +215,8 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         let mut row = 0;
         for &size in &a.sizes {
             for (aa, truth) in a.antialias.iter().flat_map(|aa| truth_rows.iter().map(move |t| (aa, t))) {
-                let mut sets = vec![
-                    format!("image.width={size}"),
-                    format!("image.height={size}"),
-                    format!("image.antialias=\"{aa}\""),
-                    format!("sweep.count={}", a.count),
-                ];
-                sets.extend(truth.iter().map(|k| format!("truth.{k}=true")));
+                let scene = row_scene(size, aa, a.count, truth)?;
                 let truth = if truth.is_empty() { "-".to_string() } else { truth.join(",") };
-                let scene =
-                    Scene::parse(&text, &path, &sets).map_err(|e| anyhow::Error::new(pinsynth::Error::from(e)))?;
                 row += 1;
                 let out = base.join(format!("{row:02}-{size}-{aa}"));
                 let cpu_start = process_cpu_seconds();
