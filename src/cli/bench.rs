@@ -247,7 +247,9 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
             print_against_blender(&rates, &before, &after, aw);
         }
         println!();
-        println!("Where one image's time goes (ms/image; one worker, the stages one after the other):");
+        println!(
+            "Where one image's time goes (ms/image; one worker, one image per submission, the stages one after the other):"
+        );
         println!(
             "{:>5}  {:<aw$}  {:>6}  {:>7}  {:>8}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}   {:>11}",
             "size", "aa", "pose", "render", "readback", "AA", "truth", "encode", "write", "total", "CPU", "bake (once)"
