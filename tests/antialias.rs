@@ -274,8 +274,9 @@ fn exact_frames_do_not_depend_on_the_frames_before() {
     }
 }
 
-/// `exact_geometry` is `exact` without the shadow edges: with shadows off the two give the same bytes;
-/// with shadows on they differ only where shadows fall, and `exact` is the nearer to the 8× frame there.
+/// `exact_geometry` is `exact` without the shadow edges: with shadows off the two agree (to a level
+/// where `exact` draws on the CPU); with shadows on they differ only where shadows fall, and `exact` is
+/// the nearer to the 8× frame there.
 #[test]
 fn exact_geometry_is_exact_without_the_shadow_edges() {
     let frame = |aa: &str, shadows: bool| {
@@ -283,8 +284,14 @@ fn exact_geometry_is_exact_without_the_shadow_edges() {
         let scene = Scene::parse(SCENE, Path::new("aa.toml"), &sets).unwrap();
         common::frame_maker(&scene).frame(0).unwrap().pixels
     };
+    // `exact` draws the pixels the defect can change on the CPU over the scene's base frame (one
+    // sample at each centre, by the shader's rule), `exact_geometry` on the GPU: with shadows off, the
+    // same mask and colours within a level (measured: 29 of 196,608 values differ, by 1).
     let (a, b) = (frame("exact", false), frame("exact_geometry", false));
-    assert!(a.rgb == b.rgb && a.mask == b.mask, "shadows off: exact and exact_geometry differ");
+    assert!(a.mask == b.mask, "shadows off: exact's and exact_geometry's masks differ");
+    let off: Vec<u8> = a.rgb.iter().zip(&b.rgb).map(|(x, y)| x.abs_diff(*y)).filter(|d| *d > 0).collect();
+    let most = off.iter().max().copied().unwrap_or(0);
+    assert!(most <= 1 && off.len() < 300, "shadows off: {} values differ, by up to {most}", off.len());
     let (a, b) = (frame("exact", true), frame("exact_geometry", true));
     assert_eq!(a.mask, b.mask);
     let differ = a.rgb.chunks(3).zip(b.rgb.chunks(3)).filter(|(x, y)| x != y).count();

@@ -274,25 +274,29 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         }
         for (size, aa, b) in &budgets {
             let r = &b.render;
-            if r.copied + r.repeated + r.partial > 0 {
-                let share = r.partial_pixels as f64 / (r.partial.max(1) * u64::from(*size) * u64::from(*size)) as f64;
+            if r.copied + r.repeated + r.partial + r.traced > 0 {
+                let pixels = u64::from(*size) * u64::from(*size);
+                let share = |drawn: u64, n: u64| 100.0 * drawn as f64 / (n.max(1) * pixels) as f64;
                 println!(
                     "{size:>5}  {aa:<aw$}  frames: {} drawn whole, {} copied from the scene's base frame, {} copied from an \
-                     earlier image (the same defect), {} drawn in part ({:.1} % of the pixels on average), {} base \
-                     frame(s) drawn",
+                     earlier image (the same defect), {} drawn in part by the GPU ({:.1} % of the pixels on average), {} \
+                     drawn in part by the CPU ({:.1} %), {} base frame(s) drawn",
                     r.whole,
                     r.copied,
                     r.repeated,
                     r.partial,
-                    100.0 * share,
+                    share(r.partial_pixels, r.partial),
+                    r.traced,
+                    share(r.traced_pixels, r.traced),
                     r.bases
                 );
                 let e = r.partial_edges;
+                let parts = (r.partial + r.traced).max(1) as f64;
                 if e.resolved + e.kept > 0 {
                     println!(
                         "{size:>5}  {aa:<aw$}  edge pixels per image drawn in part: {:.0} resolved, {:.0} kept the base's colour",
-                        e.resolved as f64 / r.partial.max(1) as f64,
-                        e.kept as f64 / r.partial.max(1) as f64
+                        e.resolved as f64 / parts,
+                        e.kept as f64 / parts
                     );
                 }
             }

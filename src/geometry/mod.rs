@@ -116,6 +116,9 @@ pub struct Posed {
     pub light: Light,
     /// The scene without this image's defect and randomization (what the baked light depends on).
     pub nominal: std::sync::Arc<Nominal>,
+    /// Whether the scene's `[randomize]` drew values for this image (else it differs from every other
+    /// image of its scene by its defect alone).
+    pub randomized: bool,
 }
 
 /// Every object of a scene in its nominal place (no defect, no randomization), and the scene's own
@@ -351,5 +354,6 @@ fn pose_only(
         pin_color: scene.pin.color,
         light: scene.light.clone(),
         nominal: Default::default(),
+        randomized: randomize.is_some(),
     }
 }

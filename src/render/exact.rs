@@ -30,7 +30,9 @@
 //! change a pixel and where the base's answers no longer hold ([`Role::Part`]): a face's footprint on
 //! its plane reaches far where the face is seen edge-on, so a terminal can decide a pixel's sun far
 //! from its own. Of those edge pixels, the ones nothing changed for keep the base's colour ([`Part`]):
-//! about half of a sweep image's.
+//! about half of a sweep image's. On a software adapter the GPU does not draw such an image at all:
+//! the pass first draws the pixels its defect can change itself, one sample at each centre as the
+//! shader would ([`Exact::fill`]), the sun from the casters.
 
 use super::Pixels;
 use super::bake::Atlas;
@@ -307,6 +309,9 @@ pub struct Part<'a> {
     pub region: &'a Region,
     pub touched: &'a Region,
     pub base: &'a Base,
+    /// The pixels the GPU did not draw for this image (the frame holds the base's there), which the
+    /// pass draws first as the GPU would, one sample at each centre ([`Exact::fill`]).
+    pub fill: Option<&'a Region>,
 }
 
 /// An image's edge pixels ([`Exact::apply`]): resolved, and kept from the base ([`Part`]).
@@ -355,6 +360,10 @@ pub struct Exact {
     /// sun is asked about, its footprint.
     points: Vec<DVec3>,
     footprints: Vec<Footprint>,
+    /// Per pixel corner, the answer from the sun [`Exact::fill`] found there for a face, and the
+    /// generation of the call that found it.
+    corner_sun: Vec<(u32, u32, bool)>,
+    fill_generation: u32,
     /// How many of `bodies` are nominal, and which of those this image does not draw (the defective
     /// terminal's nominal place).
     nominal: usize,
@@ -431,6 +440,8 @@ impl Exact {
             base_memo: SunMemo::default(),
             points: Vec::new(),
             footprints: Vec::new(),
+            corner_sun: Vec::new(),
+            fill_generation: 0,
             nominal: 0,
             absent: Vec::new(),
             kept: Kept::default(),
@@ -467,7 +478,10 @@ impl Exact {
     ///
     /// `role` says what the image is to [`super::frame_memo`]: resolved whole, or in part (the other
     /// pixels are left as they are).
-    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &[u8], atlas: &Atlas, role: Role) -> Edges {
+    ///
+    /// With a [`Part::fill`], `px` holds the base's frame and `sun` the base's share: the pass first
+    /// draws the fill's pixels itself (and their share of the sun into `sun`).
+    pub fn apply(&mut self, posed: &Posed, px: &mut Pixels, sun: &mut [u8], atlas: &Atlas, role: Role) -> Edges {
         let (w, h) = (px.width as usize, px.height as usize);
         if w == 0 || h == 0 {
             return Edges::default();
@@ -479,17 +493,21 @@ impl Exact {
         self.marks.clear();
         self.marks.resize(w * h, 0);
         let kept = self.project(posed, w, h);
+        let sun: &mut [u8] = if posed.light.shadows && sun.len() == w * h { sun } else { &mut [] };
+        let shadows = self.shadow_edges && !sun.is_empty();
+        let objects = if shadows { self.cast(posed) } else { Vec::new() };
+        if let Role::Part(Part { fill: Some(fill), .. }) = role {
+            self.fill(posed, px, sun, atlas, (fill, kept), &objects);
+        }
+        let sun: &[u8] = sun;
         // Where marks are looked for: the region and the pixels next to it (a pair across its
         // border marks the pixel inside).
         let all = Rect { x0: 0, y0: 0, x1: w as u32, y1: h as u32 };
         let window = region.map_or(all, |r| r.bounds.grown(1, (w as u32, h as u32)));
         mark_label_changes(&px.mask, w, window, &mut self.marks);
-        let sun = if posed.light.shadows && sun.len() == w * h { sun } else { &[] };
-        let shadows = self.shadow_edges && !sun.is_empty();
         if shadows {
             mark_shadow_edges(sun, w, window, &mut self.marks);
         }
-        let objects = if shadows { self.cast(posed) } else { Vec::new() };
         let scene = SunMemo::scene_of(posed, (w, h));
         if let Some(r) = region {
             // Only the region's pixels (`project` marked feature edges everywhere), and those whose
@@ -1143,6 +1161,15 @@ impl Exact {
         self.shared.clear();
         self.shared.resize(n, NO);
         dilate(&self.marked, w, h, &mut self.near, &mut self.nearby);
+        self.draw_near(w, h, kept);
+        for &p in &self.marked {
+            self.slot[p as usize] = NO;
+        }
+    }
+
+    /// Draws every face into the pixels `near` marks (listed in `nearby`): into the samples of those
+    /// with a slot, and as the face in front at every one's centre. `near` is all 0 afterwards.
+    fn draw_near(&mut self, w: usize, h: usize, kept: bool) {
         self.front.resize(w * h, NONE_IN_FRONT);
         for &p in &self.nearby {
             self.front[p as usize] = NONE_IN_FRONT;
@@ -1168,9 +1195,6 @@ impl Exact {
                 };
                 draw_face(&self.bodies[b], i, self.first[b] + i as u32, into);
             }
-        }
-        for &p in &self.marked {
-            self.slot[p as usize] = NO;
         }
         for &p in &self.nearby {
             self.near[p as usize] = 0;
@@ -1264,17 +1288,7 @@ impl Exact {
         let background = posed.background.map(|c| c as f32);
         let shading = Shading::of(posed);
         let screen = Unproject::new(&posed.camera, (w as usize, h as usize), |p| p);
-        // Per body: its unit frame (where its light maps are read) and its light maps (unit shapes
-        // only, as the GPU's instances have them).
-        self.lights.clear();
-        self.lights.extend(self.bodies.iter().map(|b| {
-            let local = DMat4::from_cols_array(&b.key.model.map(f64::from_bits)).inverse();
-            let strip = match b.key.topology {
-                Some(t) if t < Shape::ALL.len() => atlas.strip_of(b.key.label),
-                _ => None,
-            };
-            (local, strip)
-        }));
+        self.find_lights(atlas);
         let mut groups: Vec<Side> = Vec::with_capacity(8);
         // Per face id: its sun's term (made on first use; it is the face's alone).
         let mut terms = std::mem::take(&mut self.terms);
@@ -1317,15 +1331,7 @@ impl Exact {
                 let albedo = self.colors[b].map(|c| c as f32);
                 let without = shading.without_sun(light);
                 let base: [f32; 3] = std::array::from_fn(|i| albedo[i] * without[i]);
-                // The sun's term with the normal the GPU's vertices carry (a bent terminal's are smooth;
-                // the shader takes the first vertex's), turned as the shader turns it.
-                let term = *terms[f as usize].get_or_insert_with(|| {
-                    let turned = match face.mesh_normal {
-                        [0.0, 0.0, 0.0] => normal,
-                        n => local.transpose().transform_vector3(DVec3::from(n.map(f64::from))).normalize().as_vec3(),
-                    };
-                    shading.sunlit(albedo, turned)
-                });
+                let term = *terms[f as usize].get_or_insert_with(|| self.sun_term(&shading, f));
                 let with = |v: f32| -> [f32; 3] { std::array::from_fn(|i| base[i] + term[i] * v) };
                 if term == [0.0; 3] {
                     add(base, n);
@@ -1347,6 +1353,295 @@ impl Exact {
             px.rgb[3 * p..3 * p + 3].copy_from_slice(&rgb);
         }
         self.resolved = resolved;
+    }
+
+    /// Per body ([`Exact::lights`]): its unit frame (where its light maps are read) and its light maps
+    /// (unit shapes only, as the GPU's instances have them).
+    fn find_lights(&mut self, atlas: &Atlas) {
+        self.lights.clear();
+        self.lights.extend(self.bodies.iter().map(|b| {
+            let local = DMat4::from_cols_array(&b.key.model.map(f64::from_bits)).inverse();
+            let strip = match b.key.topology {
+                Some(t) if t < Shape::ALL.len() => atlas.strip_of(b.key.label),
+                _ => None,
+            };
+            (local, strip)
+        }));
+    }
+
+    /// The sun's term of face `f`'s colour (before shadowing), with the normal the GPU's vertices
+    /// carry (a bent terminal's are smooth; the shader takes the first vertex's), turned as the shader
+    /// turns it. [`Exact::find_lights`] first.
+    fn sun_term(&self, shading: &Shading, f: u32) -> [f32; 3] {
+        let (b, face) = self.face(f);
+        let turned = match face.mesh_normal {
+            [0.0, 0.0, 0.0] => face.normal.as_vec3(),
+            n => self.lights[b].0.transpose().transform_vector3(DVec3::from(n.map(f64::from))).normalize().as_vec3(),
+        };
+        shading.sunlit(self.colors[b].map(|c| c as f32), turned)
+    }
+
+    /// Draws the pixels of `fill` ([`Part::fill`]) as the GPU draws a pixel, one sample at its centre,
+    /// over the base's frame (`px` and `sun` hold it on entry): where what is in front there changed
+    /// (the defective terminal, or what the base showed where it stood), the label and the colour of
+    /// the face in front (none: the background's) and in `sun` (empty without shadows) the share of
+    /// the sun's disc that point sees past the casters ([`Exact::cast`] first); elsewhere the base's
+    /// pixel, its colour made again only where a changed object can take or give sun there (then
+    /// past the changed casters alone where the base's share still holds). The disc is asked whole
+    /// only where a penumbra can be as wide as the pixel; a pixel whose corners on its face's plane
+    /// do not all agree with its centre gets a partial share, so that the pass resolves it from the
+    /// geometry. The marks, the edges and their colours then follow as for a frame the GPU drew.
+    fn fill(
+        &mut self,
+        posed: &Posed,
+        px: &mut Pixels,
+        sun: &mut [u8],
+        atlas: &Atlas,
+        (fill, kept): (&Region, bool),
+        objects: &[MemoObject],
+    ) {
+        let (w, h) = (px.width as usize, px.height as usize);
+        if self.near.len() != w * h {
+            self.near.clear();
+            self.near.resize(w * h, 0);
+        }
+        if self.slot.len() != w * h {
+            self.slot.clear();
+            self.slot.resize(w * h, NO);
+        }
+        self.nearby.clear();
+        let b = fill.bounds;
+        for y in b.y0 as usize..b.y1 as usize {
+            for p in y * w + b.x0 as usize..y * w + b.x1 as usize {
+                if fill.mask[p] {
+                    self.nearby.push(p as u32);
+                    self.near[p] = 1;
+                }
+            }
+        }
+        self.draw_near(w, h, kept);
+        let shading = Shading::of(posed);
+        let screen = Unproject::new(&posed.camera, (w, h), |p| p);
+        self.find_lights(atlas);
+        let background = posed.background.map(|c| self.tables.encode(c as f32));
+        // The labels of the nominal objects this image does not draw (its defective terminal's).
+        let gone: Vec<u8> = (0..self.nominal).filter(|&b| self.absent[b]).map(|b| self.labels[b]).collect();
+        // The casting objects only this image or its base has (its defective terminal, where it stood),
+        // when the base's answers hold for this image's sun and camera: elsewhere, the base's share of
+        // the sun (in `sun` on entry) is this image's.
+        let changed = if sun.is_empty() {
+            None
+        } else {
+            let memo = std::mem::take(&mut self.base_memo);
+            let same = memo.scene == SunMemo::scene_of(posed, (w, h));
+            let changed = same.then(|| self.changed(&memo, objects));
+            self.base_memo = memo;
+            changed.filter(|c| c.len() <= 64)
+        };
+        let mut asked: Vec<Asked> = Vec::new();
+        self.points.clear();
+        let (mut whole, mut ghosts): (Vec<DVec3>, Vec<u32>) = (Vec::new(), Vec::new());
+        let mut span = (DVec2::INFINITY, DVec2::NEG_INFINITY, f64::INFINITY);
+        // Per face id: its sun's term (made on first use).
+        let mut terms = std::mem::take(&mut self.terms);
+        terms.clear();
+        terms.resize(self.first.last().map_or(0, |&n| n as usize), None);
+        // The top right corner of the last pixel whose corners were made (pixel, face, corner).
+        let mut top_right: Option<(usize, u32, DVec3)> = None;
+        for &p in &self.nearby {
+            let p = p as usize;
+            let f = self.front[p].face;
+            // What is in front at the centre changed where an object this image alone draws is in
+            // front, or where the base showed one it does not draw. Elsewhere the pixel is the base's
+            // as the GPU drew it — label, colour and share of the sun — unless its sun changed.
+            let base_label = px.mask[p];
+            let moved = |b: usize| b >= self.nominal || gone.contains(&base_label);
+            if f == NO {
+                if moved(0) {
+                    px.mask[p] = 0;
+                    px.rgb[3 * p..3 * p + 3].copy_from_slice(&background);
+                    if let Some(s) = sun.get_mut(p) {
+                        *s = 255;
+                    }
+                }
+                continue;
+            }
+            let b = self.body_of[f as usize] as usize;
+            let moved = moved(b);
+            if moved {
+                px.mask[p] = self.labels[b];
+            }
+            let term = *terms[f as usize].get_or_insert_with(|| self.sun_term(&shading, f));
+            let sunlit = term != [0.0; 3] && !sun.is_empty();
+            if !moved && !sunlit {
+                continue;
+            }
+            let (z, mesh_normal) = (self.face(f).1.inv_depth, self.face(f).1.mesh_normal);
+            let world = screen.at(z, (p % w) as f64 + 0.5, (p / w) as f64 + 0.5);
+            let ask = if sunlit {
+                // The centre, then the pixel's corners on the face's plane (none where it is seen
+                // edge-on), in the sun's coordinates: its top ones (the left one is the pixel before's
+                // right one on the same face), the bottom ones opposite them through the centre (the
+                // plane's map from the screen is affine to within rounding across a pixel).
+                let start = self.points.len();
+                let centre = self.rays.coords(world);
+                self.points.push(centre);
+                let (x, y) = ((p % w) as f64, (p / w) as f64);
+                let seen = |u: f64, v: f64| z[0] * u + z[1] * v + z[2] > 0.0;
+                if seen(x, y) && seen(x + 1.0, y) && seen(x, y + 1.0) && seen(x + 1.0, y + 1.0) {
+                    let left = match top_right {
+                        Some((q, g, k)) if q + 1 == p && g == f => k,
+                        _ => self.rays.coords(screen.at(z, x, y)),
+                    };
+                    let right = self.rays.coords(screen.at(z, x + 1.0, y));
+                    top_right = Some((p, f, right));
+                    let corners = [left, right, 2.0 * centre - left, 2.0 * centre - right];
+                    if corners.iter().all(|c| c.is_finite()) {
+                        self.points.extend(corners);
+                    }
+                }
+                let footprint = bounds_of(&self.points[start..]);
+                let ask = match &changed {
+                    // The base's point: its share holds unless a changed object reaches it.
+                    Some(changed) if !moved => {
+                        let (mut here, mut all) = (0u64, false);
+                        let (lo, hi, depth) = footprint;
+                        for (k, c) in changed.iter().enumerate() {
+                            if !self.rays.bounds_reach(c.bounds, footprint) {
+                                continue;
+                            }
+                            // Where an object the base alone has reaches, the base's share holds
+                            // where it saw all of the sun (taking an object away gives none), or
+                            // where that object took none of it.
+                            match &c.casters {
+                                Casters::Here(_) => here |= 1 << k,
+                                _ if sun[p] == 255 => {}
+                                Casters::Ghost(range) => {
+                                    ghosts.clear();
+                                    ghosts.extend(range.clone().filter(|&i| self.ghosts.reaches(i, lo, hi, depth)));
+                                    all |= sun_share(&self.ghosts, &ghosts, self.points[start], false) < 1.0;
+                                }
+                                Casters::Unknown => all = true,
+                            }
+                        }
+                        if all {
+                            Ask::All
+                        } else if here == 0 || sun[p] == 0 {
+                            // Nothing changed reaches it, or it is in the base's shadow already.
+                            self.points.truncate(start);
+                            continue;
+                        } else {
+                            Ask::Here(here)
+                        }
+                    }
+                    _ => Ask::All,
+                };
+                if ask == Ask::All {
+                    // The grid over the centres (about one a cell, so that a footprint mostly lies in
+                    // one), spanning the corners too.
+                    whole.push(centre);
+                    let (lo, hi, depth) = bounds_of(&self.points[start..]);
+                    span = (span.0.min(lo), span.1.max(hi), span.2.min(depth));
+                }
+                Some(ask)
+            } else {
+                None
+            };
+            let (local, strip) = self.lights[b];
+            let light = atlas.light(strip, local.transform_point3(world), mesh_normal);
+            let albedo = self.colors[b].map(|c| c as f32);
+            let without = shading.without_sun(light);
+            let base: [f32; 3] = std::array::from_fn(|i| albedo[i] * without[i]);
+            match ask {
+                Some(ask) => asked.push(Asked { pixel: p, base, term, ask, end: self.points.len() as u32, face: f }),
+                None => {
+                    // Not lit by the sun (or no shadows): all of the sun's term.
+                    let rgb = std::array::from_fn::<f32, 3, _>(|i| base[i] + term[i]).map(|c| self.tables.encode(c));
+                    px.rgb[3 * p..3 * p + 3].copy_from_slice(&rgb);
+                    if let Some(s) = sun.get_mut(p) {
+                        *s = 255;
+                    }
+                }
+            }
+        }
+        self.terms = terms;
+        if asked.is_empty() {
+            return;
+        }
+        if !whole.is_empty() {
+            whole.extend([span.0.extend(span.2), span.1.extend(span.2)]);
+        }
+        self.rays.prepare(&whole);
+        // A pixel corner's answer (past every caster) for a face, kept for the pixels around it that
+        // show the same face: (this call's generation, face, sees the sun).
+        let stride = w + 1;
+        if self.corner_sun.len() != stride * (h + 1) {
+            self.corner_sun.clear();
+            self.corner_sun.resize(stride * (h + 1), (0, NO, false));
+        }
+        self.fill_generation = self.fill_generation.wrapping_add(1);
+        if self.fill_generation == 0 {
+            self.corner_sun.fill((0, NO, false));
+            self.fill_generation = 1;
+        }
+        let generation = self.fill_generation;
+        let mut candidates = Vec::new();
+        let mut start = 0;
+        for Asked { pixel: p, base, term, ask, end, face: f } in asked {
+            let points = &self.points[start..end as usize];
+            start = end as usize;
+            let (lo, hi, depth) = bounds_of(points);
+            let share = match ask {
+                Ask::All => {
+                    self.rays.candidates(lo, hi, depth, &mut candidates);
+                    1.0
+                }
+                Ask::Here(here) => {
+                    // The base's share, less what the changed objects that reach it take.
+                    candidates.clear();
+                    for (k, c) in changed.iter().flatten().enumerate() {
+                        if let (true, Casters::Here(range)) = (here >> k & 1 != 0, &c.casters) {
+                            candidates.extend(range.clone().filter(|&i| self.rays.reaches(i, lo, hi, depth)));
+                        }
+                    }
+                    f32::from(sun[p]) / 255.0
+                }
+            };
+            // The whole disc is asked where a penumbra can be nearly as wide as the pixel's footprint
+            // (else the shadow's edge of one the centre lies in passes within the footprint's
+            // inscribed circle, with corners on both sides of it).
+            let footprint = (hi - lo).min_element();
+            let wide =
+                points.len() < 5 || candidates.iter().any(|&i| self.rays.penumbra(i, points[0].z) >= 0.8 * footprint);
+            let mut v = share * sun_share(&self.rays, &candidates, points[0], wide);
+            // A shadow's edge may cross the pixel where its centre does not tell (a sliver of shadow
+            // between centres that show other faces): the GPU's share, filtered over the pixel, is
+            // partial there, and so is this, so that the pass resolves it from the geometry.
+            let lit = v > 0.5;
+            let (x, y) = (p % w, p / w);
+            let at = [y * stride + x, y * stride + x + 1, (y + 1) * stride + x + 1, (y + 1) * stride + x];
+            let mut partial = false;
+            for (&q, k) in points[1..].iter().zip(at) {
+                let seen = match (ask, self.corner_sun[k]) {
+                    (Ask::All, (g, face, seen)) if g == generation && face == f => seen,
+                    _ => {
+                        let seen = self.rays.sees_sun(&candidates, q, DVec2::ZERO);
+                        if ask == Ask::All {
+                            self.corner_sun[k] = (generation, f, seen);
+                        }
+                        seen
+                    }
+                };
+                partial |= seen != lit;
+            }
+            if partial {
+                v = v.clamp(1.0 / 255.0, 254.0 / 255.0);
+            }
+            let rgb = std::array::from_fn::<f32, 3, _>(|i| base[i] + term[i] * v).map(|c| self.tables.encode(c));
+            px.rgb[3 * p..3 * p + 3].copy_from_slice(&rgb);
+            sun[p] = (v * 255.0).round() as u8;
+        }
+        self.points.clear();
     }
 
     /// The share of the sun the GPU found (its shader's alpha) for the faces of body `body` turned
@@ -1400,6 +1695,52 @@ impl Exact {
         }
         Err(best.map(|(q, _)| q))
     }
+}
+
+/// A pixel whose sun [`Exact::fill`] asks about: the colour of its face there without the sun and
+/// the sun's term, how it is asked, where its points end in [`Exact::points`], and the face.
+struct Asked {
+    pixel: usize,
+    base: [f32; 3],
+    term: [f32; 3],
+    ask: Ask,
+    end: u32,
+    face: u32,
+}
+
+/// How [`Exact::fill`] asks the sun about a pixel: past every caster, or (a point the base has too,
+/// whose share of the sun the base's frame holds) past those of the changed objects (bits of its list)
+/// that reach it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    All,
+    Here(u64),
+}
+
+/// The bounds across the sun's rays of `points` (in the sun's coordinates) and the farthest from the
+/// sun.
+fn bounds_of(points: &[DVec3]) -> (DVec2, DVec2, f64) {
+    let (mut lo, mut hi, mut depth) = (DVec2::INFINITY, DVec2::NEG_INFINITY, f64::INFINITY);
+    for q in points {
+        (lo, hi, depth) = (lo.min(q.truncate()), hi.max(q.truncate()), depth.min(q.z));
+    }
+    (lo, hi, depth)
+}
+
+/// The share of the sun's disc point `at` (in the sun's coordinates) sees past the casters
+/// `candidates` ([`SunRays::candidates`] of it): without `wide`, whether its centre does; else all or
+/// none when the sun's centre and four points of its rim agree, otherwise the share of the 64
+/// directions over the disc ([`sun_rays::disc_point`]).
+fn sun_share(rays: &SunRays, candidates: &[u32], at: DVec3, wide: bool) -> f32 {
+    if candidates.is_empty() {
+        return 1.0;
+    }
+    let centre = rays.sees_sun(candidates, at, DVec2::ZERO);
+    let rim = [DVec2::X, DVec2::Y, DVec2::NEG_X, DVec2::NEG_Y];
+    if !wide || rim.iter().all(|&d| rays.sees_sun(candidates, at, d) == centre) {
+        return f32::from(u8::from(centre));
+    }
+    (0..S).filter(|&k| rays.sees_sun(candidates, at, sun_rays::disc_point(k))).count() as f32 / S as f32
 }
 
 /// A caster's shadow on a face's plane, on screen ([`Exact::answer`]).

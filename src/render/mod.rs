@@ -272,7 +272,7 @@ fn cpu_pass(
         }
         CpuPass::Exact(pass, sun) => {
             let (_, atlas, _) = bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
-            pass.apply(p, px, &sun[job], atlas, role)
+            pass.apply(p, px, &mut sun[job], atlas, role)
         }
     }
 }
@@ -319,10 +319,18 @@ pub struct Renderer {
     /// The kept base frame ([`frame_memo`]); `None` for the modes it does not serve (fxaa's pass
     /// reaches far along edges; msaa4 and ssaa3 resolve whole images).
     frame_memo: Option<FrameMemo>,
+    /// Whether the CPU draws the changing pixels of images over a base ([`frame_memo::Frame::Cpu`]):
+    /// with `exact` on a software adapter (lavapipe), whose GPU work is CPU work too, and costs more
+    /// per submission than the CPU does for those few pixels (measured: ~0.26 ms against ~0.47 ms
+    /// an image at 224²). On a hardware GPU the GPU draws them.
+    cpu_regions: bool,
     /// What the GPU drew of the batch's images drawn in part (within their scissors), read back here
     /// and put together with their base's pixels ([`Renderer::finish`]): buffers kept from batch to
     /// batch, so that an image's own buffers are written once, not zeroed first.
     part_scratch: Vec<Pixels>,
+    /// The share of the sun of an image drawn in part on the CPU ([`frame_memo::Frame::Cpu`]): its
+    /// base's, then its own within its region.
+    fill_sun: Vec<u8>,
     frame_scratch: Vec<u8>,
     instance_scratch: Vec<Instance>,
     times: StageTimes,
@@ -350,8 +358,12 @@ pub struct StageTimes {
     pub partial: u64,
     pub bases: u64,
     pub partial_pixels: u64,
-    /// Of the images drawn in part with `exact`: their edge pixels resolved, and those that kept the
-    /// base's colour ([`exact::Part`]).
+    /// Images whose changing pixels the CPU drew over their base, nothing on the GPU
+    /// ([`frame_memo::Frame::Cpu`]), and those pixels.
+    pub traced: u64,
+    pub traced_pixels: u64,
+    /// Of the images drawn in part (by the GPU or the CPU) with `exact`: their edge pixels resolved,
+    /// and those that kept the base's colour ([`exact::Part`]).
     pub partial_edges: exact::Edges,
 }
 
@@ -437,7 +449,9 @@ impl Renderer {
             },
             frame_memo: matches!(antialias, Antialias::None | Antialias::Exact | Antialias::ExactGeometry)
                 .then(FrameMemo::default),
+            cpu_regions: antialias == Antialias::Exact && gpu.info.device_type == wgpu::DeviceType::Cpu,
             part_scratch: Vec::new(),
+            fill_sun: Vec::new(),
             frame_scratch: vec![0; FRAME_SLOT as usize * batch],
             instance_scratch: Vec::with_capacity(batch * MAX_INSTANCES),
             times: StageTimes::default(),
@@ -589,7 +603,7 @@ impl Renderer {
             let images = out[..n].iter_mut().zip(&frames).filter_map(|(o, f)| match f {
                 Frame::Full => Some(o),
                 Frame::Region { .. } => scratch.next(),
-                Frame::Copy | Frame::Repeat(_) => None,
+                Frame::Copy | Frame::Repeat(_) | Frame::Cpu { .. } => None,
             });
             let outs: Vec<&mut Pixels> = make.as_ref().map(|_| &mut base).into_iter().chain(images).collect();
             let read = self.read_back(&t, outs, &scissors);
@@ -619,7 +633,7 @@ impl Renderer {
         let mut scissors: Vec<Option<Rect>> = jobs.iter().map(|_| None).collect();
         for (p, frame) in posed.iter().zip(frames) {
             let scissor = match frame {
-                Frame::Copy | Frame::Repeat(_) => continue,
+                Frame::Copy | Frame::Repeat(_) | Frame::Cpu { .. } => continue,
                 Frame::Full => None,
                 Frame::Region { scissor, .. } => Some(*scissor),
             };
@@ -737,7 +751,7 @@ impl Renderer {
                     if let CpuPass::Exact(_, sun) = &mut self.cpu_pass {
                         frame_memo::copy_outside(&base.sun, &mut sun[job], w, 1, scissor);
                     }
-                    let part = exact::Part { region: &exact, touched: &touched, base };
+                    let part = exact::Part { region: &exact, touched: &touched, base, fill: None };
                     let edges = cpu_pass(&mut self.cpu_pass, &self.bake, p, px, job, Role::Part(&part));
                     self.times.partial_edges.resolved += edges.resolved;
                     self.times.partial_edges.kept += edges.kept;
@@ -746,6 +760,35 @@ impl Renderer {
                     // scissor only.
                     let (e, s) = (exact.bounds, scissor);
                     let rows = if e.is_empty() { s.y0..s.y1 } else { e.y0.min(s.y0)..e.y1.max(s.y1) };
+                    px.like = Some(Like { frame: base.shared.clone(), rows: rows.clone() });
+                    repeats.extend(frame_memo::repeat_of(p).map(|r| (r, i, rows)));
+                }
+                Frame::Cpu { region, exact, touched } => {
+                    self.times.traced += 1;
+                    self.times.traced_pixels += region.mask.iter().filter(|m| **m).count() as u64;
+                    let base = base();
+                    // The base's frame (as drawn where the exact pass reads it, as finished elsewhere),
+                    // whose changing pixels the pass draws first.
+                    px.mask.clear();
+                    px.mask.extend_from_slice(base.mask());
+                    px.rgb.clear();
+                    px.rgb.extend_from_slice(base.done());
+                    frame_memo::copy_region(&base.rgb, &base.rgb, &mut px.rgb, 3, &exact, Rect::EMPTY);
+                    let mut sun = std::mem::take(&mut self.fill_sun);
+                    sun.clone_from(&base.sun);
+                    let part = exact::Part { region: &exact, touched: &touched, base, fill: Some(&region) };
+                    let edges = match &mut self.cpu_pass {
+                        CpuPass::Exact(pass, _) => {
+                            let (_, atlas, _) = self.bake.as_ref().expect("draw made the bake"); // ok: render_batch calls ensure_bake
+                            pass.apply(p, px, &mut sun, atlas, Role::Part(&part))
+                        }
+                        _ => unreachable!("planned for the exact pass alone"), // ok: plan_frame
+                    };
+                    self.fill_sun = sun;
+                    self.times.partial_edges.resolved += edges.resolved;
+                    self.times.partial_edges.kept += edges.kept;
+                    let e = exact.bounds;
+                    let rows = if e.is_empty() { region.bounds.y0..region.bounds.y1 } else { e.y0..e.y1 };
                     px.like = Some(Like { frame: base.shared.clone(), rows: rows.clone() });
                     repeats.extend(frame_memo::repeat_of(p).map(|r| (r, i, rows)));
                 }
@@ -772,7 +815,11 @@ impl Renderer {
         for (i, p) in posed.iter().enumerate() {
             // A base is worth making at once when a later image of the batch has it too.
             let again = keys[i].as_ref().is_some_and(|k| keys[i + 1..].iter().flatten().any(|l| l.key == k.key));
-            frames.push(self.plan_frame(p, keys[i].take(), again, &mut make, &mut on_kept));
+            match self.plan_frame(p, keys[i].take(), again, &mut make, &mut on_kept) {
+                Some(frame) => frames.push(frame),
+                // It needs another base than the batch's: it starts the next batch.
+                None => break,
+            }
         }
         let drawn = frames.iter().filter(|f| f.is_drawn()).count();
         if make.is_some() && drawn + 1 > self.batch {
@@ -799,6 +846,11 @@ impl Renderer {
     /// made now. `on_kept`: whether an image of the batch before it leans on the base kept now. The
     /// base made in a batch replaces the kept one before the batch's images are finished, so a batch
     /// does not have both.
+    ///
+    /// Where the CPU draws images in part ([`Renderer::cpu_regions`]), an image of a scene without
+    /// randomization is made over its base whenever it can be ([`Frame::Cpu`]; its base made first if
+    /// not kept), so that its bytes are the same whatever the renderer kept; `None` when this batch
+    /// makes or leans on another base (it starts the next).
     fn plan_frame(
         &mut self,
         p: &Posed,
@@ -806,23 +858,26 @@ impl Renderer {
         again: bool,
         make: &mut Option<(Key, Posed)>,
         on_kept: &mut bool,
-    ) -> Frame {
+    ) -> Option<Frame> {
+        let cpu = self.cpu_regions && !p.randomized;
         let (Some(Keyed { key, base, fit }), Some(memo)) = (keyed, self.frame_memo.as_mut()) else {
-            return Frame::Full;
+            return Some(Frame::Full);
         };
-        match memo.consult(&key, again) {
-            Consult::Full => return Frame::Full,
-            Consult::Kept if make.is_some() => return Frame::Full,
+        // An image that would be drawn whole instead.
+        let whole = if cpu { None } else { Some(Frame::Full) };
+        match if cpu { memo.need(&key) } else { memo.consult(&key, again) } {
+            Consult::Full => return whole,
+            Consult::Kept if make.is_some() => return whole,
             Consult::Kept => {
                 *on_kept = true;
                 if let Some(repeat) = frame_memo::repeat_of(p).filter(|r| memo.hold(r)) {
-                    return Frame::Repeat(repeat);
+                    return Some(Frame::Repeat(repeat));
                 }
             }
             Consult::Make => match make {
                 Some((k, _)) if *k == key => {}
-                Some(_) => return Frame::Full,
-                None if *on_kept => return Frame::Full,
+                Some(_) => return whole,
+                None if *on_kept => return whole,
                 None => *make = Some((key, base)),
             },
         }
@@ -830,7 +885,7 @@ impl Renderer {
         let changed: Vec<[DVec3; 8]> =
             defective.into_iter().chain(&p.nominal_defect_pin).map(|q| q.corners()).collect();
         if changed.is_empty() {
-            return Frame::Copy;
+            return Some(Frame::Copy);
         }
         let (objects, meshes) = p.nominal_drawables();
         // Boxes and the housing's slab are their own bounding boxes: only their faces can show.
@@ -849,15 +904,20 @@ impl Renderer {
                 margin: 2.0 * tan_r * fit.depth + SHADOW_REACH_TEXELS * texel,
             }
         });
-        match influence::region(&p.camera, &changed, &receivers, sun) {
+        Some(match influence::region(&p.camera, &changed, &receivers, sun) {
             None => Frame::Full,
             Some((_, r)) if r.is_empty() => Frame::Copy,
+            Some((own, r)) if cpu => Frame::Cpu {
+                exact: r.grown(frame_memo::EXACT_MARGIN),
+                touched: own.grown(frame_memo::EXACT_MARGIN),
+                region: r,
+            },
             Some((own, r)) => Frame::Region {
                 scissor: r.bounds,
                 exact: r.grown(frame_memo::EXACT_MARGIN),
                 touched: own.grown(frame_memo::EXACT_MARGIN),
             },
-        }
+        })
     }
 
     /// Image `p`'s shadow map placement ([`ShadowFit::around`]).
