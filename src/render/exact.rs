@@ -194,6 +194,8 @@ impl Topology {
 struct Face {
     /// Its edges in its [`Body::edges`]: functions `a·u + b·v + c`, positive inside.
     edges: std::ops::Range<usize>,
+    /// Its edges in [`Body::snapped`]: corners snapped as the GPU snaps them ([`Face::covers`]).
+    snapped: std::ops::Range<usize>,
     /// 1 / depth as a plane over the image: `a·u + b·v + c` (larger is nearer).
     inv_depth: [f64; 3],
     /// The unit normal (facing the camera), for the sun's light on the face.
@@ -261,8 +263,30 @@ struct Body {
     /// so that the faces far from any marked pixel are passed over without reading them).
     bounds: Vec<[u16; 4]>,
     edges: Vec<[f64; 3]>,
+    /// Edges from corners snapped to 1/256 pixel, each with whether a centre exactly on it is inside
+    /// (the top-left rule), as `truth::raster` and Vulkan rasterisers cover pixels ([`Face::covers`]).
+    snapped: Vec<SnappedEdge>,
     /// Pixel indices its feature edges pass through.
     marks: Vec<u32>,
+}
+
+/// An edge of a face's snapped corners ([`Body::snapped`]): from, to, and whether it owns a centre
+/// exactly on it.
+type SnappedEdge = (DVec2, DVec2, bool);
+
+impl Face {
+    /// Whether the GPU covers the centre `p` of a pixel with this face (of `body`): its corners snapped
+    /// to 1/256 pixel, a centre on an edge inside when the edge is a top or a left one — the rule of
+    /// `truth::raster`, which the GPU's mask follows. The exact pass's own coverage takes the corners
+    /// as they are; the two differ only where an edge passes within the rounding of a centre.
+    fn covers(&self, body: &Body, p: DVec2) -> bool {
+        let edges = &body.snapped[self.snapped.clone()];
+        !edges.is_empty()
+            && edges.iter().all(|&(a, b, own)| {
+                let e = (b - a).perp_dot(p - a);
+                e > 0.0 || (e == 0.0 && own)
+            })
+    }
 }
 
 /// The samples of one resolved pixel: the nearest face's 1 / depth and index per sample.
@@ -1355,6 +1379,48 @@ impl Exact {
         self.resolved = resolved;
     }
 
+    /// The label the GPU draws at the centre of pixel (x, y) ([`Face::covers`]: the nearest face
+    /// covering it with corners snapped as the GPU snaps them; 0: the background), among the nominal
+    /// objects this image draws (through the kept tiles when there are some) and its own.
+    fn label_at(&self, x: usize, y: usize, (w, h): (usize, usize)) -> u8 {
+        let centre = DVec2::new(x as f64 + 0.5, y as f64 + 0.5);
+        let (x16, y16) = (x as u16, y as u16);
+        let mut nearest: Option<(f64, u8)> = None;
+        let mut consider = |b: usize, i: usize| {
+            let body = &self.bodies[b];
+            let [x0, x1, y0, y1] = body.bounds[i];
+            let face = &body.faces[i];
+            if x16 >= x0 && x16 <= x1 && y16 >= y0 && y16 <= y1 && face.covers(body, centre) {
+                let z = face.inv_depth;
+                let near = z[0] * centre.x + z[1] * centre.y + z[2];
+                if nearest.is_none_or(|(n, _)| near > n) {
+                    nearest = Some((near, body.key.label));
+                }
+            }
+        };
+        let tiles = &self.kept.tiles;
+        if !tiles.is_empty() && self.kept.slot.len() == w * h {
+            for &id in &tiles[y / TILE * self.kept.tiles_x + x / TILE] {
+                let b = self.body_of[id as usize] as usize;
+                if !self.absent[b] {
+                    consider(b, (id - self.first[b]) as usize);
+                }
+            }
+        } else {
+            for b in (0..self.nominal).filter(|&b| !self.absent[b]) {
+                for i in 0..self.bodies[b].faces.len() {
+                    consider(b, i);
+                }
+            }
+        }
+        for b in self.nominal..self.bodies.len() {
+            for i in 0..self.bodies[b].faces.len() {
+                consider(b, i);
+            }
+        }
+        nearest.map_or(0, |(_, label)| label)
+    }
+
     /// Per body ([`Exact::lights`]): its unit frame (where its light maps are read) and its light maps
     /// (unit shapes only, as the GPU's instances have them).
     fn find_lights(&mut self, atlas: &Atlas) {
@@ -1383,14 +1449,15 @@ impl Exact {
 
     /// Draws the pixels of `fill` ([`Part::fill`]) as the GPU draws a pixel, one sample at its centre,
     /// over the base's frame (`px` and `sun` hold it on entry): where what is in front there changed
-    /// (the defective terminal, or what the base showed where it stood), the label and the colour of
-    /// the face in front (none: the background's) and in `sun` (empty without shadows) the share of
-    /// the sun's disc that point sees past the casters ([`Exact::cast`] first); elsewhere the base's
-    /// pixel, its colour made again only where a changed object can take or give sun there (then
-    /// past the changed casters alone where the base's share still holds). The disc is asked whole
-    /// only where a penumbra can be as wide as the pixel; a pixel whose corners on its face's plane
-    /// do not all agree with its centre gets a partial share, so that the pass resolves it from the
-    /// geometry. The marks, the edges and their colours then follow as for a frame the GPU drew.
+    /// (the defective terminal, or what the base showed where it stood), the label the GPU would draw
+    /// ([`Exact::label_at`]), the colour of the face in front (none: the background's) and in `sun`
+    /// (empty without shadows) the share of the sun's disc that point sees past the casters
+    /// ([`Exact::cast`] first); elsewhere the base's pixel, its colour made again only where a
+    /// changed object can take or give sun there (then past the changed casters alone where the
+    /// base's share still holds). The disc is asked whole only where a penumbra can be nearly as wide
+    /// as the pixel; a pixel whose corners on its face's plane do not all agree with its centre gets
+    /// a partial share, so that the pass resolves it from the geometry. The marks, the edges and their
+    /// colours then follow as for a frame the GPU drew.
     fn fill(
         &mut self,
         posed: &Posed,
@@ -1458,7 +1525,7 @@ impl Exact {
             let moved = |b: usize| b >= self.nominal || gone.contains(&base_label);
             if f == NO {
                 if moved(0) {
-                    px.mask[p] = 0;
+                    px.mask[p] = self.label_at(p % w, p / w, (w, h));
                     px.rgb[3 * p..3 * p + 3].copy_from_slice(&background);
                     if let Some(s) = sun.get_mut(p) {
                         *s = 255;
@@ -1469,7 +1536,7 @@ impl Exact {
             let b = self.body_of[f as usize] as usize;
             let moved = moved(b);
             if moved {
-                px.mask[p] = self.labels[b];
+                px.mask[p] = self.label_at(p % w, p / w, (w, h));
             }
             let term = *terms[f as usize].get_or_insert_with(|| self.sun_term(&shading, f));
             let sunlit = term != [0.0; 3] && !sun.is_empty();
@@ -1490,7 +1557,7 @@ impl Exact {
                 let seen = |u: f64, v: f64| z[0] * u + z[1] * v + z[2] > 0.0;
                 if seen(x, y) && seen(x + 1.0, y) && seen(x, y + 1.0) && seen(x + 1.0, y + 1.0) {
                     let left = match top_right {
-                        Some((q, g, k)) if q + 1 == p && g == f => k,
+                        Some((q, g, k)) if q + 1 == p && !p.is_multiple_of(w) && g == f => k,
                         _ => self.rays.coords(screen.at(z, x, y)),
                     };
                     let right = self.rays.coords(screen.at(z, x + 1.0, y));
@@ -2075,7 +2142,14 @@ impl Body {
                 }
             })
             .collect();
-        let mut body = Body { key, faces: Vec::new(), bounds: Vec::new(), edges: Vec::new(), marks: Vec::new() };
+        let mut body = Body {
+            key,
+            faces: Vec::new(),
+            bounds: Vec::new(),
+            edges: Vec::new(),
+            snapped: Vec::new(),
+            marks: Vec::new(),
+        };
         let mut corners: Vec<DVec3> = Vec::new();
         let mut projected: Vec<(DVec2, f64)> = Vec::new();
         let mut marks = Marks { w, h, list: &mut body.marks };
@@ -2084,12 +2158,14 @@ impl Body {
             corners.clear();
             corners.extend(f.iter().map(|&k| world[k as usize]));
             let visible = clip_near(&corners, cam);
-            let start = body.edges.len();
-            if let Some((face, bounds)) = screen_face(&visible, cam, (w, h), &mut body.edges, &mut projected) {
+            let (start, snapped) = (body.edges.len(), body.snapped.len());
+            let into = (&mut body.edges, &mut body.snapped);
+            if let Some((face, bounds)) = screen_face(&visible, cam, (w, h), into, &mut projected) {
                 body.faces.push(Face { normal, mesh_normal: topo.normals[i], point: visible[0], ..face });
                 body.bounds.push(bounds);
             } else {
                 body.edges.truncate(start);
+                body.snapped.truncate(snapped);
             }
             for k in 0..f.len() {
                 let n = topo.neighbours[i][k];
@@ -2230,7 +2306,7 @@ fn screen_face(
     p: &[DVec3],
     cam: &crate::conventions::Camera,
     (w, h): (usize, usize),
-    edges: &mut Vec<[f64; 3]>,
+    (edges, snapped): (&mut Vec<[f64; 3]>, &mut Vec<SnappedEdge>),
     scratch: &mut Vec<(DVec2, f64)>,
 ) -> Option<(Face, [u16; 4])> {
     let n = p.len();
@@ -2267,8 +2343,27 @@ fn screen_face(
     let za = (dw1 * e2.y - dw2 * e1.y) / a2;
     let zb = (dw2 * e1.x - dw1 * e2.x) / a2;
     let inv_depth = [za, zb, inv(i) - za * uv(i).x - zb * uv(i).y];
-    let face =
-        Face { edges: start..edges.len(), inv_depth, normal: DVec3::ZERO, mesh_normal: [0.0; 3], point: DVec3::ZERO };
+    // The corners snapped to 1/256 pixel, the edges turned so that the inside is on their positive
+    // side, each owning a centre exactly on it when it is a top edge (going right) or a left one
+    // (going up): `truth::raster`'s rule ([`Face::covers`]). A face that snaps to nothing has none.
+    let first = snapped.len();
+    let snap = |k: usize| (uv(k % n) * 256.0).round() / 256.0;
+    let turn = polygon::winding(n, snap);
+    if turn != 0.0 && turn.is_finite() {
+        for k in 0..n {
+            let (a, b) = if turn > 0.0 { (snap(k), snap(k + 1)) } else { (snap(k + 1), snap(k)) };
+            let d = b - a;
+            snapped.push((a, b, d.y < 0.0 || (d.y == 0.0 && d.x > 0.0)));
+        }
+    }
+    let face = Face {
+        edges: start..edges.len(),
+        snapped: first..snapped.len(),
+        inv_depth,
+        normal: DVec3::ZERO,
+        mesh_normal: [0.0; 3],
+        point: DVec3::ZERO,
+    };
     Some((face, [x0 as u16, x1 as u16, y0 as u16, y1 as u16]))
 }
 
