@@ -1607,7 +1607,7 @@ impl Exact {
                     // The grid over the centres (about one a cell, so that a footprint mostly lies in
                     // one), spanning the corners too.
                     whole.push(centre);
-                    let (lo, hi, depth) = bounds_of(&self.points[start..]);
+                    let (lo, hi, depth) = footprint;
                     span = (span.0.min(lo), span.1.max(hi), span.2.min(depth));
                 }
                 Some(ask)
