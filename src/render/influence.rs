@@ -81,6 +81,14 @@ impl Region {
         self.bounds.contains(x, y) && self.mask[(y * self.width + x) as usize]
     }
 
+    /// How many pixels it holds (read within its bounds only).
+    pub fn count(&self) -> u64 {
+        let (w, b) = (self.width as usize, self.bounds);
+        (b.y0 as usize..b.y1 as usize)
+            .map(|y| self.mask[y * w + b.x0 as usize..y * w + b.x1 as usize].iter().filter(|m| **m).count() as u64)
+            .sum()
+    }
+
     /// Every pixel within `by` pixels of one of the region's (along each axis: a square around it).
     pub fn grown(&self, by: u32) -> Region {
         let (w, h) = (self.width as usize, self.height as usize);
@@ -435,6 +443,7 @@ mod tests {
                 }
                 let g = r.grown(by);
                 assert_eq!(g.bounds, r.bounds.grown(by, (w, h)));
+                assert_eq!(g.count(), g.mask.iter().filter(|m| **m).count() as u64, "count, by {by}");
                 for y in 0..h {
                     for x in 0..w {
                         let near = (0..h).any(|yy| {

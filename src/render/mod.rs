@@ -765,7 +765,7 @@ impl Renderer {
                 }
                 Frame::Cpu { region, exact, touched } => {
                     self.times.traced += 1;
-                    self.times.traced_pixels += region.mask.iter().filter(|m| **m).count() as u64;
+                    self.times.traced_pixels += region.count();
                     let base = base();
                     // The base's frame (as drawn where the exact pass reads it, as finished elsewhere),
                     // whose changing pixels the pass draws first.
